@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sluice-cli"
+
+#include "config.h"
+
+#include <gio/gunixoutputstream.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sluice-engine.h"
+
+/* Exit codes, a contract with scripts. */
+enum {
+  EXIT_DONE = 0,
+  EXIT_SOME_FAILED = 1,
+  EXIT_USAGE = 2,
+  EXIT_INTERRUPTED = 3,
+};
+
+static GMutex output_mutex;
+static gboolean progress_on_tty;
+static gboolean progress_line_shown;
+
+static void
+clear_progress_line_locked (void)
+{
+  if (progress_line_shown)
+    {
+      fputs ("\r\033[K", stderr);
+      progress_line_shown = FALSE;
+    }
+}
+
+static void
+print_error (const GError *error)
+{
+  g_mutex_lock (&output_mutex);
+  clear_progress_line_locked ();
+  if (error->domain == SLUICE_ERROR && error->code != SLUICE_ERROR_INVALID_ARGUMENT)
+    g_printerr ("sluice-cli: %s\n  %s\n", sluice_error_describe (error->code), error->message);
+  else
+    g_printerr ("sluice-cli: %s\n", error->message);
+  g_mutex_unlock (&output_mutex);
+}
+
+static int
+exit_code_for_error (const GError *error)
+{
+  if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED) ||
+      g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_NO_SPACE))
+    return EXIT_INTERRUPTED;
+  return EXIT_USAGE;
+}
+
+static char *
+format_size (gint64 bytes)
+{
+  return g_format_size_full (MAX (bytes, 0), G_FORMAT_SIZE_DEFAULT);
+}
+
+/* ---- ingest ------------------------------------------------------------------------------- */
+
+typedef struct {
+  SluicePipeline        *pipeline;
+  GMainLoop             *loop;
+  GCancellable          *cancellable;
+  SluicePipelineSummary  summary;
+  GError                *error;
+  gint64                 started;
+  guint                  interrupts;
+} IngestRun;
+
+static void
+file_failed (const char   *relpath,
+             const GError *error,
+             gpointer      user_data)
+{
+  g_autofree char *display = g_filename_display_name (relpath ? relpath : "");
+
+  /* called from worker threads */
+  g_mutex_lock (&output_mutex);
+  clear_progress_line_locked ();
+  if (strstr (error->message, display) != NULL || relpath == NULL)
+    g_printerr (_("failed: %s\n"), error->message);
+  else
+    g_printerr (_("failed: %s: %s\n"), display, error->message);
+  g_mutex_unlock (&output_mutex);
+}
+
+static void
+file_warning (const char   *relpath,
+              const GError *error,
+              gpointer      user_data)
+{
+  g_autofree char *display = g_filename_display_name (relpath ? relpath : "");
+
+  g_mutex_lock (&output_mutex);
+  clear_progress_line_locked ();
+  if (relpath == NULL)
+    g_printerr (_("warning: %s\n"), error->message);
+  else
+    g_printerr (_("warning: %s: %s\n"), display, error->message);
+  g_mutex_unlock (&output_mutex);
+}
+
+static gboolean
+show_progress (gpointer user_data)
+{
+  IngestRun *run = user_data;
+  SluiceProgressSnapshot s;
+  g_autofree char *sent = NULL;
+  g_autofree char *rate = NULL;
+  double secs = (g_get_monotonic_time () - run->started) / (double) G_USEC_PER_SEC;
+
+  sluice_progress_snapshot (sluice_pipeline_get_progress (run->pipeline), &s);
+  sent = format_size (s.bytes[SLUICE_STAGE_UPLOADED]);
+  rate = format_size (secs > 0 ? (gint64) (s.bytes[SLUICE_STAGE_UPLOADED] / secs) : 0);
+
+  g_mutex_lock (&output_mutex);
+  g_printerr (_("\r\033[Kfound %" G_GINT64_FORMAT "%s · uploaded %" G_GINT64_FORMAT " (%s, %s/s)"
+                " · skipped %" G_GINT64_FORMAT " · failed %" G_GINT64_FORMAT),
+              s.files[SLUICE_STAGE_FOUND],
+              sluice_progress_walk_done (sluice_pipeline_get_progress (run->pipeline)) ? "" : "…",
+              s.files[SLUICE_STAGE_UPLOADED], sent, rate, s.files[SLUICE_STAGE_SKIPPED],
+              s.files[SLUICE_STAGE_FAILED]);
+  progress_line_shown = TRUE;
+  g_mutex_unlock (&output_mutex);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  IngestRun *run = user_data;
+
+  run->interrupts++;
+  if (run->interrupts > 1)
+    {
+      /* a second Ctrl+C: the user does not want to wait for in-flight requests */
+      g_printerr ("\n");
+      _exit (EXIT_INTERRUPTED);
+    }
+  g_mutex_lock (&output_mutex);
+  clear_progress_line_locked ();
+  g_printerr (_("Interrupted: finishing what is in flight… (press Ctrl+C again to quit at once)\n"));
+  g_mutex_unlock (&output_mutex);
+  g_cancellable_cancel (run->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_run_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  IngestRun *run = user_data;
+
+  sluice_pipeline_run_finish (run->pipeline, result, &run->summary, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+static gboolean
+is_ip_or_localhost (const char *host)
+{
+  return host == NULL || g_hostname_is_ip_address (host) || g_str_equal (host, "localhost");
+}
+
+static void
+print_summary_text (const SluicePipelineSummary *sum,
+                    const char                  *target_uri,
+                    gboolean                     dry_run)
+{
+  const SluiceProgressSnapshot *c = &sum->counts;
+  g_autofree char *found = format_size (c->bytes[SLUICE_STAGE_FOUND]);
+  g_autofree char *up = format_size (c->bytes[SLUICE_STAGE_UPLOADED]);
+  g_autofree char *would = format_size (c->bytes[SLUICE_STAGE_READ]);
+  g_autofree char *rate = format_size (sum->seconds > 0
+                                       ? (gint64) (c->bytes[SLUICE_STAGE_UPLOADED] / sum->seconds)
+                                       : 0);
+
+  g_print (_("%" G_GINT64_FORMAT " files found (%s) in %.1f s\n"), c->files[SLUICE_STAGE_FOUND],
+           found, sum->seconds);
+  if (dry_run)
+    {
+      g_print (_("Dry run: would upload %" G_GINT64_FORMAT " files (%s) to %s; %" G_GINT64_FORMAT
+                 " already there and unchanged. Nothing was sent.\n"),
+               c->files[SLUICE_STAGE_READ], would, target_uri, c->files[SLUICE_STAGE_SKIPPED]);
+      return;
+    }
+  if (c->files[SLUICE_STAGE_UPLOADED] == 0 && c->files[SLUICE_STAGE_FAILED] == 0 &&
+      c->files[SLUICE_STAGE_SKIPPED] > 0)
+    g_print (_("Nothing to upload: all %" G_GINT64_FORMAT " files are already in %s and "
+               "unchanged.\n"), c->files[SLUICE_STAGE_SKIPPED], target_uri);
+  g_print (_("  uploaded  %" G_GINT64_FORMAT " files, %s (%s/s)\n"),
+           c->files[SLUICE_STAGE_UPLOADED], up, rate);
+  g_print (_("  skipped   %" G_GINT64_FORMAT " files (already uploaded, unchanged)\n"),
+           c->files[SLUICE_STAGE_SKIPPED]);
+  g_print (_("  failed    %" G_GINT64_FORMAT " files\n"), c->files[SLUICE_STAGE_FAILED]);
+  g_print (_("  metadata  %" G_GINT64_FORMAT " read, %" G_GINT64_FORMAT " with warnings, %"
+             G_GINT64_FORMAT " where the reader failed (uploaded without metadata)\n"),
+           c->files[SLUICE_STAGE_PROBED], c->files[SLUICE_STAGE_WARNINGS],
+           c->files[SLUICE_STAGE_PROBE_FAILED]);
+  if (sum->reconciled > 0)
+    g_print (_("  %" G_GUINT64_FORMAT " uploads interrupted last time were found complete on the "
+               "server and not sent again\n"), sum->reconciled);
+  if (sum->walk_problems > 0)
+    g_print (_("  %u folders could not be read (see above)\n"), sum->walk_problems);
+}
+
+static void
+print_summary_json (const SluicePipelineSummary *sum,
+                    const char                  *source,
+                    const char                  *target_uri,
+                    int                          exit_code,
+                    const GError                *error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, source);
+  json_builder_set_member_name (b, "target");
+  json_builder_add_string_value (b, target_uri);
+  json_builder_set_member_name (b, "run_id");
+  json_builder_add_int_value (b, sum->run_id);
+  json_builder_set_member_name (b, "seconds");
+  json_builder_add_double_value (b, sum->seconds);
+  json_builder_set_member_name (b, "files");
+  json_builder_begin_object (b);
+  for (int i = 0; i < SLUICE_N_STAGES; i++)
+    {
+      json_builder_set_member_name (b, sluice_stage_name (i));
+      json_builder_add_int_value (b, sum->counts.files[i]);
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "bytes");
+  json_builder_begin_object (b);
+  for (int i = 0; i < SLUICE_N_STAGES; i++)
+    {
+      json_builder_set_member_name (b, sluice_stage_name (i));
+      json_builder_add_int_value (b, sum->counts.bytes[i]);
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "reconciled");
+  json_builder_add_int_value (b, sum->reconciled);
+  json_builder_set_member_name (b, "walk_problems");
+  json_builder_add_int_value (b, sum->walk_problems);
+  json_builder_set_member_name (b, "probe_restarts");
+  json_builder_add_int_value (b, sum->probe_restarts);
+  json_builder_set_member_name (b, "exit_code");
+  json_builder_add_int_value (b, exit_code);
+  json_builder_set_member_name (b, "error");
+  if (error != NULL)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "code");
+      json_builder_add_string_value (b, error->domain == SLUICE_ERROR
+                                        ? sluice_error_code_name (error->code) : "failed");
+      json_builder_set_member_name (b, "message");
+      json_builder_add_string_value (b, error->message);
+      json_builder_end_object (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", text);
+}
+
+/* Target options shared by the commands that talk to S3. */
+typedef struct {
+  char     *endpoint;
+  char     *region;
+  char     *profile;
+  char     *ca_file;
+  gboolean  path_style;
+  gboolean  virtual_hosted;
+  gboolean  insecure;
+} TargetArgs;
+
+static GOptionEntry *
+target_entries (TargetArgs *t)
+{
+  GOptionEntry entries[] = {
+    { "endpoint", 0, 0, G_OPTION_ARG_STRING, &t->endpoint,
+      N_("S3 endpoint (default: AWS_ENDPOINT_URL, the profile's endpoint_url, or AWS)"), "URL" },
+    { "region", 0, 0, G_OPTION_ARG_STRING, &t->region,
+      N_("Region to sign for (default: AWS_REGION, the profile's region, or us-east-1)"), "R" },
+    { "profile", 0, 0, G_OPTION_ARG_STRING, &t->profile,
+      N_("Profile in ~/.aws/credentials and ~/.aws/config"), "NAME" },
+    { "path-style", 0, 0, G_OPTION_ARG_NONE, &t->path_style,
+      N_("Address the bucket in the path (http://host/bucket/key)"), NULL },
+    { "virtual-hosted", 0, 0, G_OPTION_ARG_NONE, &t->virtual_hosted,
+      N_("Address the bucket in the host name (http://bucket.host/key)"), NULL },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &t->ca_file,
+      N_("Trust the certificates in this PEM file too (self-signed endpoints)"), "FILE" },
+    { "insecure", 0, 0, G_OPTION_ARG_NONE, &t->insecure,
+      N_("Do not verify the endpoint's TLS certificate (dangerous)"), NULL },
+    { NULL }
+  };
+  return g_memdup2 (entries, sizeof entries);
+}
+
+static void
+target_args_clear (TargetArgs *t)
+{
+  g_free (t->endpoint);
+  g_free (t->region);
+  g_free (t->profile);
+  g_free (t->ca_file);
+}
+
+/* Builds the target from an s3:// URI and the options, asking the credential provider for
+ * the region and endpoint the user did not give. */
+static SluiceTarget *
+make_target (const char                *uri,
+             TargetArgs                *t,
+             SluiceCredentialsProvider *creds,
+             GError                   **error)
+{
+  g_autoptr(SluiceTarget) target = sluice_target_new ();
+  g_autofree char *host = NULL;
+  g_autofree char *region = NULL;
+  g_autofree char *endpoint = NULL;
+
+  if (!sluice_target_parse_uri (target, uri, error))
+    return NULL;
+
+  region = t->region ? g_strdup (t->region) : sluice_credentials_provider_get_region (creds);
+  if (region != NULL)
+    {
+      g_free (target->region);
+      target->region = g_steal_pointer (&region);
+    }
+  endpoint = t->endpoint ? g_strdup (t->endpoint) : sluice_credentials_provider_get_endpoint (creds);
+  if (endpoint == NULL)
+    endpoint = g_strdup_printf ("https://s3.%s.amazonaws.com", target->region);
+  /* "https://host/" and "https://host" are the same endpoint */
+  while (g_str_has_suffix (endpoint, "/"))
+    endpoint[strlen (endpoint) - 1] = '\0';
+  target->endpoint = g_steal_pointer (&endpoint);
+
+  host = sluice_target_host (target);
+  /* AWS and most providers prefer virtual-hosted; an IP address or localhost cannot be */
+  target->path_style = t->path_style || (!t->virtual_hosted && is_ip_or_localhost (host));
+  target->insecure = t->insecure;
+  target->ca_file = g_strdup (t->ca_file);
+
+  if (!sluice_target_validate (target, error))
+    return NULL;
+  return g_steal_pointer (&target);
+}
+
+static int
+cmd_ingest (int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCredentialsProvider) creds = NULL;
+  g_autoptr(SluicePipeline) pipeline = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  g_autofree GOptionEntry *tentries = NULL;
+  g_autofree char *target_uri = NULL;
+  g_auto(GStrv) include = NULL;
+  g_auto(GStrv) exclude = NULL;
+  g_autofree char *catalog = NULL;
+  TargetArgs targs = { 0 };
+  SluicePipelineOptions opts;
+  IngestRun run = { 0 };
+  gboolean all_files = FALSE, hidden = FALSE, dry_run = FALSE, json = FALSE;
+  gboolean no_meta_headers = FALSE, skip_probe_failed = FALSE;
+  int jobs = 16, probes = (int) g_get_num_processors (), budget_mb = 256;
+  guint timer = 0, sigint, sigterm;
+  int exit_code;
+  GOptionEntry entries[] = {
+    { "catalog", 0, 0, G_OPTION_ARG_FILENAME, &catalog,
+      N_("Catalog database (default: $XDG_DATA_HOME/sluice/catalog.db)"), "FILE" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, N_("Concurrent uploads (default 16)"), "N" },
+    { "probes", 0, 0, G_OPTION_ARG_INT, &probes,
+      N_("Metadata helper processes (default: number of CPUs)"), "N" },
+    { "memory", 0, 0, G_OPTION_ARG_INT, &budget_mb,
+      N_("File bytes held in memory at once, in MiB (default 256)"), "MIB" },
+    { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include,
+      N_("Also take files matching this glob (repeatable)"), "GLOB" },
+    { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude,
+      N_("Skip files and folders matching this glob (repeatable)"), "GLOB" },
+    { "all-files", 0, 0, G_OPTION_ARG_NONE, &all_files,
+      N_("Take every file, not only images, videos and sidecars"), NULL },
+    { "hidden", 0, 0, G_OPTION_ARG_NONE, &hidden, N_("Take hidden files and folders too"), NULL },
+    { "no-metadata-headers", 0, 0, G_OPTION_ARG_NONE, &no_meta_headers,
+      N_("Do not copy EXIF fields into x-amz-meta-* headers"), NULL },
+    { "skip-probe-failed", 0, 0, G_OPTION_ARG_NONE, &skip_probe_failed,
+      N_("Do not upload files whose metadata could not be read"), NULL },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+      N_("Show what would be sent; send nothing"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object at the end"), NULL },
+    { NULL }
+  };
+
+  ctx = g_option_context_new (_("SOURCE_DIR s3://BUCKET[/PREFIX] — upload a folder and "
+                                "catalog its metadata"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  tentries = target_entries (&targs);
+  g_option_context_add_main_entries (ctx, tentries, GETTEXT_PACKAGE);
+  g_option_context_set_description (ctx,
+    _("The object key is PREFIX/path-relative-to-SOURCE_DIR. Files already uploaded and "
+      "unchanged are skipped, so running the same command again continues an interrupted run.\n"
+      "\n"
+      "Exit status: 0 all done, 1 some files failed, 2 usage or configuration error, "
+      "3 interrupted (run again to continue)."));
+
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("sluice-cli ingest: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc != 3)
+    {
+      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
+      g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+  if (jobs < 1 || probes < 1 || budget_mb < 16)
+    {
+      g_printerr (_("sluice-cli ingest: --jobs and --probes must be at least 1, --memory at "
+                    "least 16\n"));
+      return EXIT_USAGE;
+    }
+
+  creds = sluice_credentials_provider_new (targs.profile);
+  sluice_pipeline_options_init (&opts);
+  opts.target = make_target (argv[2], &targs, creds, &error);
+  if (opts.target == NULL)
+    {
+      print_error (error);
+      target_args_clear (&targs);
+      return EXIT_USAGE;
+    }
+  target_uri = sluice_target_to_uri (opts.target);
+  opts.source = g_strdup (argv[1]);
+  opts.credentials = creds;
+  opts.catalog_path = g_strdup (catalog);
+  opts.jobs = jobs;
+  opts.probes = probes;
+  opts.memory_budget = (guint64) budget_mb * 1024 * 1024;
+  opts.walker.include = g_steal_pointer (&include);
+  opts.walker.exclude = g_steal_pointer (&exclude);
+  opts.walker.all_files = all_files;
+  opts.walker.hidden = hidden;
+  opts.dry_run = dry_run;
+  opts.metadata_headers = !no_meta_headers;
+  opts.skip_probe_failed = skip_probe_failed;
+  target_args_clear (&targs);
+
+  pipeline = sluice_pipeline_new (&opts, &error);
+  if (pipeline == NULL)
+    {
+      print_error (error);
+      sluice_pipeline_options_clear (&opts);
+      return EXIT_USAGE;
+    }
+  sluice_pipeline_set_file_func (pipeline, file_failed, file_warning, NULL);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  cancellable = g_cancellable_new ();
+  run.pipeline = pipeline;
+  run.loop = loop;
+  run.cancellable = cancellable;
+  run.started = g_get_monotonic_time ();
+
+  sigint = g_unix_signal_add (SIGINT, on_signal, &run);
+  sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
+  progress_on_tty = isatty (STDERR_FILENO) && !json;
+  if (progress_on_tty)
+    timer = g_timeout_add (100, show_progress, &run);
+
+  sluice_pipeline_run_async (pipeline, cancellable, on_run_done, &run);
+  g_main_loop_run (loop);
+
+  if (timer != 0)
+    g_source_remove (timer);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_mutex_lock (&output_mutex);
+  clear_progress_line_locked ();
+  g_mutex_unlock (&output_mutex);
+
+  if (run.error != NULL)
+    exit_code = exit_code_for_error (run.error);
+  else if (run.summary.counts.files[SLUICE_STAGE_FAILED] > 0 || run.summary.walk_problems > 0)
+    exit_code = EXIT_SOME_FAILED;
+  else
+    exit_code = EXIT_DONE;
+
+  if (json)
+    print_summary_json (&run.summary, opts.source, target_uri, exit_code, run.error);
+  else
+    {
+      if (run.error != NULL)
+        print_error (run.error);
+      if (run.summary.counts.files[SLUICE_STAGE_FOUND] > 0 || run.error == NULL)
+        print_summary_text (&run.summary, target_uri, dry_run);
+    }
+
+  g_clear_error (&run.error);
+  sluice_pipeline_options_clear (&opts);
+  return exit_code;
+}
+
+/* ---- catalog export ------------------------------------------------------------------------ */
+
+static int
+cmd_catalog (int    argc,
+             char **argv)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCatalog) catalog = NULL;
+  g_autoptr(GOutputStream) out = NULL;
+  g_autofree char *catalog_path = NULL;
+  g_autofree char *format_name = NULL;
+  g_autofree char *output = NULL;
+  SluiceExportFormat format;
+  guint64 rows = 0;
+  GOptionEntry entries[] = {
+    { "catalog", 0, 0, G_OPTION_ARG_FILENAME, &catalog_path,
+      N_("Catalog database (default: $XDG_DATA_HOME/sluice/catalog.db)"), "FILE" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, N_("csv or jsonl (default csv)"),
+      "FORMAT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      N_("Write to FILE instead of standard output"), "FILE" },
+    { NULL }
+  };
+
+  ctx = g_option_context_new (_("export — write the catalog as a CSV or JSON Lines manifest"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  g_option_context_set_description (ctx,
+    _("Columns: path, source, bucket, key, size, sha256, etag, state, warning, make, model, "
+      "lens_model, datetime_original, subsec_time_original, offset_time_original, exposure_time, "
+      "f_number, iso, focal_length, orientation, exif_width, exif_height, width, height, "
+      "gps_latitude, gps_longitude, gps_altitude, has_thumbnail."));
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("sluice-cli catalog: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc != 2 || !g_str_equal (argv[1], "export"))
+    {
+      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
+      g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+  if (!sluice_export_format_from_string (format_name ? format_name : "csv", &format))
+    {
+      g_printerr (_("sluice-cli catalog export: unknown format “%s”; use csv or jsonl\n"),
+                  format_name);
+      return EXIT_USAGE;
+    }
+  if (catalog_path == NULL)
+    catalog_path = sluice_catalog_default_path ();
+  if (!g_file_test (catalog_path, G_FILE_TEST_EXISTS))
+    {
+      g_printerr (_("sluice-cli catalog export: there is no catalog at %s\n"), catalog_path);
+      return EXIT_USAGE;
+    }
+  catalog = sluice_catalog_open (catalog_path, TRUE, &error);
+  if (catalog == NULL)
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+
+  if (output != NULL && !g_str_equal (output, "-"))
+    {
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (output);
+      out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &error));
+      if (out == NULL)
+        {
+          print_error (error);
+          return EXIT_USAGE;
+        }
+    }
+  else
+    out = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
+
+  if (!sluice_export_catalog (catalog, format, out, &rows, NULL, &error) ||
+      !g_output_stream_close (out, NULL, &error))
+    {
+      print_error (error);
+      return EXIT_SOME_FAILED;
+    }
+  if (output != NULL && !g_str_equal (output, "-"))
+    g_printerr (_("%" G_GUINT64_FORMAT " rows written to %s\n"), rows, output);
+  return EXIT_DONE;
+}
+
+/* ---- make-bucket ---------------------------------------------------------------------------- */
+
+static int
+cmd_make_bucket (int    argc,
+                 char **argv)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCredentialsProvider) creds = NULL;
+  g_autoptr(SluiceTarget) target = NULL;
+  g_autoptr(SluiceS3Client) s3 = NULL;
+  g_autofree GOptionEntry *tentries = NULL;
+  TargetArgs targs = { 0 };
+
+  ctx = g_option_context_new (_("s3://BUCKET — create a bucket"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  tentries = target_entries (&targs);
+  g_option_context_add_main_entries (ctx, tentries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("sluice-cli make-bucket: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc != 2)
+    {
+      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
+      g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+  creds = sluice_credentials_provider_new (targs.profile);
+  target = make_target (argv[1], &targs, creds, &error);
+  target_args_clear (&targs);
+  if (target == NULL)
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  s3 = sluice_s3_client_new (target, creds);
+  if (!sluice_s3_client_create_bucket (s3, &error))
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  return EXIT_DONE;
+}
+
+/* ---- main -------------------------------------------------------------------------------- */
+
+static void
+usage (void)
+{
+  g_printerr (_("Usage: sluice-cli COMMAND [OPTIONS]\n"
+                "\n"
+                "Commands:\n"
+                "  ingest SOURCE_DIR s3://BUCKET[/PREFIX]   upload a folder, catalog its metadata\n"
+                "  catalog export [--format csv|jsonl]      write the catalog as a manifest\n"
+                "  make-bucket s3://BUCKET                  create a bucket\n"
+                "\n"
+                "Run “sluice-cli COMMAND --help” for a command's options.\n"
+                "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN], or a "
+                "profile (--profile, AWS_PROFILE) in ~/.aws/credentials.\n"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *command;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (argc < 2)
+    {
+      usage ();
+      return EXIT_USAGE;
+    }
+  command = argv[1];
+  if (g_str_equal (command, "--version") || g_str_equal (command, "version"))
+    {
+      g_print ("sluice-cli %s\n", PACKAGE_VERSION);
+      return EXIT_DONE;
+    }
+  if (g_str_equal (command, "--help") || g_str_equal (command, "-h") ||
+      g_str_equal (command, "help"))
+    {
+      usage ();
+      return EXIT_DONE;
+    }
+  if (g_str_equal (command, "ingest"))
+    return cmd_ingest (argc - 1, argv + 1);
+  if (g_str_equal (command, "catalog"))
+    return cmd_catalog (argc - 1, argv + 1);
+  if (g_str_equal (command, "make-bucket"))
+    return cmd_make_bucket (argc - 1, argv + 1);
+
+  g_printerr (_("sluice-cli: unknown command “%s”\n\n"), command);
+  usage ();
+  return EXIT_USAGE;
+}

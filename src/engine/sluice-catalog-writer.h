@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "sluice-catalog.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The one thread that writes the catalog. Work arrives as operations (a function run with
+ * the writer's connection); the thread takes every operation that is waiting, runs each in
+ * its own savepoint inside one transaction, and commits once: completions are batched, and a
+ * caller that must know its write is durable (the upload intent) waits for that commit with
+ * sluice_catalog_writer_run_sync().
+ *
+ * If a commit fails (disk full), the writer keeps the error: sluice_catalog_writer_get_error()
+ * tells the pipeline to stop, and every later operation fails with it.
+ */
+
+typedef struct _SluiceCatalogWriter SluiceCatalogWriter;
+
+typedef gboolean (*SluiceCatalogOp) (SluiceCatalog *catalog,
+                                     gpointer       data,
+                                     GError       **error);
+
+SluiceCatalogWriter *sluice_catalog_writer_new       (SluiceCatalog       *catalog);
+void                 sluice_catalog_writer_free      (SluiceCatalogWriter *self);
+SluiceCatalog       *sluice_catalog_writer_get_catalog (SluiceCatalogWriter *self);
+void                 sluice_catalog_writer_run       (SluiceCatalogWriter *self,
+                                                      SluiceCatalogOp      op,
+                                                      gpointer             data,
+                                                      GDestroyNotify       destroy);
+gboolean             sluice_catalog_writer_run_sync  (SluiceCatalogWriter *self,
+                                                      SluiceCatalogOp      op,
+                                                      gpointer             data,
+                                                      GError             **error);
+gboolean             sluice_catalog_writer_flush     (SluiceCatalogWriter *self,
+                                                      GError             **error);
+gboolean             sluice_catalog_writer_get_error (SluiceCatalogWriter *self,
+                                                      GError             **error);
+guint64              sluice_catalog_writer_commits   (SluiceCatalogWriter *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceCatalogWriter, sluice_catalog_writer_free)
+
+G_END_DECLS

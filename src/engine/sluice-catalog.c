@@ -1,0 +1,1148 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sluice-catalog"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/statfs.h>
+
+#include "sluice-catalog.h"
+#include "sluice-error.h"
+
+struct _SluiceCatalog {
+  sqlite3    *db;
+  char       *path;
+  GHashTable *stmts;    /* SQL text (static) → sqlite3_stmt */
+  gboolean    readonly;
+};
+
+/* Version 1. Portable SQL where it costs nothing (a PostgreSQL catalog is planned); SQLite-only
+ * details (WAL, PRAGMAs, INSERT OR IGNORE) stay in this file. */
+static const char schema_v1[] =
+  "CREATE TABLE sources ("
+  "  id INTEGER PRIMARY KEY,"
+  "  path TEXT NOT NULL UNIQUE,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE TABLE targets ("
+  "  id INTEGER PRIMARY KEY,"
+  "  endpoint TEXT NOT NULL,"
+  "  bucket TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  UNIQUE (endpoint, bucket));"
+  "CREATE TABLE runs ("
+  "  id INTEGER PRIMARY KEY,"
+  "  source_id INTEGER NOT NULL REFERENCES sources (id),"
+  "  target_id INTEGER REFERENCES targets (id),"
+  "  started_at INTEGER NOT NULL,"
+  "  finished_at INTEGER,"
+  "  status TEXT NOT NULL,"
+  "  config TEXT NOT NULL,"
+  "  summary TEXT);"
+  "CREATE TABLE files ("
+  "  id INTEGER PRIMARY KEY,"
+  "  source_id INTEGER NOT NULL REFERENCES sources (id),"
+  "  relpath TEXT NOT NULL,"
+  "  size INTEGER NOT NULL,"
+  "  mtime_ns INTEGER NOT NULL,"
+  "  sha256 TEXT,"
+  "  probe_state INTEGER NOT NULL DEFAULT 0,"
+  "  probe_error TEXT,"
+  "  first_run_id INTEGER REFERENCES runs (id),"
+  "  last_run_id INTEGER REFERENCES runs (id),"
+  "  UNIQUE (source_id, relpath));"
+  "CREATE TABLE metadata ("
+  "  file_id INTEGER PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,"
+  "  container TEXT, make TEXT, model TEXT, lens_model TEXT,"
+  "  datetime_original TEXT, subsec_time_original TEXT, offset_time_original TEXT,"
+  "  exposure_num INTEGER, exposure_den INTEGER, f_number REAL, iso INTEGER,"
+  "  focal_length REAL, orientation INTEGER, exif_width INTEGER, exif_height INTEGER,"
+  "  width INTEGER, height INTEGER,"
+  "  gps_latitude REAL, gps_longitude REAL, gps_altitude REAL,"
+  "  has_thumbnail INTEGER NOT NULL DEFAULT 0);"
+  "CREATE TABLE thumbnails ("
+  "  file_id INTEGER PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,"
+  "  data BLOB NOT NULL);"
+  "CREATE TABLE objects ("
+  "  id INTEGER PRIMARY KEY,"
+  "  file_id INTEGER NOT NULL REFERENCES files (id),"
+  "  target_id INTEGER NOT NULL REFERENCES targets (id),"
+  "  key TEXT NOT NULL,"
+  "  state INTEGER NOT NULL,"
+  "  sha256 TEXT,"
+  "  size INTEGER,"
+  "  etag TEXT,"
+  "  error_code TEXT,"
+  "  error_message TEXT,"
+  "  run_id INTEGER REFERENCES runs (id),"
+  "  updated_at INTEGER NOT NULL,"
+  "  UNIQUE (target_id, key));"
+  "CREATE INDEX objects_by_file ON objects (file_id, target_id);"
+  "CREATE INDEX objects_by_state ON objects (target_id, state);"
+  "CREATE TABLE warnings ("
+  "  id INTEGER PRIMARY KEY,"
+  "  file_id INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,"
+  "  run_id INTEGER REFERENCES runs (id),"
+  "  stage TEXT NOT NULL,"
+  "  message TEXT NOT NULL);"
+  "CREATE INDEX warnings_by_file ON warnings (file_id);";
+
+static gboolean
+set_db_error (SluiceCatalog *self,
+              GError       **error,
+              int            rc,
+              const char    *what)
+{
+  int ext = self->db != NULL ? sqlite3_extended_errcode (self->db) : rc;
+  SluiceError code = SLUICE_ERROR_CATALOG;
+
+  if (rc == SQLITE_FULL || ext == SQLITE_IOERR_WRITE || ext == SQLITE_IOERR_FSYNC)
+    code = errno == ENOSPC || rc == SQLITE_FULL ? SLUICE_ERROR_NO_SPACE : SLUICE_ERROR_CATALOG;
+  g_set_error (error, SLUICE_ERROR, code, _("Catalog %s: %s (%s)"), self->path, what,
+               self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+static gboolean
+exec (SluiceCatalog *self,
+      const char    *sql,
+      GError       **error)
+{
+  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    return set_db_error (self, error, rc, sql);
+  return TRUE;
+}
+
+/* Prepared once per connection and kept: the pipeline runs the same few statements millions
+ * of times. @sql must be a string literal (it is the cache key). */
+static sqlite3_stmt *
+stmt (SluiceCatalog *self,
+      const char    *sql,
+      GError       **error)
+{
+  sqlite3_stmt *s = g_hash_table_lookup (self->stmts, sql);
+  int rc;
+
+  if (s != NULL)
+    {
+      sqlite3_reset (s);
+      sqlite3_clear_bindings (s);
+      return s;
+    }
+  rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, error, rc, "prepare");
+      return NULL;
+    }
+  g_hash_table_insert (self->stmts, (gpointer) sql, s);
+  return s;
+}
+
+static void
+bind_text_or_null (sqlite3_stmt *s,
+                   int           i,
+                   const char   *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (s, i, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (s, i);
+}
+
+static gboolean
+step_done (SluiceCatalog *self,
+           sqlite3_stmt  *s,
+           GError       **error)
+{
+  int rc = sqlite3_step (s);
+
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    {
+      set_db_error (self, error, rc, "step");
+      sqlite3_reset (s);
+      return FALSE;
+    }
+  sqlite3_reset (s);
+  return TRUE;
+}
+
+char *
+sluice_catalog_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "sluice", "catalog.db", NULL);
+}
+
+/**
+ * sluice_catalog_path_is_remote:
+ *
+ * SQLite's locking is unreliable on network file systems and WAL needs shared memory: a
+ * catalog there can be corrupted. The caller warns.
+ */
+gboolean
+sluice_catalog_path_is_remote (const char  *path,
+                               char       **out_fs_name)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  struct statfs sfs;
+
+  if (statfs (dir, &sfs) < 0)
+    return FALSE;
+  switch ((unsigned long) sfs.f_type)
+    {
+    case 0x6969:      /* NFS */
+      *out_fs_name = g_strdup ("NFS");
+      return TRUE;
+    case 0xFF534D42:  /* CIFS */
+    case 0xFE534D42:  /* SMB2 */
+    case 0x517B:      /* SMB */
+      *out_fs_name = g_strdup ("SMB/CIFS");
+      return TRUE;
+    case 0x65735546:  /* FUSE (sshfs, GVFS, countfs…) */
+      *out_fs_name = g_strdup ("FUSE");
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static gboolean
+migrate (SluiceCatalog *self,
+         GError       **error)
+{
+  sqlite3_stmt *s = NULL;
+  int version = 0;
+
+  if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+    return set_db_error (self, error, SQLITE_ERROR, "user_version");
+  if (sqlite3_step (s) == SQLITE_ROW)
+    version = sqlite3_column_int (s, 0);
+  sqlite3_finalize (s);
+
+  if (version > SLUICE_CATALOG_SCHEMA_VERSION)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_CATALOG,
+                   _("The catalog %s was written by a newer Sluice (schema %d); this version "
+                     "reads schema %d"), self->path, version, SLUICE_CATALOG_SCHEMA_VERSION);
+      return FALSE;
+    }
+  if (version == SLUICE_CATALOG_SCHEMA_VERSION)
+    return TRUE;
+  if (self->readonly)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_CATALOG,
+                   _("The catalog %s is not initialised"), self->path);
+      return FALSE;
+    }
+
+  /* each step in its own transaction: a crash mid-migration leaves the old version intact */
+  if (version < 1)
+    {
+      if (!exec (self, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!exec (self, schema_v1, error) || !exec (self, "PRAGMA user_version = 1", error))
+        {
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          return FALSE;
+        }
+      if (!exec (self, "COMMIT", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+finalize_stmt (gpointer data)
+{
+  sqlite3_finalize (data);
+}
+
+SluiceCatalog *
+sluice_catalog_open (const char *path,
+                     gboolean    readonly,
+                     GError    **error)
+{
+  g_autoptr(SluiceCatalog) self = g_new0 (SluiceCatalog, 1);
+  int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc;
+
+  self->path = g_strdup (path);
+  self->readonly = readonly;
+  self->stmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, finalize_stmt);
+
+  if (!readonly)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+      if (g_mkdir_with_parents (dir, 0700) < 0)
+        {
+          int saved = errno;
+          g_set_error (error, SLUICE_ERROR,
+                       saved == ENOSPC ? SLUICE_ERROR_NO_SPACE : SLUICE_ERROR_CATALOG,
+                       _("Cannot create the catalog folder %s: %s"), dir, g_strerror (saved));
+          return NULL;
+        }
+    }
+
+  rc = sqlite3_open_v2 (path, &self->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, error, rc, _("cannot open"));
+      return NULL;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  /* the writer holds its lock briefly, but readers and a second process must wait, not fail */
+  sqlite3_busy_timeout (self->db, 10000);
+
+  if (!readonly)
+    {
+      /* WAL: readers never block the writer; synchronous=FULL makes every commit durable,
+       * which the upload intent needs (commits are batched, so it costs little). */
+      if (!exec (self, "PRAGMA journal_mode = WAL", error) ||
+          !exec (self, "PRAGMA synchronous = FULL", error))
+        return NULL;
+    }
+  if (!exec (self, "PRAGMA foreign_keys = ON", error) ||
+      !exec (self, "PRAGMA temp_store = MEMORY", error))
+    return NULL;
+
+  if (!migrate (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+void
+sluice_catalog_close (SluiceCatalog *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->stmts, g_hash_table_unref);
+  if (self->db != NULL)
+    sqlite3_close (self->db);
+  g_free (self->path);
+  g_free (self);
+}
+
+const char *
+sluice_catalog_get_path (SluiceCatalog *self)
+{
+  return self->path;
+}
+
+gboolean
+sluice_catalog_begin (SluiceCatalog *self,
+                      GError       **error)
+{
+  return exec (self, "BEGIN IMMEDIATE", error);
+}
+
+gboolean
+sluice_catalog_commit (SluiceCatalog *self,
+                       GError       **error)
+{
+  return exec (self, "COMMIT", error);
+}
+
+void
+sluice_catalog_rollback (SluiceCatalog *self)
+{
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* One operation inside a batch: its failure undoes only its own writes. */
+gboolean
+sluice_catalog_savepoint (SluiceCatalog *self,
+                          GError       **error)
+{
+  return exec (self, "SAVEPOINT op", error);
+}
+
+void
+sluice_catalog_savepoint_end (SluiceCatalog *self,
+                              gboolean       keep)
+{
+  if (!keep)
+    sqlite3_exec (self->db, "ROLLBACK TO op", NULL, NULL, NULL);
+  sqlite3_exec (self->db, "RELEASE op", NULL, NULL, NULL);
+}
+
+static gint64
+now_s (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+static gint64
+ensure_row (SluiceCatalog *self,
+            const char    *insert_sql,
+            const char    *select_sql,
+            const char    *a,
+            const char    *b,
+            GError       **error)
+{
+  sqlite3_stmt *s;
+  gint64 id = 0;
+  int rc;
+
+  s = stmt (self, insert_sql, error);
+  if (s == NULL)
+    return 0;
+  sqlite3_bind_text (s, 1, a, -1, SQLITE_TRANSIENT);
+  if (b != NULL)
+    sqlite3_bind_text (s, 2, b, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (s, b != NULL ? 3 : 2, now_s ());
+  if (!step_done (self, s, error))
+    return 0;
+
+  s = stmt (self, select_sql, error);
+  if (s == NULL)
+    return 0;
+  sqlite3_bind_text (s, 1, a, -1, SQLITE_TRANSIENT);
+  if (b != NULL)
+    sqlite3_bind_text (s, 2, b, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    id = sqlite3_column_int64 (s, 0);
+  else
+    set_db_error (self, error, rc, "lookup");
+  sqlite3_reset (s);
+  return id;
+}
+
+gint64
+sluice_catalog_ensure_source (SluiceCatalog *self,
+                              const char    *path,
+                              GError       **error)
+{
+  return ensure_row (self,
+                     "INSERT OR IGNORE INTO sources (path, created_at) VALUES (?1, ?2)",
+                     "SELECT id FROM sources WHERE path = ?1",
+                     path, NULL, error);
+}
+
+gint64
+sluice_catalog_ensure_target (SluiceCatalog *self,
+                              const char    *endpoint,
+                              const char    *bucket,
+                              GError       **error)
+{
+  return ensure_row (self,
+                     "INSERT OR IGNORE INTO targets (endpoint, bucket, created_at) "
+                     "VALUES (?1, ?2, ?3)",
+                     "SELECT id FROM targets WHERE endpoint = ?1 AND bucket = ?2",
+                     endpoint, bucket, error);
+}
+
+gint64
+sluice_catalog_begin_run (SluiceCatalog *self,
+                          gint64         source_id,
+                          gint64         target_id,
+                          const char    *config_json,
+                          GError       **error)
+{
+  sqlite3_stmt *s = stmt (self,
+                          "INSERT INTO runs (source_id, target_id, started_at, status, config) "
+                          "VALUES (?1, ?2, ?3, 'running', ?4)", error);
+  if (s == NULL)
+    return 0;
+  sqlite3_bind_int64 (s, 1, source_id);
+  if (target_id > 0)
+    sqlite3_bind_int64 (s, 2, target_id);
+  sqlite3_bind_int64 (s, 3, now_s ());
+  sqlite3_bind_text (s, 4, config_json, -1, SQLITE_TRANSIENT);
+  if (!step_done (self, s, error))
+    return 0;
+  return sqlite3_last_insert_rowid (self->db);
+}
+
+gboolean
+sluice_catalog_end_run (SluiceCatalog *self,
+                        gint64         run_id,
+                        const char    *status,
+                        const char    *summary_json,
+                        GError       **error)
+{
+  sqlite3_stmt *s = stmt (self,
+                          "UPDATE runs SET finished_at = ?2, status = ?3, summary = ?4 "
+                          "WHERE id = ?1", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, run_id);
+  sqlite3_bind_int64 (s, 2, now_s ());
+  sqlite3_bind_text (s, 3, status, -1, SQLITE_TRANSIENT);
+  bind_text_or_null (s, 4, summary_json);
+  return step_done (self, s, error);
+}
+
+static char *
+column_strdup (sqlite3_stmt *s,
+               int           i)
+{
+  const unsigned char *text = sqlite3_column_text (s, i);
+
+  return text != NULL ? g_strdup ((const char *) text) : NULL;
+}
+
+void
+sluice_catalog_entry_clear (SluiceCatalogEntry *entry)
+{
+  g_free (entry->sha256);
+  g_free (entry->key);
+  g_free (entry->object_sha256);
+  g_free (entry->etag);
+  memset (entry, 0, sizeof *entry);
+}
+
+/**
+ * sluice_catalog_lookup:
+ *
+ * What the catalog knows of one source file and its object in one target. Returns FALSE
+ * with no error when the file is new.
+ */
+gboolean
+sluice_catalog_lookup (SluiceCatalog      *self,
+                       gint64              source_id,
+                       gint64              target_id,
+                       const char         *relpath,
+                       SluiceCatalogEntry *out_entry,
+                       GError            **error)
+{
+  sqlite3_stmt *s;
+  gboolean found = FALSE;
+  int rc;
+
+  memset (out_entry, 0, sizeof *out_entry);
+  s = stmt (self,
+            "SELECT f.id, f.size, f.mtime_ns, f.sha256, o.id, o.key, o.state, o.sha256, o.etag "
+            "FROM files f LEFT JOIN objects o ON o.file_id = f.id AND o.target_id = ?2 "
+            "WHERE f.source_id = ?1 AND f.relpath = ?3", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, source_id);
+  sqlite3_bind_int64 (s, 2, target_id);
+  sqlite3_bind_text (s, 3, relpath, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      found = TRUE;
+      out_entry->file_id = sqlite3_column_int64 (s, 0);
+      out_entry->size = sqlite3_column_int64 (s, 1);
+      out_entry->mtime_ns = sqlite3_column_int64 (s, 2);
+      out_entry->sha256 = column_strdup (s, 3);
+      out_entry->object_id = sqlite3_column_int64 (s, 4);
+      out_entry->key = column_strdup (s, 5);
+      out_entry->state = sqlite3_column_int (s, 6);
+      out_entry->object_sha256 = column_strdup (s, 7);
+      out_entry->etag = column_strdup (s, 8);
+    }
+  else if (rc != SQLITE_DONE)
+    set_db_error (self, error, rc, "lookup");
+  sqlite3_reset (s);
+  return found;
+}
+
+gint64
+sluice_catalog_upsert_file (SluiceCatalog *self,
+                            gint64         source_id,
+                            const char    *relpath,
+                            guint64        size,
+                            gint64         mtime_ns,
+                            const char    *sha256,
+                            gint64         run_id,
+                            GError       **error)
+{
+  sqlite3_stmt *s;
+  gint64 id = 0;
+  int rc;
+
+  s = stmt (self,
+            "INSERT INTO files (source_id, relpath, size, mtime_ns, sha256, first_run_id, "
+            "                   last_run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) "
+            "ON CONFLICT (source_id, relpath) DO UPDATE SET size = excluded.size, "
+            "  mtime_ns = excluded.mtime_ns, sha256 = COALESCE (excluded.sha256, sha256), "
+            "  last_run_id = excluded.last_run_id "
+            "RETURNING id", error);
+  if (s == NULL)
+    return 0;
+  sqlite3_bind_int64 (s, 1, source_id);
+  sqlite3_bind_text (s, 2, relpath, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (s, 3, size);
+  sqlite3_bind_int64 (s, 4, mtime_ns);
+  bind_text_or_null (s, 5, sha256);
+  if (run_id > 0)
+    sqlite3_bind_int64 (s, 6, run_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    id = sqlite3_column_int64 (s, 0);
+  else
+    set_db_error (self, error, rc, "file");
+  /* step to the end so the statement is complete before reset */
+  while (rc == SQLITE_ROW)
+    rc = sqlite3_step (s);
+  sqlite3_reset (s);
+  return id;
+}
+
+static void
+bind_double_or_null (sqlite3_stmt *s,
+                     int           i,
+                     double        v)
+{
+  if (isnan (v))
+    sqlite3_bind_null (s, i);
+  else
+    sqlite3_bind_double (s, i, v);
+}
+
+static void
+bind_int_or_null (sqlite3_stmt *s,
+                  int           i,
+                  gint64        v)
+{
+  if (v < 0)
+    sqlite3_bind_null (s, i);
+  else
+    sqlite3_bind_int64 (s, i, v);
+}
+
+gboolean
+sluice_catalog_set_metadata (SluiceCatalog        *self,
+                             gint64                file_id,
+                             gint64                run_id,
+                             const SluiceMetadata *meta,
+                             SluiceProbeState      state,
+                             const char           *probe_error,
+                             GError              **error)
+{
+  sqlite3_stmt *s;
+
+  s = stmt (self, "UPDATE files SET probe_state = ?2, probe_error = ?3 WHERE id = ?1", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, file_id);
+  sqlite3_bind_int (s, 2, state);
+  bind_text_or_null (s, 3, probe_error);
+  if (!step_done (self, s, error))
+    return FALSE;
+
+  /* a file probed again replaces what the last probe said of it */
+  s = stmt (self, "DELETE FROM warnings WHERE file_id = ?1", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, file_id);
+  if (!step_done (self, s, error))
+    return FALSE;
+  s = stmt (self, "DELETE FROM thumbnails WHERE file_id = ?1", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, file_id);
+  if (!step_done (self, s, error))
+    return FALSE;
+
+  if (meta == NULL)
+    {
+      s = stmt (self, "DELETE FROM metadata WHERE file_id = ?1", error);
+      if (s == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (s, 1, file_id);
+      return step_done (self, s, error);
+    }
+
+  s = stmt (self,
+            "INSERT OR REPLACE INTO metadata (file_id, container, make, model, lens_model, "
+            "  datetime_original, subsec_time_original, offset_time_original, exposure_num, "
+            "  exposure_den, f_number, iso, focal_length, orientation, exif_width, exif_height, "
+            "  width, height, gps_latitude, gps_longitude, gps_altitude, has_thumbnail) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+            "        ?18, ?19, ?20, ?21, ?22)", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, file_id);
+  bind_text_or_null (s, 2, meta->container);
+  bind_text_or_null (s, 3, meta->make);
+  bind_text_or_null (s, 4, meta->model);
+  bind_text_or_null (s, 5, meta->lens_model);
+  bind_text_or_null (s, 6, meta->datetime_original);
+  bind_text_or_null (s, 7, meta->subsec_time_original);
+  bind_text_or_null (s, 8, meta->offset_time_original);
+  if (meta->exposure_den != 0)
+    {
+      sqlite3_bind_int64 (s, 9, meta->exposure_num);
+      sqlite3_bind_int64 (s, 10, meta->exposure_den);
+    }
+  bind_double_or_null (s, 11, meta->f_number);
+  bind_int_or_null (s, 12, meta->iso);
+  bind_double_or_null (s, 13, meta->focal_length);
+  bind_int_or_null (s, 14, meta->orientation);
+  bind_int_or_null (s, 15, meta->exif_width);
+  bind_int_or_null (s, 16, meta->exif_height);
+  bind_int_or_null (s, 17, meta->width);
+  bind_int_or_null (s, 18, meta->height);
+  bind_double_or_null (s, 19, meta->gps_latitude);
+  bind_double_or_null (s, 20, meta->gps_longitude);
+  bind_double_or_null (s, 21, meta->gps_altitude);
+  sqlite3_bind_int (s, 22, meta->has_thumbnail ? 1 : 0);
+  if (!step_done (self, s, error))
+    return FALSE;
+
+  if (meta->thumbnail != NULL)
+    {
+      gsize len;
+      gconstpointer data = g_bytes_get_data (meta->thumbnail, &len);
+
+      s = stmt (self, "INSERT OR REPLACE INTO thumbnails (file_id, data) VALUES (?1, ?2)", error);
+      if (s == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (s, 1, file_id);
+      sqlite3_bind_blob (s, 2, data, len, SQLITE_TRANSIENT);
+      if (!step_done (self, s, error))
+        return FALSE;
+    }
+
+  for (guint i = 0; i < meta->warnings->len; i++)
+    if (!sluice_catalog_add_warning (self, file_id, run_id, "probe",
+                                     g_ptr_array_index (meta->warnings, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+sluice_catalog_add_warning (SluiceCatalog *self,
+                            gint64         file_id,
+                            gint64         run_id,
+                            const char    *stage,
+                            const char    *message,
+                            GError       **error)
+{
+  sqlite3_stmt *s = stmt (self,
+                          "INSERT INTO warnings (file_id, run_id, stage, message) "
+                          "VALUES (?1, ?2, ?3, ?4)", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, file_id);
+  if (run_id > 0)
+    sqlite3_bind_int64 (s, 2, run_id);
+  sqlite3_bind_text (s, 3, stage, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 4, message, -1, SQLITE_TRANSIENT);
+  return step_done (self, s, error);
+}
+
+/**
+ * sluice_catalog_begin_object:
+ *
+ * Records the intent to upload @file_id under @key: state UPLOADING, with the sha256 that is
+ * about to be sent. If another file already owns @key in this target, this is
+ * SLUICE_ERROR_KEY_COLLISION and nothing is changed.
+ */
+gint64
+sluice_catalog_begin_object (SluiceCatalog *self,
+                             gint64         file_id,
+                             gint64         target_id,
+                             const char    *key,
+                             const char    *sha256,
+                             guint64        size,
+                             gint64         run_id,
+                             GError       **error)
+{
+  sqlite3_stmt *s;
+  gint64 owner = 0, id = 0;
+  int rc;
+
+  s = stmt (self, "SELECT file_id, id FROM objects WHERE target_id = ?1 AND key = ?2", error);
+  if (s == NULL)
+    return 0;
+  sqlite3_bind_int64 (s, 1, target_id);
+  sqlite3_bind_text (s, 2, key, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      owner = sqlite3_column_int64 (s, 0);
+      id = sqlite3_column_int64 (s, 1);
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, "object lookup");
+      return 0;
+    }
+
+  if (owner != 0 && owner != file_id)
+    {
+      g_autofree char *other = NULL;
+
+      s = stmt (self, "SELECT relpath FROM files WHERE id = ?1", NULL);
+      if (s != NULL)
+        {
+          sqlite3_bind_int64 (s, 1, owner);
+          if (sqlite3_step (s) == SQLITE_ROW)
+            other = g_utf8_make_valid ((const char *) sqlite3_column_text (s, 0), -1);
+          sqlite3_reset (s);
+        }
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION,
+                   _("The object key “%s” already belongs to “%s”"), key,
+                   other != NULL ? other : "?");
+      return 0;
+    }
+
+  /* a file that maps to a new key (a changed prefix) keeps its old object row elsewhere */
+  if (id == 0)
+    {
+      s = stmt (self,
+                "INSERT INTO objects (file_id, target_id, key, state, sha256, size, run_id, "
+                "                     updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                error);
+      if (s == NULL)
+        return 0;
+      sqlite3_bind_int64 (s, 1, file_id);
+      sqlite3_bind_int64 (s, 2, target_id);
+      sqlite3_bind_text (s, 3, key, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int (s, 4, SLUICE_OBJECT_UPLOADING);
+      sqlite3_bind_text (s, 5, sha256, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (s, 6, size);
+      if (run_id > 0)
+        sqlite3_bind_int64 (s, 7, run_id);
+      sqlite3_bind_int64 (s, 8, now_s ());
+      if (!step_done (self, s, error))
+        return 0;
+      return sqlite3_last_insert_rowid (self->db);
+    }
+
+  s = stmt (self,
+            "UPDATE objects SET state = ?2, sha256 = ?3, size = ?4, run_id = ?5, updated_at = ?6,"
+            "  error_code = NULL, error_message = NULL WHERE id = ?1", error);
+  if (s == NULL)
+    return 0;
+  sqlite3_bind_int64 (s, 1, id);
+  sqlite3_bind_int (s, 2, SLUICE_OBJECT_UPLOADING);
+  sqlite3_bind_text (s, 3, sha256, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (s, 4, size);
+  if (run_id > 0)
+    sqlite3_bind_int64 (s, 5, run_id);
+  sqlite3_bind_int64 (s, 6, now_s ());
+  if (!step_done (self, s, error))
+    return 0;
+  return id;
+}
+
+gboolean
+sluice_catalog_finish_object (SluiceCatalog     *self,
+                              gint64             object_id,
+                              SluiceObjectState  state,
+                              const char        *etag,
+                              const char        *error_code,
+                              const char        *error_message,
+                              GError           **error)
+{
+  sqlite3_stmt *s = stmt (self,
+                          "UPDATE objects SET state = ?2, etag = COALESCE (?3, etag), "
+                          "  error_code = ?4, error_message = ?5, updated_at = ?6 WHERE id = ?1",
+                          error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, object_id);
+  sqlite3_bind_int (s, 2, state);
+  bind_text_or_null (s, 3, etag);
+  bind_text_or_null (s, 4, error_code);
+  bind_text_or_null (s, 5, error_message);
+  sqlite3_bind_int64 (s, 6, now_s ());
+  return step_done (self, s, error);
+}
+
+/**
+ * sluice_catalog_record_failure:
+ *
+ * A file that failed before an intent existed (unreadable, bad name, probe-less): its file
+ * row is kept (without sha256 if it was never read) and, when it has a key, its object row is
+ * FAILED with the reason, so the export and the next run see it.
+ */
+gboolean
+sluice_catalog_record_failure (SluiceCatalog *self,
+                               gint64         source_id,
+                               gint64         target_id,
+                               const char    *relpath,
+                               const char    *key,
+                               gint64         run_id,
+                               const char    *error_code,
+                               const char    *error_message,
+                               GError       **error)
+{
+  sqlite3_stmt *s;
+  gint64 file_id;
+
+  s = stmt (self,
+            "INSERT INTO files (source_id, relpath, size, mtime_ns, first_run_id, last_run_id) "
+            "VALUES (?1, ?2, 0, 0, ?3, ?3) ON CONFLICT (source_id, relpath) DO UPDATE SET "
+            "  last_run_id = excluded.last_run_id RETURNING id", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, source_id);
+  sqlite3_bind_text (s, 2, relpath, -1, SQLITE_TRANSIENT);
+  if (run_id > 0)
+    sqlite3_bind_int64 (s, 3, run_id);
+  if (sqlite3_step (s) != SQLITE_ROW)
+    {
+      set_db_error (self, error, SQLITE_ERROR, "file");
+      sqlite3_reset (s);
+      return FALSE;
+    }
+  file_id = sqlite3_column_int64 (s, 0);
+  while (sqlite3_step (s) == SQLITE_ROW)
+    ;
+  sqlite3_reset (s);
+
+  if (key == NULL)
+    return sluice_catalog_add_warning (self, file_id, run_id, "error", error_message, error);
+
+  /* the object row: keep an uploaded state of an earlier run? no: a failure now is news */
+  s = stmt (self,
+            "INSERT INTO objects (file_id, target_id, key, state, run_id, updated_at, "
+            "                     error_code, error_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+            "ON CONFLICT (target_id, key) DO UPDATE SET state = excluded.state, "
+            "  run_id = excluded.run_id, updated_at = excluded.updated_at, "
+            "  error_code = excluded.error_code, error_message = excluded.error_message "
+            "WHERE objects.file_id = excluded.file_id", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, file_id);
+  sqlite3_bind_int64 (s, 2, target_id);
+  sqlite3_bind_text (s, 3, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (s, 4, SLUICE_OBJECT_FAILED);
+  if (run_id > 0)
+    sqlite3_bind_int64 (s, 5, run_id);
+  sqlite3_bind_int64 (s, 6, now_s ());
+  bind_text_or_null (s, 7, error_code);
+  bind_text_or_null (s, 8, error_message);
+  return step_done (self, s, error);
+}
+
+gboolean
+sluice_catalog_touch_file (SluiceCatalog *self,
+                           gint64         file_id,
+                           gint64         mtime_ns,
+                           gint64         run_id,
+                           GError       **error)
+{
+  sqlite3_stmt *s = stmt (self,
+                          "UPDATE files SET mtime_ns = ?2, last_run_id = ?3 WHERE id = ?1", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, file_id);
+  sqlite3_bind_int64 (s, 2, mtime_ns);
+  if (run_id > 0)
+    sqlite3_bind_int64 (s, 3, run_id);
+  return step_done (self, s, error);
+}
+
+void
+sluice_catalog_pending_free (SluiceCatalogPending *pending)
+{
+  if (pending == NULL)
+    return;
+  g_free (pending->key);
+  g_free (pending->sha256);
+  g_free (pending);
+}
+
+/* Objects left UPLOADING by a crash; bounded by the upload concurrency of that run. */
+GPtrArray *
+sluice_catalog_list_uploading (SluiceCatalog *self,
+                               gint64         target_id,
+                               GError       **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) sluice_catalog_pending_free);
+  sqlite3_stmt *s;
+  int rc;
+
+  s = stmt (self, "SELECT id, key, sha256 FROM objects WHERE target_id = ?1 AND state = ?2",
+            error);
+  if (s == NULL)
+    return NULL;
+  sqlite3_bind_int64 (s, 1, target_id);
+  sqlite3_bind_int (s, 2, SLUICE_OBJECT_UPLOADING);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      SluiceCatalogPending *p = g_new0 (SluiceCatalogPending, 1);
+      p->object_id = sqlite3_column_int64 (s, 0);
+      p->key = column_strdup (s, 1);
+      p->sha256 = column_strdup (s, 2);
+      g_ptr_array_add (out, p);
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, "uploading objects");
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+const char *
+sluice_object_state_to_string (SluiceObjectState state)
+{
+  switch (state)
+    {
+    case SLUICE_OBJECT_PENDING:
+      return "pending";
+    case SLUICE_OBJECT_UPLOADING:
+      return "uploading";
+    case SLUICE_OBJECT_UPLOADED:
+      return "uploaded";
+    case SLUICE_OBJECT_SKIPPED:
+      return "skipped";
+    case SLUICE_OBJECT_FAILED:
+      return "failed";
+    default:
+      return "unknown";
+    }
+}
+
+/* ---- export ---------------------------------------------------------------------------------- */
+
+static const char *const export_columns[] = {
+  "path", "source", "bucket", "key", "size", "sha256", "etag", "state", "warning",
+  "make", "model", "lens_model", "datetime_original", "subsec_time_original",
+  "offset_time_original", "exposure_time", "f_number", "iso", "focal_length", "orientation",
+  "exif_width", "exif_height", "width", "height", "gps_latitude", "gps_longitude",
+  "gps_altitude", "has_thumbnail",
+};
+
+/* "state" is the object's state; a file that never got an object row (no target yet) is
+ * "pending", or "failed" when it carries an error. */
+static const char export_sql[] =
+  "SELECT f.relpath, s.path, t.bucket, o.key, f.size, f.sha256, o.etag, o.state,"
+  "  (SELECT group_concat (w.message, '; ') FROM warnings w WHERE w.file_id = f.id),"
+  "  f.probe_error, o.error_message,"
+  "  m.make, m.model, m.lens_model, m.datetime_original, m.subsec_time_original,"
+  "  m.offset_time_original, m.exposure_num, m.exposure_den, m.f_number, m.iso,"
+  "  m.focal_length, m.orientation, m.exif_width, m.exif_height, m.width, m.height,"
+  "  m.gps_latitude, m.gps_longitude, m.gps_altitude, m.has_thumbnail "
+  "FROM files f JOIN sources s ON s.id = f.source_id "
+  "LEFT JOIN objects o ON o.file_id = f.id "
+  "LEFT JOIN targets t ON t.id = o.target_id "
+  "LEFT JOIN metadata m ON m.file_id = f.id "
+  "ORDER BY f.id, o.id";
+
+const char *const *
+sluice_catalog_export_columns (guint *n_columns)
+{
+  *n_columns = G_N_ELEMENTS (export_columns);
+  return export_columns;
+}
+
+static void
+value_from_column (SluiceValue  *v,
+                   sqlite3_stmt *s,
+                   int           i)
+{
+  switch (sqlite3_column_type (s, i))
+    {
+    case SQLITE_NULL:
+      v->kind = SLUICE_VALUE_NULL;
+      break;
+    case SQLITE_INTEGER:
+      v->kind = SLUICE_VALUE_INT;
+      v->i = sqlite3_column_int64 (s, i);
+      break;
+    case SQLITE_FLOAT:
+      v->kind = SLUICE_VALUE_REAL;
+      v->d = sqlite3_column_double (s, i);
+      break;
+    default:
+      v->kind = SLUICE_VALUE_TEXT;
+      v->s = (const char *) sqlite3_column_text (s, i);
+      break;
+    }
+}
+
+/**
+ * sluice_catalog_export_rows:
+ *
+ * Streams the export rows, one at a time: memory does not grow with the catalog.
+ */
+gboolean
+sluice_catalog_export_rows (SluiceCatalog       *self,
+                            SluiceCatalogRowFunc func,
+                            gpointer             user_data,
+                            GError             **error)
+{
+  SluiceValue values[G_N_ELEMENTS (export_columns)];
+  g_autoptr(GString) warning = g_string_new (NULL);
+  g_autofree char *exposure = NULL;
+  sqlite3_stmt *s;
+  gboolean ok = TRUE;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (self->db, export_sql, -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return set_db_error (self, error, rc, "export");
+
+  while (ok && (rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      int col = 0;
+
+      memset (values, 0, sizeof values);
+      for (int i = 0; i < 4; i++)            /* path source bucket key */
+        value_from_column (&values[col++], s, i);
+      value_from_column (&values[col++], s, 4);  /* size */
+      value_from_column (&values[col++], s, 5);  /* sha256 */
+      value_from_column (&values[col++], s, 6);  /* etag */
+
+      values[col].kind = SLUICE_VALUE_TEXT;  /* state */
+      if (sqlite3_column_type (s, 7) == SQLITE_NULL)
+        values[col].s = sqlite3_column_type (s, 9) != SQLITE_NULL ? "failed" : "pending";
+      else
+        values[col].s = sluice_object_state_to_string (sqlite3_column_int (s, 7));
+      col++;
+
+      /* warning: the object's error first, then the probe's failure, then the warnings */
+      g_string_truncate (warning, 0);
+      for (int i = 10; i >= 8; i--)
+        {
+          const char *t = (const char *) sqlite3_column_text (s, i);
+          if (t == NULL || *t == '\0')
+            continue;
+          if (warning->len > 0)
+            g_string_append (warning, "; ");
+          g_string_append (warning, t);
+        }
+      values[col].kind = warning->len > 0 ? SLUICE_VALUE_TEXT : SLUICE_VALUE_NULL;
+      values[col++].s = warning->str;
+
+      for (int i = 11; i <= 16; i++)         /* make … offset_time_original */
+        value_from_column (&values[col++], s, i);
+
+      g_clear_pointer (&exposure, g_free);
+      if (sqlite3_column_type (s, 17) != SQLITE_NULL && sqlite3_column_int64 (s, 18) > 0)
+        {
+          exposure = g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+                                      (gint64) sqlite3_column_int64 (s, 17),
+                                      (gint64) sqlite3_column_int64 (s, 18));
+          values[col].kind = SLUICE_VALUE_TEXT;
+          values[col].s = exposure;
+        }
+      col++;
+
+      for (int i = 19; i <= 29; i++)         /* f_number … gps_altitude */
+        value_from_column (&values[col++], s, i);
+
+      if (sqlite3_column_type (s, 30) != SQLITE_NULL)
+        {
+          values[col].kind = SLUICE_VALUE_BOOL;
+          values[col].i = sqlite3_column_int (s, 30);
+        }
+      col++;
+      g_assert (col == G_N_ELEMENTS (export_columns));
+
+      ok = func (values, user_data, error);
+    }
+
+  if (ok && rc != SQLITE_DONE)
+    ok = set_db_error (self, error, rc, "export");
+  sqlite3_finalize (s);
+  return ok;
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "sluice-metadata.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The catalog: SQLite in WAL mode, the job journal and the metadata store at once. The only
+ * file that includes <sqlite3.h>. A SluiceCatalog is one connection and is used from one
+ * thread at a time: the catalog writer thread owns the writing one; readers open their own.
+ *
+ * Tables: sources, targets, runs (the configuration of each run, no secrets), files (source,
+ * relative path, size, mtime, sha256), metadata (one row per file), thumbnails (kept apart from
+ * the wide tables), objects (file × target → key, state, ETag, sha256; UNIQUE (target, key), so
+ * two files can never silently share a key), warnings.
+ */
+
+typedef struct _SluiceCatalog SluiceCatalog;
+
+typedef enum {
+  SLUICE_OBJECT_PENDING,
+  SLUICE_OBJECT_UPLOADING,   /* intent: durable before the request goes out */
+  SLUICE_OBJECT_UPLOADED,
+  SLUICE_OBJECT_SKIPPED,
+  SLUICE_OBJECT_FAILED,
+} SluiceObjectState;
+
+typedef enum {
+  SLUICE_PROBE_STATE_NONE,      /* not probed (yet) */
+  SLUICE_PROBE_STATE_OK,
+  SLUICE_PROBE_STATE_WARNING,   /* partial metadata, warnings recorded */
+  SLUICE_PROBE_STATE_FAILED,    /* the helper crashed or stalled on it */
+} SluiceProbeState;
+
+typedef struct {
+  gint64             file_id;
+  guint64            size;
+  gint64             mtime_ns;
+  char              *sha256;        /* of the file as last read, or NULL */
+  gint64             object_id;     /* 0 when the file has no object in this target */
+  char              *key;
+  SluiceObjectState  state;
+  char              *object_sha256;
+  char              *etag;
+} SluiceCatalogEntry;
+
+typedef struct {
+  gint64   object_id;
+  char    *key;
+  char    *sha256;
+} SluiceCatalogPending;
+
+#define SLUICE_CATALOG_SCHEMA_VERSION 1
+
+char          *sluice_catalog_default_path       (void);
+SluiceCatalog *sluice_catalog_open               (const char          *path,
+                                                  gboolean             readonly,
+                                                  GError             **error);
+void           sluice_catalog_close              (SluiceCatalog       *self);
+const char    *sluice_catalog_get_path           (SluiceCatalog       *self);
+gboolean       sluice_catalog_path_is_remote     (const char          *path,
+                                                  char               **out_fs_name);
+
+gboolean       sluice_catalog_begin              (SluiceCatalog       *self,
+                                                  GError             **error);
+gboolean       sluice_catalog_commit             (SluiceCatalog       *self,
+                                                  GError             **error);
+void           sluice_catalog_rollback           (SluiceCatalog       *self);
+gboolean       sluice_catalog_savepoint          (SluiceCatalog       *self,
+                                                  GError             **error);
+void           sluice_catalog_savepoint_end      (SluiceCatalog       *self,
+                                                  gboolean             keep);
+
+gint64         sluice_catalog_ensure_source      (SluiceCatalog       *self,
+                                                  const char          *path,
+                                                  GError             **error);
+gint64         sluice_catalog_ensure_target      (SluiceCatalog       *self,
+                                                  const char          *endpoint,
+                                                  const char          *bucket,
+                                                  GError             **error);
+gint64         sluice_catalog_begin_run          (SluiceCatalog       *self,
+                                                  gint64               source_id,
+                                                  gint64               target_id,
+                                                  const char          *config_json,
+                                                  GError             **error);
+gboolean       sluice_catalog_end_run            (SluiceCatalog       *self,
+                                                  gint64               run_id,
+                                                  const char          *status,
+                                                  const char          *summary_json,
+                                                  GError             **error);
+
+gboolean       sluice_catalog_lookup             (SluiceCatalog       *self,
+                                                  gint64               source_id,
+                                                  gint64               target_id,
+                                                  const char          *relpath,
+                                                  SluiceCatalogEntry  *out_entry,
+                                                  GError             **error);
+void           sluice_catalog_entry_clear        (SluiceCatalogEntry  *entry);
+
+gint64         sluice_catalog_upsert_file        (SluiceCatalog       *self,
+                                                  gint64               source_id,
+                                                  const char          *relpath,
+                                                  guint64              size,
+                                                  gint64               mtime_ns,
+                                                  const char          *sha256,
+                                                  gint64               run_id,
+                                                  GError             **error);
+gboolean       sluice_catalog_set_metadata       (SluiceCatalog       *self,
+                                                  gint64               file_id,
+                                                  gint64               run_id,
+                                                  const SluiceMetadata *meta,
+                                                  SluiceProbeState     state,
+                                                  const char          *probe_error,
+                                                  GError             **error);
+gboolean       sluice_catalog_add_warning        (SluiceCatalog       *self,
+                                                  gint64               file_id,
+                                                  gint64               run_id,
+                                                  const char          *stage,
+                                                  const char          *message,
+                                                  GError             **error);
+gint64         sluice_catalog_begin_object       (SluiceCatalog       *self,
+                                                  gint64               file_id,
+                                                  gint64               target_id,
+                                                  const char          *key,
+                                                  const char          *sha256,
+                                                  guint64              size,
+                                                  gint64               run_id,
+                                                  GError             **error);
+gboolean       sluice_catalog_finish_object      (SluiceCatalog       *self,
+                                                  gint64               object_id,
+                                                  SluiceObjectState    state,
+                                                  const char          *etag,
+                                                  const char          *error_code,
+                                                  const char          *error_message,
+                                                  GError             **error);
+gboolean       sluice_catalog_record_failure     (SluiceCatalog       *self,
+                                                  gint64               source_id,
+                                                  gint64               target_id,
+                                                  const char          *relpath,
+                                                  const char          *key,
+                                                  gint64               run_id,
+                                                  const char          *error_code,
+                                                  const char          *error_message,
+                                                  GError             **error);
+gboolean       sluice_catalog_touch_file         (SluiceCatalog       *self,
+                                                  gint64               file_id,
+                                                  gint64               mtime_ns,
+                                                  gint64               run_id,
+                                                  GError             **error);
+GPtrArray     *sluice_catalog_list_uploading     (SluiceCatalog       *self,
+                                                  gint64               target_id,
+                                                  GError             **error);
+void           sluice_catalog_pending_free       (SluiceCatalogPending *pending);
+
+/* Export: one row per file and target, columns as sluice_catalog_export_columns() names. */
+typedef enum {
+  SLUICE_VALUE_NULL,
+  SLUICE_VALUE_INT,
+  SLUICE_VALUE_REAL,
+  SLUICE_VALUE_TEXT,
+  SLUICE_VALUE_BOOL,
+} SluiceValueKind;
+
+typedef struct {
+  SluiceValueKind  kind;
+  gint64           i;
+  double           d;
+  const char      *s;
+} SluiceValue;
+
+typedef gboolean (*SluiceCatalogRowFunc) (const SluiceValue *values,
+                                          gpointer           user_data,
+                                          GError           **error);
+
+const char *const *sluice_catalog_export_columns (guint               *n_columns);
+gboolean           sluice_catalog_export_rows    (SluiceCatalog       *self,
+                                                  SluiceCatalogRowFunc func,
+                                                  gpointer             user_data,
+                                                  GError             **error);
+
+const char        *sluice_object_state_to_string (SluiceObjectState    state);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceCatalog, sluice_catalog_close)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SluiceCatalogEntry, sluice_catalog_entry_clear)
+
+G_END_DECLS

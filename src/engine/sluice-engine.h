@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* The umbrella include for the app, the CLI and the tests. */
+
+#include "sluice-buffer.h"
+#include "sluice-catalog.h"
+#include "sluice-credentials.h"
+#include "sluice-error.h"
+#include "sluice-export.h"
+#include "sluice-metadata.h"
+#include "sluice-pipeline.h"
+#include "sluice-probe-pool.h"
+#include "sluice-progress.h"
+#include "sluice-queue.h"
+#include "sluice-s3-client.h"
+#include "sluice-sanitize.h"
+#include "sluice-target.h"
+#include "sluice-walker.h"

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sluice-catalog.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Manifests: the catalog as CSV (RFC 4180, with spreadsheet-formula protection) or JSON Lines,
+ * one row per file and target, streamed: memory does not grow with the catalog.
+ * Columns: sluice_catalog_export_columns().
+ */
+typedef enum {
+  SLUICE_EXPORT_CSV,
+  SLUICE_EXPORT_JSONL,
+} SluiceExportFormat;
+
+gboolean sluice_export_format_from_string (const char          *name,
+                                           SluiceExportFormat  *out_format);
+gboolean sluice_export_catalog            (SluiceCatalog       *catalog,
+                                           SluiceExportFormat   format,
+                                           GOutputStream       *out,
+                                           guint64             *out_rows,
+                                           GCancellable        *cancellable,
+                                           GError             **error);
+
+G_END_DECLS

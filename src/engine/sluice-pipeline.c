@@ -1,0 +1,1062 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sluice-pipeline"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sluice-buffer.h"
+#include "sluice-catalog-writer.h"
+#include "sluice-catalog.h"
+#include "sluice-error.h"
+#include "sluice-pipeline.h"
+#include "sluice-probe-pool.h"
+#include "sluice-s3-client.h"
+#include "sluice-sanitize.h"
+
+#define FOUND_QUEUE_CAPACITY  1024
+#define SOURCE_CHANGED_TRIES  3
+#define BACKOFF_BASE_MS       200
+#define BACKOFF_CAP_MS        8000
+
+struct _SluicePipeline {
+  SluicePipelineOptions   options;
+  SluiceProgress         *progress;
+  SluicePipelineFileFunc  failed_func;
+  SluicePipelineFileFunc  warning_func;
+  gpointer                func_data;
+
+  /* during a run */
+  char                   *source_path;    /* canonical */
+  SluiceCatalogWriter    *writer;
+  SluiceProbePool        *probes;
+  SluiceBudget           *budget;
+  SluiceWalker           *walker;
+  SluiceQueue            *found;
+  GCancellable           *cancellable;
+  gint64                  source_id;
+  gint64                  target_id;
+  gint64                  run_id;
+  guint                   walk_problems;  /* atomic */
+  GMutex                  fatal_mutex;
+  GError                 *fatal;          /* stops the run: catalog broken, disk full */
+  SluicePipelineSummary   last_summary;
+};
+
+typedef struct {
+  SluicePipeline *pipeline;
+  SluiceS3Client *s3;
+  SluiceCatalog  *reader;
+  GThread        *thread;
+} Worker;
+
+void
+sluice_pipeline_options_init (SluicePipelineOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->jobs = 16;
+  options->probes = g_get_num_processors ();
+  options->memory_budget = 256 * 1024 * 1024;
+  options->probe_timeout_ms = SLUICE_PROBE_DEFAULT_TIMEOUT_MS;
+  options->retries = 4;
+  options->metadata_headers = TRUE;
+}
+
+void
+sluice_pipeline_options_clear (SluicePipelineOptions *options)
+{
+  g_clear_pointer (&options->source, g_free);
+  g_clear_pointer (&options->target, sluice_target_free);
+  g_clear_pointer (&options->catalog_path, g_free);
+  g_clear_pointer (&options->walker.include, g_strfreev);
+  g_clear_pointer (&options->walker.exclude, g_strfreev);
+  g_clear_pointer (&options->helper_path, g_free);
+}
+
+static void
+options_copy (SluicePipelineOptions       *dst,
+              const SluicePipelineOptions *src)
+{
+  *dst = *src;
+  dst->source = g_strdup (src->source);
+  dst->target = src->target ? sluice_target_copy (src->target) : NULL;
+  dst->catalog_path = src->catalog_path ? g_strdup (src->catalog_path)
+                                        : sluice_catalog_default_path ();
+  dst->walker.include = g_strdupv (src->walker.include);
+  dst->walker.exclude = g_strdupv (src->walker.exclude);
+  dst->helper_path = src->helper_path ? g_strdup (src->helper_path)
+                                      : sluice_probe_find_helper ();
+  dst->jobs = CLAMP (src->jobs, 1, 256);
+  dst->probes = CLAMP (src->probes, 1, 64);
+  dst->retries = CLAMP (src->retries, 1, 20);
+  if (dst->memory_budget < 16 * 1024 * 1024)
+    dst->memory_budget = 16 * 1024 * 1024;
+}
+
+SluicePipeline *
+sluice_pipeline_new (const SluicePipelineOptions *options,
+                     GError                     **error)
+{
+  g_autoptr(SluicePipeline) self = g_new0 (SluicePipeline, 1);
+
+  g_return_val_if_fail (options != NULL, NULL);
+
+  g_mutex_init (&self->fatal_mutex);
+  options_copy (&self->options, options);
+  self->progress = sluice_progress_new ();
+
+  if (self->options.source == NULL)
+    {
+      g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                           _("No source folder given"));
+      return NULL;
+    }
+  if (self->options.target == NULL || !sluice_target_validate (self->options.target, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                             _("No target given"));
+      return NULL;
+    }
+  if (self->options.credentials == NULL)
+    {
+      g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_NO_CREDENTIALS,
+                           _("No credentials provider"));
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+void
+sluice_pipeline_free (SluicePipeline *self)
+{
+  if (self == NULL)
+    return;
+  sluice_pipeline_options_clear (&self->options);
+  g_clear_pointer (&self->progress, sluice_progress_free);
+  g_clear_error (&self->fatal);
+  g_mutex_clear (&self->fatal_mutex);
+  g_free (self);
+}
+
+SluiceProgress *
+sluice_pipeline_get_progress (SluicePipeline *self)
+{
+  return self->progress;
+}
+
+void
+sluice_pipeline_set_file_func (SluicePipeline         *self,
+                               SluicePipelineFileFunc  failed,
+                               SluicePipelineFileFunc  warning,
+                               gpointer                user_data)
+{
+  self->failed_func = failed;
+  self->warning_func = warning;
+  self->func_data = user_data;
+}
+
+/* Stops the whole run for a reason that no file can get past (catalog unwritable). */
+static void
+set_fatal (SluicePipeline *self,
+           const GError   *error)
+{
+  g_mutex_lock (&self->fatal_mutex);
+  if (self->fatal == NULL)
+    self->fatal = g_error_copy (error);
+  g_mutex_unlock (&self->fatal_mutex);
+  g_cancellable_cancel (self->cancellable);
+}
+
+/* ---- catalog operations (run on the writer thread) ------------------------------------------ */
+
+typedef struct {
+  gint64          source_id;
+  gint64          target_id;
+  gint64          run_id;
+  char           *relpath;
+  char           *key;
+  guint64         size;
+  gint64          mtime_ns;
+  char           *sha256;
+  SluiceMetadata *meta;
+  SluiceProbeState probe_state;
+  char           *probe_error;
+  gint64          file_id;
+  gint64          object_id;        /* out of intent_op, in of finish_op */
+  SluiceObjectState state;
+  char           *etag;
+  char           *error_code;
+  char           *error_message;
+  char           *note;             /* a warning of the pipeline's own */
+} FileOp;
+
+static void
+file_op_free (FileOp *op)
+{
+  g_free (op->relpath);
+  g_free (op->key);
+  g_free (op->sha256);
+  g_clear_pointer (&op->meta, sluice_metadata_free);
+  g_free (op->probe_error);
+  g_free (op->etag);
+  g_free (op->error_code);
+  g_free (op->error_message);
+  g_free (op->note);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FileOp, file_op_free)
+
+/* The intent: the file row, its metadata and the object in state UPLOADING, in one go. */
+static gboolean
+intent_op (SluiceCatalog *catalog,
+           gpointer       data,
+           GError       **error)
+{
+  FileOp *op = data;
+
+  op->file_id = sluice_catalog_upsert_file (catalog, op->source_id, op->relpath, op->size,
+                                            op->mtime_ns, op->sha256, op->run_id, error);
+  if (op->file_id == 0)
+    return FALSE;
+  if (!sluice_catalog_set_metadata (catalog, op->file_id, op->run_id, op->meta, op->probe_state,
+                                    op->probe_error, error))
+    return FALSE;
+  if (op->note != NULL &&
+      !sluice_catalog_add_warning (catalog, op->file_id, op->run_id, "pipeline", op->note, error))
+    return FALSE;
+  op->object_id = sluice_catalog_begin_object (catalog, op->file_id, op->target_id, op->key,
+                                               op->sha256, op->size, op->run_id, error);
+  return op->object_id != 0;
+}
+
+static gboolean
+finish_op (SluiceCatalog *catalog,
+           gpointer       data,
+           GError       **error)
+{
+  FileOp *op = data;
+
+  return sluice_catalog_finish_object (catalog, op->object_id, op->state, op->etag,
+                                       op->error_code, op->error_message, error);
+}
+
+static gboolean
+failure_op (SluiceCatalog *catalog,
+            gpointer       data,
+            GError       **error)
+{
+  FileOp *op = data;
+
+  return sluice_catalog_record_failure (catalog, op->source_id, op->target_id, op->relpath,
+                                        op->key, op->run_id, op->error_code, op->error_message,
+                                        error);
+}
+
+static gboolean
+touch_op (SluiceCatalog *catalog,
+          gpointer       data,
+          GError       **error)
+{
+  FileOp *op = data;
+
+  return sluice_catalog_touch_file (catalog, op->file_id, op->mtime_ns, op->run_id, error);
+}
+
+typedef struct {
+  SluicePipeline *pipeline;
+  char           *config;
+  char           *summary;
+  const char     *status;
+} RunOp;
+
+static gboolean
+begin_run_op (SluiceCatalog *catalog,
+              gpointer       data,
+              GError       **error)
+{
+  RunOp *op = data;
+  SluicePipeline *self = op->pipeline;
+
+  self->source_id = sluice_catalog_ensure_source (catalog, self->source_path, error);
+  if (self->source_id == 0)
+    return FALSE;
+  self->target_id = sluice_catalog_ensure_target (catalog, self->options.target->endpoint,
+                                                  self->options.target->bucket, error);
+  if (self->target_id == 0)
+    return FALSE;
+  if (self->options.dry_run)
+    return TRUE;
+  self->run_id = sluice_catalog_begin_run (catalog, self->source_id, self->target_id,
+                                           op->config, error);
+  return self->run_id != 0;
+}
+
+static gboolean
+end_run_op (SluiceCatalog *catalog,
+            gpointer       data,
+            GError       **error)
+{
+  RunOp *op = data;
+
+  return sluice_catalog_end_run (catalog, op->pipeline->run_id, op->status, op->summary, error);
+}
+
+/* ---- helpers ---------------------------------------------------------------------------------- */
+
+static void
+report_failure (SluicePipeline *self,
+                const char     *relpath,
+                const GError   *error)
+{
+  if (self->failed_func != NULL)
+    self->failed_func (relpath, error, self->func_data);
+}
+
+static void
+report_warning (SluicePipeline *self,
+                const char     *relpath,
+                const GError   *error)
+{
+  if (self->warning_func != NULL)
+    self->warning_func (relpath, error, self->func_data);
+}
+
+/* Records a file that failed, in the catalog and for the caller. */
+static void
+fail_file (SluicePipeline  *self,
+           SluiceFoundFile *f,
+           const char      *key,
+           gint64           object_id,
+           const GError    *error)
+{
+  FileOp *op = g_new0 (FileOp, 1);
+
+  op->source_id = self->source_id;
+  op->target_id = self->target_id;
+  op->run_id = self->run_id;
+  op->relpath = g_strdup (f->relpath);
+  op->key = g_strdup (key);
+  op->object_id = object_id;
+  op->state = SLUICE_OBJECT_FAILED;
+  op->error_code = g_strdup (sluice_error_code_name (error->code));
+  op->error_message = g_strdup (error->message);
+  sluice_catalog_writer_run (self->writer, object_id != 0 ? finish_op : failure_op, op,
+                             (GDestroyNotify) file_op_free);
+  sluice_progress_add (self->progress, SLUICE_STAGE_FAILED, f->size);
+  report_failure (self, f->relpath, error);
+}
+
+/* Sleeps for a backoff with full jitter; FALSE when cancelled meanwhile. */
+static gboolean
+backoff (SluicePipeline *self,
+         guint           attempt)
+{
+  guint64 cap = MIN ((guint64) BACKOFF_CAP_MS, (guint64) BACKOFF_BASE_MS << MIN (attempt, 10));
+  guint64 ms = g_random_int_range (0, (gint32) cap + 1);
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      if (g_cancellable_is_cancelled (self->cancellable))
+        return FALSE;
+      g_usleep (MIN (50000, MAX (0, end - g_get_monotonic_time ())));
+    }
+  return TRUE;
+}
+
+static void
+add_take (GStrvBuilder *b,
+          char         *value)
+{
+  g_strv_builder_add (b, value);
+  g_free (value);
+}
+
+static GStrv
+metadata_headers (const SluiceMetadata *meta)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+  if (meta != NULL)
+    {
+      if (meta->make != NULL)
+        add_take (b, g_strconcat ("camera-make=", meta->make, NULL));
+      if (meta->model != NULL)
+        add_take (b, g_strconcat ("camera-model=", meta->model, NULL));
+      if (meta->lens_model != NULL)
+        add_take (b, g_strconcat ("lens-model=", meta->lens_model, NULL));
+      if (meta->datetime_original != NULL)
+        add_take (b, g_strconcat ("datetime-original=", meta->datetime_original, NULL));
+      if (!isnan (meta->gps_latitude) && !isnan (meta->gps_longitude))
+        {
+          char lat[G_ASCII_DTOSTR_BUF_SIZE], lon[G_ASCII_DTOSTR_BUF_SIZE];
+          add_take (b, g_strdup_printf ("gps=%s,%s",
+                                                   g_ascii_formatd (lat, sizeof lat, "%.6f",
+                                                                    meta->gps_latitude),
+                                                   g_ascii_formatd (lon, sizeof lon, "%.6f",
+                                                                    meta->gps_longitude)));
+        }
+    }
+  return g_strv_builder_end (b);
+}
+
+/* PUT with retries for what can pass on a second try; credentials are asked again after
+ * ExpiredToken. */
+static gboolean
+upload (Worker        *w,
+        const char    *key,
+        const char    *relpath,
+        SluiceBuffer  *buf,
+        SluiceMetadata *meta,
+        char         **out_etag,
+        GError       **error)
+{
+  SluicePipeline *self = w->pipeline;
+  g_auto(GStrv) meta_headers = self->options.metadata_headers ? metadata_headers (meta) : NULL;
+  SluiceS3PutRequest req = {
+    .key = key,
+    .content_type = sluice_content_type_for_name (relpath),
+    .body = buf->data,
+    .len = buf->len,
+    .sha256_hex = buf->sha256_hex,
+    .meta = meta_headers,
+  };
+
+  for (guint attempt = 1;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (sluice_s3_client_put_object (w->s3, &req, out_etag, &local_error))
+        return TRUE;
+      if (!sluice_error_is_retryable (local_error) || attempt >= self->options.retries ||
+          g_cancellable_is_cancelled (self->cancellable))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN))
+        sluice_credentials_provider_refresh (self->options.credentials, NULL);
+      g_debug ("retrying %s after: %s", key, local_error->message);
+      if (!backoff (self, attempt))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+}
+
+static SluiceBuffer *
+read_with_retries (SluicePipeline  *self,
+                   SluiceFoundFile *f,
+                   GError         **error)
+{
+  for (guint attempt = 1;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      SluiceBuffer *buf;
+
+      buf = sluice_buffer_read_file (sluice_walker_get_root_fd (self->walker), f->relpath,
+                                     self->budget, self->cancellable, &local_error);
+      if (buf != NULL)
+        return buf;
+      if (!g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED) ||
+          attempt >= SOURCE_CHANGED_TRIES || !backoff (self, attempt + 2))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+}
+
+static gboolean
+is_cancelled_error (const GError *error)
+{
+  return g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED);
+}
+
+/* ---- one file --------------------------------------------------------------------------------- */
+
+static void
+process_file (Worker          *w,
+              SluiceFoundFile *f)
+{
+  SluicePipeline *self = w->pipeline;
+  g_auto(SluiceCatalogEntry) entry = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceBuffer) buf = NULL;
+  g_autoptr(SluiceMetadata) meta = NULL;
+  g_autoptr(FileOp) intent = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *etag = NULL;
+  SluiceProbeState probe_state = SLUICE_PROBE_STATE_NONE;
+  g_autofree char *probe_error = NULL;
+  g_autofree char *note = NULL;
+  gboolean known;
+  FileOp *done;
+
+  key = sluice_target_object_key (self->options.target, f->relpath, &error);
+  if (key == NULL)
+    {
+      if (!self->options.dry_run)
+        fail_file (self, f, NULL, 0, error);
+      else
+        report_failure (self, f->relpath, error);
+      return;
+    }
+
+  known = sluice_catalog_lookup (w->reader, self->source_id, self->target_id, f->relpath, &entry,
+                                 &error);
+  if (error != NULL)
+    {
+      set_fatal (self, error);
+      return;
+    }
+
+  /* uploaded before and unchanged by size and mtime: nothing to read, nothing to send */
+  if (known && entry.object_id != 0 && entry.state == SLUICE_OBJECT_UPLOADED &&
+      entry.size == f->size && entry.mtime_ns == f->mtime_ns && g_strcmp0 (entry.key, key) == 0)
+    {
+      sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, f->size);
+      return;
+    }
+
+  if (self->options.dry_run)
+    {
+      /* "read" counts what a real run would read and send */
+      sluice_progress_add (self->progress, SLUICE_STAGE_READ, f->size);
+      return;
+    }
+
+  buf = read_with_retries (self, f, &error);
+  if (buf == NULL)
+    {
+      if (!is_cancelled_error (error))
+        fail_file (self, f, key, 0, error);
+      return;
+    }
+  sluice_progress_add (self->progress, SLUICE_STAGE_READ, buf->len);
+
+  /* size or mtime differ but the bytes are what was uploaded: a touch, not a change */
+  if (known && entry.object_id != 0 && entry.state == SLUICE_OBJECT_UPLOADED &&
+      g_strcmp0 (entry.key, key) == 0 && g_strcmp0 (entry.object_sha256, buf->sha256_hex) == 0)
+    {
+      FileOp *touch = g_new0 (FileOp, 1);
+      touch->file_id = entry.file_id;
+      touch->mtime_ns = buf->mtime_ns;
+      touch->run_id = self->run_id;
+      sluice_catalog_writer_run (self->writer, touch_op, touch, (GDestroyNotify) file_op_free);
+      sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, buf->len);
+      return;
+    }
+
+  /* metadata: in a helper process, from a read-only descriptor of the same bytes */
+  {
+    int ro = sluice_buffer_open_readonly (buf, &error);
+    if (ro >= 0)
+      {
+        meta = sluice_probe_pool_probe (self->probes, ro, f->relpath, buf->len, &error);
+        close (ro);
+      }
+    if (meta == NULL)
+      {
+        probe_state = SLUICE_PROBE_STATE_FAILED;
+        probe_error = g_strdup (error->message);
+        report_warning (self, f->relpath, error);
+        sluice_progress_add (self->progress, SLUICE_STAGE_PROBE_FAILED, buf->len);
+        if (self->options.skip_probe_failed)
+          {
+            fail_file (self, f, key, 0, error);
+            return;
+          }
+        g_clear_error (&error);
+      }
+    else
+      {
+        probe_state = meta->warnings->len > 0 ? SLUICE_PROBE_STATE_WARNING : SLUICE_PROBE_STATE_OK;
+        sluice_progress_add (self->progress, SLUICE_STAGE_PROBED, buf->len);
+        if (meta->warnings->len > 0)
+          sluice_progress_add (self->progress, SLUICE_STAGE_WARNINGS, 0);
+      }
+  }
+
+  if (buf->mtime_ns != f->mtime_ns || buf->len != f->size)
+    note = g_strdup (_("the file changed between the listing and the read; the newer version "
+                       "was uploaded"));
+
+  /* the intent, durable before the request goes out */
+  intent = g_new0 (FileOp, 1);
+  intent->source_id = self->source_id;
+  intent->target_id = self->target_id;
+  intent->run_id = self->run_id;
+  intent->relpath = g_strdup (f->relpath);
+  intent->key = g_strdup (key);
+  intent->size = buf->len;
+  intent->mtime_ns = buf->mtime_ns;
+  intent->sha256 = g_strdup (buf->sha256_hex);
+  intent->meta = g_steal_pointer (&meta);
+  intent->probe_state = probe_state;
+  intent->probe_error = g_steal_pointer (&probe_error);
+  intent->note = g_steal_pointer (&note);
+  if (!sluice_catalog_writer_run_sync (self->writer, intent_op, intent, &error))
+    {
+      if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
+        fail_file (self, f, NULL, 0, error);
+      else
+        set_fatal (self, error);
+      return;
+    }
+
+  done = g_new0 (FileOp, 1);
+  done->object_id = intent->object_id;
+  if (upload (w, key, f->relpath, buf, intent->meta, &etag, &error))
+    {
+      done->state = SLUICE_OBJECT_UPLOADED;
+      done->etag = g_steal_pointer (&etag);
+      sluice_catalog_writer_run (self->writer, finish_op, done, (GDestroyNotify) file_op_free);
+      sluice_progress_add (self->progress, SLUICE_STAGE_UPLOADED, buf->len);
+      return;
+    }
+  file_op_free (done);
+
+  if (is_cancelled_error (error))
+    return;   /* stays UPLOADING: the next run reconciles it with a HEAD */
+  fail_file (self, f, key, intent->object_id, error);
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  Worker *w = data;
+  SluiceFoundFile *f;
+
+  while ((f = sluice_queue_pop (w->pipeline->found)) != NULL)
+    {
+      if (!g_cancellable_is_cancelled (w->pipeline->cancellable))
+        process_file (w, f);
+      sluice_found_file_free (f);
+    }
+  return NULL;
+}
+
+static void
+walker_problem (const char   *relpath,
+                const GError *error,
+                gpointer      user_data)
+{
+  SluicePipeline *self = user_data;
+
+  g_atomic_int_inc (&self->walk_problems);
+  report_failure (self, relpath, error);
+}
+
+static gpointer
+walker_thread (gpointer data)
+{
+  SluicePipeline *self = data;
+  g_autoptr(GError) error = NULL;
+
+  sluice_walker_run (self->walker, self->found, walker_problem, self, self->cancellable, &error);
+  sluice_progress_set_walk_done (self->progress);
+  /* the workers drain what is queued, then stop */
+  sluice_queue_close (self->found);
+  return NULL;
+}
+
+/* ---- reconciliation after a crash --------------------------------------------------------------- */
+
+typedef struct {
+  gint64 object_id;
+  char  *etag;
+  SluiceObjectState state;
+} ReconcileOp;
+
+static gboolean
+reconcile_op (SluiceCatalog *catalog,
+              gpointer       data,
+              GError       **error)
+{
+  GPtrArray *items = data;
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      ReconcileOp *r = g_ptr_array_index (items, i);
+      if (!sluice_catalog_finish_object (catalog, r->object_id, r->state, r->etag, NULL, NULL,
+                                         error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+reconcile_op_free (ReconcileOp *r)
+{
+  g_free (r->etag);
+  g_free (r);
+}
+
+/*
+ * Objects a crashed run left UPLOADING: the PUT may or may not have reached the server. A
+ * HEAD tells: the object is there with our x-amz-meta-sha256 → uploaded, nothing is resent;
+ * otherwise → pending, and the file is sent again when the walk reaches it.
+ */
+static gboolean
+reconcile (SluicePipeline *self,
+           SluiceS3Client *s3,
+           guint64        *out_reconciled,
+           GError        **error)
+{
+  g_autoptr(SluiceCatalog) reader = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) reconcile_op_free);
+
+  reader = sluice_catalog_open (self->options.catalog_path, TRUE, error);
+  if (reader == NULL)
+    return FALSE;
+  pending = sluice_catalog_list_uploading (reader, self->target_id, error);
+  if (pending == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < pending->len; i++)
+    {
+      SluiceCatalogPending *p = g_ptr_array_index (pending, i);
+      g_auto(SluiceS3ObjectInfo) info = { 0 };
+      ReconcileOp *r;
+
+      if (!sluice_s3_client_head_object (s3, p->key, &info, error))
+        return FALSE;
+      r = g_new0 (ReconcileOp, 1);
+      r->object_id = p->object_id;
+      if (info.exists && info.sha256 != NULL && g_strcmp0 (info.sha256, p->sha256) == 0)
+        {
+          r->state = SLUICE_OBJECT_UPLOADED;
+          r->etag = g_steal_pointer (&info.etag);
+          (*out_reconciled)++;
+        }
+      else
+        r->state = SLUICE_OBJECT_PENDING;
+      g_ptr_array_add (ops, r);
+    }
+  if (ops->len == 0)
+    return TRUE;
+  return sluice_catalog_writer_run_sync (self->writer, reconcile_op, ops, error);
+}
+
+/* ---- the run ------------------------------------------------------------------------------------ */
+
+static char *
+config_json (SluicePipeline *self)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  const SluicePipelineOptions *o = &self->options;
+
+  /* the whole configuration of the run, and never a credential */
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, PACKAGE_VERSION);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, self->source_path);
+  json_builder_set_member_name (b, "endpoint");
+  json_builder_add_string_value (b, o->target->endpoint);
+  json_builder_set_member_name (b, "region");
+  json_builder_add_string_value (b, o->target->region);
+  json_builder_set_member_name (b, "bucket");
+  json_builder_add_string_value (b, o->target->bucket);
+  json_builder_set_member_name (b, "prefix");
+  json_builder_add_string_value (b, o->target->prefix);
+  json_builder_set_member_name (b, "path_style");
+  json_builder_add_boolean_value (b, o->target->path_style);
+  json_builder_set_member_name (b, "jobs");
+  json_builder_add_int_value (b, o->jobs);
+  json_builder_set_member_name (b, "probes");
+  json_builder_add_int_value (b, o->probes);
+  json_builder_set_member_name (b, "memory_budget");
+  json_builder_add_int_value (b, o->memory_budget);
+  json_builder_set_member_name (b, "all_files");
+  json_builder_add_boolean_value (b, o->walker.all_files);
+  json_builder_set_member_name (b, "include");
+  json_builder_begin_array (b);
+  for (guint i = 0; o->walker.include && o->walker.include[i]; i++)
+    json_builder_add_string_value (b, o->walker.include[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "exclude");
+  json_builder_begin_array (b);
+  for (guint i = 0; o->walker.exclude && o->walker.exclude[i]; i++)
+    json_builder_add_string_value (b, o->walker.exclude[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "metadata_headers");
+  json_builder_add_boolean_value (b, o->metadata_headers);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static char *
+summary_json (const SluicePipelineSummary *s)
+{
+  GString *out = g_string_new ("{");
+
+  for (int i = 0; i < SLUICE_N_STAGES; i++)
+    g_string_append_printf (out, "%s\"%s\":{\"files\":%" G_GINT64_FORMAT ",\"bytes\":%"
+                            G_GINT64_FORMAT "}", i ? "," : "", sluice_stage_name (i),
+                            s->counts.files[i], s->counts.bytes[i]);
+  g_string_append_printf (out, ",\"seconds\":%.3f}", s->seconds);
+  return g_string_free (out, FALSE);
+}
+
+static void
+teardown (SluicePipeline *self)
+{
+  g_clear_pointer (&self->walker, sluice_walker_free);
+  g_clear_pointer (&self->found, sluice_queue_free);
+  g_clear_pointer (&self->probes, sluice_probe_pool_free);
+  g_clear_pointer (&self->writer, sluice_catalog_writer_free);
+  g_clear_pointer (&self->budget, sluice_budget_free);
+  g_clear_pointer (&self->source_path, g_free);
+  g_clear_object (&self->cancellable);
+}
+
+/**
+ * sluice_pipeline_run:
+ *
+ * Runs the whole ingest and returns when it is finished, failed or cancelled. Blocks: call
+ * it from a thread of its own (sluice_pipeline_run_async() does that), never the main thread.
+ *
+ * Returns FALSE with @error only when the run could not be done at all (bad configuration,
+ * unreachable endpoint, wrong credentials, catalog unusable, cancelled); files that failed
+ * are counted in the summary and reported through the file callback.
+ */
+gboolean
+sluice_pipeline_run (SluicePipeline        *self,
+                     GCancellable          *cancellable,
+                     SluicePipelineSummary *out_summary,
+                     GError               **error)
+{
+  g_autoptr(SluiceCatalog) catalog = NULL;
+  g_autoptr(SluiceS3Client) s3 = NULL;
+  g_autoptr(GPtrArray) workers = g_ptr_array_new ();
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *remote_fs = NULL;
+  g_autofree char *real_source = NULL;
+  SluicePipelineSummary summary = { 0 };
+  GThread *walker = NULL;
+  RunOp run_op = { 0 };
+  gint64 start = g_get_monotonic_time ();
+  gboolean ok = FALSE;
+
+  self->cancellable = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
+  g_atomic_int_set (&self->walk_problems, 0);
+
+  real_source = realpath (self->options.source, NULL);
+  if (real_source == NULL)
+    {
+      int saved = errno;
+      g_set_error (&local_error, SLUICE_ERROR,
+                   saved == ENOENT ? SLUICE_ERROR_INVALID_ARGUMENT
+                                   : SLUICE_ERROR_SOURCE_UNREADABLE,
+                   _("Cannot open the source folder %s: %s"), self->options.source,
+                   g_strerror (saved));
+      goto out;
+    }
+  self->source_path = g_strdup (real_source);
+  self->walker = sluice_walker_new (self->source_path, &self->options.walker, &local_error);
+  if (self->walker == NULL)
+    goto out;
+  sluice_walker_set_progress (self->walker, self->progress);
+
+  if (sluice_catalog_path_is_remote (self->options.catalog_path, &remote_fs))
+    {
+      g_autoptr(GError) warning = g_error_new (SLUICE_ERROR, SLUICE_ERROR_CATALOG,
+                                               _("The catalog %s is on a network file system "
+                                                 "(%s): SQLite's locking is not reliable there; "
+                                                 "keep it on a local disk"),
+                                               self->options.catalog_path, remote_fs);
+      report_warning (self, NULL, warning);
+    }
+  catalog = sluice_catalog_open (self->options.catalog_path, FALSE, &local_error);
+  if (catalog == NULL)
+    goto out;
+  self->writer = sluice_catalog_writer_new (g_steal_pointer (&catalog));
+
+  /* one request proves endpoint, credentials and bucket before any file is touched */
+  s3 = sluice_s3_client_new (self->options.target, self->options.credentials);
+  sluice_s3_client_set_cancellable (s3, self->cancellable);
+  if (!self->options.dry_run && !sluice_s3_client_check_bucket (s3, &local_error))
+    {
+      /* credentials that may only upload cannot list: go on, the PUTs will tell */
+      if (!g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_ACCESS_DENIED))
+        goto out;
+      report_warning (self, NULL, local_error);
+      g_clear_error (&local_error);
+    }
+
+  run_op.pipeline = self;
+  run_op.config = config_json (self);
+  if (!sluice_catalog_writer_run_sync (self->writer, begin_run_op, &run_op, &local_error))
+    goto out;
+
+  if (!self->options.dry_run)
+    {
+      if (!reconcile (self, s3, &summary.reconciled, &local_error))
+        goto out;
+      self->probes = sluice_probe_pool_new (self->options.helper_path, self->options.probes,
+                                            self->options.probe_timeout_ms, &local_error);
+      if (self->probes == NULL)
+        goto out;
+    }
+
+  self->budget = sluice_budget_new (self->options.memory_budget);
+  self->found = sluice_queue_new (FOUND_QUEUE_CAPACITY, (GDestroyNotify) sluice_found_file_free);
+  walker = g_thread_new ("sluice-walker", walker_thread, self);
+
+  for (guint i = 0; i < self->options.jobs; i++)
+    {
+      Worker *w = g_new0 (Worker, 1);
+
+      w->pipeline = self;
+      w->s3 = sluice_s3_client_new (self->options.target, self->options.credentials);
+      sluice_s3_client_set_cancellable (w->s3, self->cancellable);
+      w->reader = sluice_catalog_open (self->options.catalog_path, TRUE, &local_error);
+      if (w->reader == NULL)
+        {
+          sluice_s3_client_free (w->s3);
+          g_free (w);
+          set_fatal (self, local_error);
+          g_clear_error (&local_error);
+          break;
+        }
+      w->thread = g_thread_new ("sluice-worker", worker_thread, w);
+      g_ptr_array_add (workers, w);
+    }
+
+  g_thread_join (walker);
+  for (guint i = 0; i < workers->len; i++)
+    {
+      Worker *w = g_ptr_array_index (workers, i);
+      g_thread_join (w->thread);
+      sluice_s3_client_free (w->s3);
+      sluice_catalog_close (w->reader);
+      g_free (w);
+    }
+
+  summary.cancelled = g_cancellable_is_cancelled (self->cancellable);
+  summary.peak_buffer_bytes = sluice_budget_peak (self->budget);
+  if (self->probes != NULL)
+    summary.probe_restarts = sluice_probe_pool_restarts (self->probes);
+  sluice_progress_snapshot (self->progress, &summary.counts);
+  summary.seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  summary.run_id = self->run_id;
+  summary.walk_problems = g_atomic_int_get (&self->walk_problems);
+
+  if (self->run_id != 0)
+    {
+      g_autoptr(GError) end_error = NULL;
+
+      run_op.summary = summary_json (&summary);
+      run_op.status = self->fatal != NULL ? "failed"
+                      : summary.cancelled ? "interrupted"
+                      : summary.counts.files[SLUICE_STAGE_FAILED] > 0 ? "done-with-failures"
+                      : "done";
+      sluice_catalog_writer_run_sync (self->writer, end_run_op, &run_op, &end_error);
+    }
+  if (!sluice_catalog_writer_flush (self->writer, &local_error))
+    goto out;
+
+  if (self->fatal != NULL)
+    {
+      local_error = g_error_copy (self->fatal);
+      goto out;
+    }
+  if (summary.cancelled)
+    {
+      g_set_error_literal (&local_error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED,
+                           _("Interrupted; run the same command again to continue"));
+      goto out;
+    }
+  ok = TRUE;
+
+out:
+  if (walker != NULL && workers->len == 0)
+    {
+      sluice_queue_abort (self->found);
+      g_thread_join (walker);
+    }
+  g_free (run_op.config);
+  g_free (run_op.summary);
+  if (out_summary != NULL)
+    {
+      if (summary.seconds == 0)
+        {
+          sluice_progress_snapshot (self->progress, &summary.counts);
+          summary.seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+        }
+      *out_summary = summary;
+    }
+  self->last_summary = summary;
+  teardown (self);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
+}
+
+/* ---- async face for the app ------------------------------------------------------------------- */
+
+static void
+run_in_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  SluicePipeline *self = task_data;
+  GError *error = NULL;
+
+  if (sluice_pipeline_run (self, cancellable, NULL, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * sluice_pipeline_run_async:
+ *
+ * Runs the ingest on a worker thread; @callback is called in the thread-default main context
+ * of the caller. @self must stay alive until then.
+ */
+void
+sluice_pipeline_run_async (SluicePipeline      *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, sluice_pipeline_run_async);
+  g_task_set_task_data (task, self, NULL);
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_run_in_thread (task, run_in_thread);
+}
+
+gboolean
+sluice_pipeline_run_finish (SluicePipeline         *self,
+                            GAsyncResult           *result,
+                            SluicePipelineSummary  *out_summary,
+                            GError                **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+
+  /* the summary is there whether the run succeeded or not (what was done before a failure) */
+  if (out_summary != NULL)
+    *out_summary = self->last_summary;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sluice-probe-pool"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <signal.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sluice-error.h"
+#include "sluice-probe-pool.h"
+#include "sluice-probe-protocol.h"
+
+typedef struct {
+  GSubprocess *process;
+  int          sock;
+  guint32      next_id;
+} Helper;
+
+struct _SluiceProbePool {
+  char        *helper_path;
+  guint        timeout_ms;
+  guint        n_helpers;
+  GAsyncQueue *idle;       /* Helper *, ready for a request */
+  GPtrArray   *all;        /* every Helper, for shutdown */
+  GMutex       mutex;      /* guards all */
+  guint        restarts;   /* atomic */
+};
+
+/**
+ * sluice_probe_find_helper:
+ *
+ * $SLUICE_PROBE_PATH, else the helper beside this program in the build tree
+ * (src/cli/sluice-cli → src/probe/sluice-probe), else the installed one in libexecdir.
+ */
+char *
+sluice_probe_find_helper (void)
+{
+  const char *env = g_getenv ("SLUICE_PROBE_PATH");
+  g_autofree char *exe = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *uninstalled = NULL;
+
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe != NULL)
+    {
+      dir = g_path_get_dirname (exe);
+      uninstalled = g_build_filename (dir, "..", "probe", "sluice-probe", NULL);
+      if (g_file_test (uninstalled, G_FILE_TEST_IS_EXECUTABLE) &&
+          !g_str_has_prefix (exe, LIBEXECDIR))
+        return g_steal_pointer (&uninstalled);
+    }
+  return g_build_filename (LIBEXECDIR, "sluice-probe", NULL);
+}
+
+static void
+helper_free (Helper *h)
+{
+  if (h == NULL)
+    return;
+  if (h->sock >= 0)
+    close (h->sock);
+  if (h->process != NULL)
+    {
+      g_subprocess_force_exit (h->process);
+      g_subprocess_wait (h->process, NULL, NULL);
+      g_object_unref (h->process);
+    }
+  g_free (h);
+}
+
+static Helper *
+helper_spawn (SluiceProbePool *self,
+              GError         **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GVariant) hello = NULL;
+  Helper *h;
+  SluiceProbeMessage message;
+  guint32 id, version = 0;
+  int pair[2];
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "socketpair: %s",
+                   g_strerror (errno));
+      return NULL;
+    }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+  /* the child gets its end as fd 3 and nothing else of ours */
+  g_subprocess_launcher_take_fd (launcher, pair[1], SLUICE_PROBE_SOCKET_FD);
+
+  h = g_new0 (Helper, 1);
+  h->sock = pair[0];
+  h->process = g_subprocess_launcher_spawn (launcher, error, self->helper_path, NULL);
+  if (h->process == NULL)
+    {
+      g_prefix_error (error, _("Cannot start the metadata helper %s: "), self->helper_path);
+      helper_free (h);
+      return NULL;
+    }
+
+  if (!sluice_probe_frame_recv (h->sock, (int) self->timeout_ms, &message, &id, &hello, NULL,
+                                error) ||
+      message != SLUICE_PROBE_MSG_HELLO)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
+                             "the helper did not greet");
+      g_prefix_error (error, _("The metadata helper %s did not start: "), self->helper_path);
+      helper_free (h);
+      return NULL;
+    }
+  g_variant_get (hello, "(u)", &version);
+  if (version != SLUICE_PROBE_PROTOCOL_VERSION)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
+                   _("The metadata helper %s speaks protocol %u, not %u"), self->helper_path,
+                   version, SLUICE_PROBE_PROTOCOL_VERSION);
+      helper_free (h);
+      return NULL;
+    }
+  return h;
+}
+
+SluiceProbePool *
+sluice_probe_pool_new (const char  *helper_path,
+                       guint        n_helpers,
+                       guint        timeout_ms,
+                       GError     **error)
+{
+  g_autoptr(SluiceProbePool) self = g_new0 (SluiceProbePool, 1);
+
+  g_mutex_init (&self->mutex);
+  self->helper_path = g_strdup (helper_path);
+  self->timeout_ms = timeout_ms > 0 ? timeout_ms : SLUICE_PROBE_DEFAULT_TIMEOUT_MS;
+  self->n_helpers = MAX (n_helpers, 1);
+  self->idle = g_async_queue_new ();
+  self->all = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->n_helpers; i++)
+    {
+      Helper *h = helper_spawn (self, error);
+      if (h == NULL)
+        return NULL;
+      g_ptr_array_add (self->all, h);
+      g_async_queue_push (self->idle, h);
+    }
+  return g_steal_pointer (&self);
+}
+
+void
+sluice_probe_pool_free (SluiceProbePool *self)
+{
+  if (self == NULL)
+    return;
+  /* closing the sockets is how helpers are told to exit; then reap them */
+  if (self->all != NULL)
+    {
+      for (guint i = 0; i < self->all->len; i++)
+        helper_free (g_ptr_array_index (self->all, i));
+      g_ptr_array_unref (self->all);
+    }
+  if (self->idle != NULL)
+    g_async_queue_unref (self->idle);
+  g_mutex_clear (&self->mutex);
+  g_free (self->helper_path);
+  g_free (self);
+}
+
+guint
+sluice_probe_pool_restarts (SluiceProbePool *self)
+{
+  return g_atomic_int_get (&self->restarts);
+}
+
+/* Why a helper went away, in the words the catalog keeps. */
+static char *
+describe_death (GSubprocess *process)
+{
+  if (g_subprocess_get_if_signaled (process))
+    {
+      int sig = g_subprocess_get_term_sig (process);
+      const char *abbrev = sigabbrev_np (sig);
+
+      if (abbrev != NULL)
+        return g_strdup_printf ("metadata helper crashed with SIG%s", abbrev);
+      return g_strdup_printf ("metadata helper crashed with signal %d", sig);
+    }
+  return g_strdup_printf ("metadata helper exited with status %d",
+                          g_subprocess_get_exit_status (process));
+}
+
+/* Waits up to @ms for a helper that closed its socket to finish dying on its own, so that
+ * what killed it (SIGSEGV, SIGABRT, an exit status) is what gets reported. */
+static void
+wait_for_exit (GSubprocess *process,
+               int          ms)
+{
+  const char *ident = g_subprocess_get_identifier (process);
+  guint64 pid = 0;
+  int pidfd;
+
+  if (ident == NULL || !g_ascii_string_to_unsigned (ident, 10, 1, G_MAXINT, &pid, NULL))
+    return;
+  pidfd = syscall (SYS_pidfd_open, (pid_t) pid, 0);
+  if (pidfd < 0)
+    return;
+  {
+    struct pollfd pfd = { pidfd, POLLIN, 0 };
+    while (poll (&pfd, 1, ms) < 0 && errno == EINTR)
+      ;
+  }
+  close (pidfd);
+}
+
+/* Kills a helper that failed a request, says why in @error, and puts a fresh one in its
+ * place. */
+static void
+helper_replace (SluiceProbePool *self,
+                Helper          *h,
+                GError          *error)
+{
+  g_autoptr(GError) spawn_error = NULL;
+  Helper *fresh;
+
+  close (h->sock);
+  h->sock = -1;
+  if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_CRASHED))
+    wait_for_exit (h->process, 2000);
+  /* still alive (stalled, or talking garbage): it goes now */
+  g_subprocess_force_exit (h->process);
+  g_subprocess_wait (h->process, NULL, NULL);
+
+  if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_CRASHED))
+    {
+      g_free (error->message);
+      error->message = describe_death (h->process);
+    }
+
+  g_mutex_lock (&self->mutex);
+  g_ptr_array_remove (self->all, h);
+  g_mutex_unlock (&self->mutex);
+  g_clear_object (&h->process);
+  g_free (h);
+
+  g_atomic_int_inc (&self->restarts);
+  fresh = helper_spawn (self, &spawn_error);
+  if (fresh == NULL)
+    {
+      /* the next request tries again rather than the pool shrinking for good */
+      g_warning ("%s", spawn_error->message);
+      return;
+    }
+  g_mutex_lock (&self->mutex);
+  g_ptr_array_add (self->all, fresh);
+  g_mutex_unlock (&self->mutex);
+  g_async_queue_push (self->idle, fresh);
+}
+
+/* Sends the request and reads the answer; FALSE means the helper is unusable now. */
+static gboolean
+helper_request (SluiceProbePool  *self,
+                Helper           *h,
+                int               fd,
+                const char       *name,
+                guint64           size,
+                GVariant        **out_result,
+                GError          **error)
+{
+  SluiceProbeMessage message;
+  guint32 id = ++h->next_id, got_id = 0;
+  g_autoptr(GVariant) reply = NULL;
+
+  if (!sluice_probe_frame_send (h->sock, SLUICE_PROBE_MSG_PROBE, id,
+                                g_variant_new ("(st)", name, size), fd, error))
+    return FALSE;
+  if (!sluice_probe_frame_recv (h->sock, (int) self->timeout_ms, &message, &got_id, &reply, NULL,
+                                error))
+    return FALSE;
+  if (got_id != id)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
+                   "metadata helper answered request %u, expected %u", got_id, id);
+      return FALSE;
+    }
+  *out_result = g_steal_pointer (&reply);
+  if (message == SLUICE_PROBE_MSG_ERROR)
+    return TRUE;
+  if (message != SLUICE_PROBE_MSG_RESULT)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
+                   "metadata helper sent message %u instead of a result", message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * sluice_probe_pool_probe:
+ * @fd: a read-only descriptor of the file's bytes (the pool does not take it)
+ *
+ * Blocks until a helper is free and has answered. Called from pipeline worker threads.
+ */
+SluiceMetadata *
+sluice_probe_pool_probe (SluiceProbePool *self,
+                         int              fd,
+                         const char      *name,
+                         guint64          size,
+                         GError         **error)
+{
+  g_autoptr(GVariant) result = NULL;
+  g_autofree char *valid_name = g_utf8_make_valid (name, -1);
+  g_autoptr(GError) local_error = NULL;
+  Helper *h;
+
+  h = g_async_queue_timeout_pop (self->idle, 60 * G_USEC_PER_SEC);
+  if (h == NULL)
+    {
+      /* every helper is gone and none could be restarted */
+      g_autoptr(GError) spawn_error = NULL;
+      h = helper_spawn (self, &spawn_error);
+      if (h == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&spawn_error));
+          return NULL;
+        }
+      g_mutex_lock (&self->mutex);
+      g_ptr_array_add (self->all, h);
+      g_mutex_unlock (&self->mutex);
+    }
+
+  if (!helper_request (self, h, fd, valid_name, size, &result, &local_error))
+    {
+      helper_replace (self, h, local_error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  g_async_queue_push (self->idle, h);
+
+  if (g_variant_is_of_type (result, G_VARIANT_TYPE ("(s)")))
+    {
+      const char *message = NULL;
+      g_variant_get (result, "(&s)", &message);
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
+                   "metadata helper: %s", message);
+      return NULL;
+    }
+  return sluice_metadata_from_variant (result, error);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The wire between the engine and a sluice-probe helper: a SOCK_STREAM socketpair carrying
+ * frames of a fixed 16-byte header (magic "SLPR", version, type, request id, payload length,
+ * little endian) followed by a GVariant payload in normal form. A file descriptor travels with
+ * the header as SCM_RIGHTS. Every length is checked against SLUICE_PROBE_FRAME_MAX before any
+ * allocation; a payload that is not in normal form or not of the type its frame promises is
+ * a protocol error.
+ *
+ *   HELLO   helper → engine  (u)        protocol version, sent once at start
+ *   PROBE   engine → helper  (st)  +fd  name hint (for the extension), byte length; a sealed
+ *                                       read-only memfd holding the file's bytes
+ *   RESULT  helper → engine  a{sv}      SluiceMetadata (see sluice_metadata_to_variant())
+ *   ERROR   helper → engine  (s)        the request could not be served at all
+ */
+
+#define SLUICE_PROBE_PROTOCOL_VERSION 1
+#define SLUICE_PROBE_FRAME_HEADER     16
+#define SLUICE_PROBE_FRAME_MAX        (1024 * 1024)
+/* The fd the helper finds its socket on (GSubprocessLauncher take_fd target). */
+#define SLUICE_PROBE_SOCKET_FD        3
+
+typedef enum {
+  SLUICE_PROBE_MSG_HELLO  = 1,
+  SLUICE_PROBE_MSG_PROBE  = 2,
+  SLUICE_PROBE_MSG_RESULT = 3,
+  SLUICE_PROBE_MSG_ERROR  = 4,
+} SluiceProbeMessage;
+
+const GVariantType *sluice_probe_message_type (SluiceProbeMessage message);
+
+gboolean sluice_probe_frame_send (int                sock,
+                                  SluiceProbeMessage message,
+                                  guint32            request_id,
+                                  GVariant          *payload,
+                                  int                fd,
+                                  GError           **error);
+
+/* @timeout_ms < 0 waits forever; a timeout is SLUICE_ERROR_PROBE_TIMEOUT, the peer closing is
+ * SLUICE_ERROR_PROBE_CRASHED, anything malformed SLUICE_ERROR_PROBE_PROTOCOL. @out_fd may be
+ * NULL, in which case a received descriptor is closed. */
+gboolean sluice_probe_frame_recv (int                 sock,
+                                  int                 timeout_ms,
+                                  SluiceProbeMessage *out_message,
+                                  guint32            *out_request_id,
+                                  GVariant          **out_payload,
+                                  int                *out_fd,
+                                  GError            **error);
+
+G_END_DECLS

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Per-stage counters, files and bytes, bumped with atomics by any thread and read by any
+ * thread (the CLI's progress line, the app's 10 Hz timer) without locks.
+ */
+typedef enum {
+  SLUICE_STAGE_FOUND,
+  SLUICE_STAGE_READ,
+  SLUICE_STAGE_PROBED,
+  SLUICE_STAGE_UPLOADED,
+  SLUICE_STAGE_SKIPPED,
+  SLUICE_STAGE_FAILED,
+  SLUICE_STAGE_PROBE_FAILED,  /* metadata lost, file still uploaded */
+  SLUICE_STAGE_WARNINGS,      /* files with warnings */
+  SLUICE_N_STAGES,
+} SluiceStage;
+
+typedef struct {
+  gint64 files[SLUICE_N_STAGES];
+  gint64 bytes[SLUICE_N_STAGES];
+} SluiceProgressSnapshot;
+
+typedef struct _SluiceProgress SluiceProgress;
+
+SluiceProgress *sluice_progress_new       (void);
+void            sluice_progress_free      (SluiceProgress         *self);
+void            sluice_progress_add       (SluiceProgress         *self,
+                                           SluiceStage             stage,
+                                           guint64                 bytes);
+void            sluice_progress_snapshot  (SluiceProgress         *self,
+                                           SluiceProgressSnapshot *out);
+void            sluice_progress_set_walk_done (SluiceProgress     *self);
+gboolean        sluice_progress_walk_done (SluiceProgress         *self);
+const char     *sluice_stage_name         (SluiceStage             stage);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceProgress, sluice_progress_free)
+
+G_END_DECLS

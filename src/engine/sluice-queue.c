@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sluice-queue"
+
+#include "config.h"
+
+#include "sluice-queue.h"
+
+struct _SluiceQueue {
+  GMutex          mutex;
+  GCond           not_full;
+  GCond           not_empty;
+  GQueue          items;
+  guint           capacity;
+  gboolean        closed;
+  GDestroyNotify  free_func;
+};
+
+SluiceQueue *
+sluice_queue_new (guint          capacity,
+                  GDestroyNotify free_func)
+{
+  SluiceQueue *self = g_new0 (SluiceQueue, 1);
+
+  g_return_val_if_fail (capacity > 0, NULL);
+
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->not_full);
+  g_cond_init (&self->not_empty);
+  g_queue_init (&self->items);
+  self->capacity = capacity;
+  self->free_func = free_func;
+  return self;
+}
+
+void
+sluice_queue_free (SluiceQueue *self)
+{
+  if (self == NULL)
+    return;
+  g_queue_clear_full (&self->items, self->free_func);
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->not_full);
+  g_cond_clear (&self->not_empty);
+  g_free (self);
+}
+
+gboolean
+sluice_queue_push (SluiceQueue *self,
+                   gpointer     item)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+
+  while (!self->closed && self->items.length >= self->capacity)
+    g_cond_wait (&self->not_full, &self->mutex);
+  if (self->closed)
+    return FALSE;
+  g_queue_push_tail (&self->items, item);
+  g_cond_signal (&self->not_empty);
+  return TRUE;
+}
+
+gpointer
+sluice_queue_pop (SluiceQueue *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  gpointer item;
+
+  while (!self->closed && self->items.length == 0)
+    g_cond_wait (&self->not_empty, &self->mutex);
+  item = g_queue_pop_head (&self->items);
+  if (item != NULL)
+    g_cond_signal (&self->not_full);
+  return item;
+}
+
+/* No more items will come: consumers drain and then see NULL. */
+void
+sluice_queue_close (SluiceQueue *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+
+  self->closed = TRUE;
+  g_cond_broadcast (&self->not_full);
+  g_cond_broadcast (&self->not_empty);
+}
+
+/* Cancel: close and drop what is queued. */
+void
+sluice_queue_abort (SluiceQueue *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+
+  self->closed = TRUE;
+  g_queue_clear_full (&self->items, self->free_func);
+  g_queue_init (&self->items);
+  g_cond_broadcast (&self->not_full);
+  g_cond_broadcast (&self->not_empty);
+}
+
+guint
+sluice_queue_length (SluiceQueue *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+
+  return self->items.length;
+}

@@ -1,0 +1,927 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sluice-s3-client"
+
+#include "config.h"
+
+#include <curl/curl.h>
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "sluice-error.h"
+#include "sluice-s3-client.h"
+#include "sluice-sanitize.h"
+
+/* SHA-256 of the empty string: the payload hash of GET, HEAD and DELETE. */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+#define ERROR_BODY_MAX    (64 * 1024)
+#define LIST_BODY_MAX     (8 * 1024 * 1024)
+#define META_TOTAL_MAX    1800   /* S3 allows 2 KB of user metadata; keep a margin */
+#define CONNECT_TIMEOUT_S 15
+#define NO_PROGRESS_S     60
+
+struct _SluiceS3Client {
+  CURL                      *curl;
+  SluiceTarget              *target;
+  SluiceCredentialsProvider *credentials;  /* borrowed; outlives the client */
+  GCancellable              *cancellable;
+  char                       errbuf[CURL_ERROR_SIZE];
+};
+
+typedef struct {
+  GString  *body;
+  gsize     max;
+  gboolean  overflow;
+  char     *etag;
+  char     *request_id;
+  char     *meta_sha256;
+  guint64   content_length;
+  gboolean  has_content_length;
+} Response;
+
+typedef struct {
+  const guint8 *data;
+  gsize         len;
+  gsize         pos;
+} ReadContext;
+
+static void
+response_clear (Response *resp)
+{
+  if (resp->body != NULL)
+    g_string_free (resp->body, TRUE);
+  g_free (resp->etag);
+  g_free (resp->request_id);
+  g_free (resp->meta_sha256);
+  memset (resp, 0, sizeof *resp);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Response, response_clear)
+
+static gsize
+write_cb (char   *ptr,
+          size_t  size,
+          size_t  nmemb,
+          void   *user_data)
+{
+  Response *resp = user_data;
+  gsize n = size * nmemb;
+
+  if (resp->body->len + n > resp->max)
+    {
+      /* bounded: keep what fits, note that more came, and stop the transfer */
+      resp->overflow = TRUE;
+      return 0;
+    }
+  g_string_append_len (resp->body, ptr, n);
+  return n;
+}
+
+static char *
+header_value (const char *line,
+              gsize       len,
+              const char *name)
+{
+  gsize name_len = strlen (name);
+  g_autofree char *value = NULL;
+
+  if (len <= name_len + 1 || g_ascii_strncasecmp (line, name, name_len) != 0 ||
+      line[name_len] != ':')
+    return NULL;
+  value = g_strndup (line + name_len + 1, len - name_len - 1);
+  g_strstrip (value);
+  return g_steal_pointer (&value);
+}
+
+static gsize
+header_cb (char   *buffer,
+           size_t  size,
+           size_t  nitems,
+           void   *user_data)
+{
+  Response *resp = user_data;
+  gsize len = size * nitems;
+  char *value;
+
+  value = header_value (buffer, len, "ETag");
+  if (value != NULL)
+    {
+      gsize vlen = strlen (value);
+      if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"')
+        {
+          memmove (value, value + 1, vlen - 2);
+          value[vlen - 2] = '\0';
+        }
+      g_free (resp->etag);
+      resp->etag = value;
+      return len;
+    }
+  value = header_value (buffer, len, "x-amz-request-id");
+  if (value != NULL)
+    {
+      g_free (resp->request_id);
+      resp->request_id = value;
+      return len;
+    }
+  value = header_value (buffer, len, "x-amz-meta-sha256");
+  if (value != NULL)
+    {
+      g_free (resp->meta_sha256);
+      resp->meta_sha256 = value;
+      return len;
+    }
+  value = header_value (buffer, len, "Content-Length");
+  if (value != NULL)
+    {
+      resp->has_content_length = g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64,
+                                                             &resp->content_length, NULL);
+      g_free (value);
+    }
+  return len;
+}
+
+static size_t
+read_cb (char   *buffer,
+         size_t  size,
+         size_t  nitems,
+         void   *user_data)
+{
+  ReadContext *ctx = user_data;
+  gsize n = MIN (size * nitems, ctx->len - ctx->pos);
+
+  memcpy (buffer, ctx->data + ctx->pos, n);
+  ctx->pos += n;
+  return n;
+}
+
+static int
+seek_cb (void       *user_data,
+         curl_off_t  offset,
+         int         origin)
+{
+  ReadContext *ctx = user_data;
+
+  if (origin != SEEK_SET || offset < 0 || (gsize) offset > ctx->len)
+    return CURL_SEEKFUNC_CANTSEEK;
+  ctx->pos = offset;
+  return CURL_SEEKFUNC_OK;
+}
+
+static int
+progress_cb (void       *user_data,
+             curl_off_t  dltotal,
+             curl_off_t  dlnow,
+             curl_off_t  ultotal,
+             curl_off_t  ulnow)
+{
+  SluiceS3Client *self = user_data;
+
+  return g_cancellable_is_cancelled (self->cancellable) ? 1 : 0;
+}
+
+SluiceS3Client *
+sluice_s3_client_new (const SluiceTarget        *target,
+                      SluiceCredentialsProvider *credentials)
+{
+  SluiceS3Client *self;
+  static gsize curl_initialized = 0;
+
+  if (g_once_init_enter (&curl_initialized))
+    {
+      curl_global_init (CURL_GLOBAL_DEFAULT);
+      g_once_init_leave (&curl_initialized, 1);
+    }
+
+  self = g_new0 (SluiceS3Client, 1);
+  self->curl = curl_easy_init ();
+  self->target = sluice_target_copy (target);
+  self->credentials = credentials;
+  return self;
+}
+
+void
+sluice_s3_client_free (SluiceS3Client *self)
+{
+  if (self == NULL)
+    return;
+  curl_easy_cleanup (self->curl);
+  sluice_target_free (self->target);
+  g_clear_object (&self->cancellable);
+  g_free (self);
+}
+
+void
+sluice_s3_client_set_cancellable (SluiceS3Client *self,
+                                  GCancellable   *cancellable)
+{
+  g_set_object (&self->cancellable, cancellable);
+}
+
+void
+sluice_s3_object_info_clear (SluiceS3ObjectInfo *info)
+{
+  g_clear_pointer (&info->etag, g_free);
+  g_clear_pointer (&info->sha256, g_free);
+  memset (info, 0, sizeof *info);
+}
+
+/* ---- errors: CURLcode, HTTP status and S3 XML codes map to SluiceError here only ---------- */
+
+typedef struct {
+  GString *text;
+  char    *code;
+  char    *message;
+  char    *request_id;
+  int      depth;
+} ErrorParse;
+
+static void
+error_start (GMarkupParseContext *context,
+             const char          *element_name,
+             const char         **attribute_names,
+             const char         **attribute_values,
+             gpointer             user_data,
+             GError             **error)
+{
+  ErrorParse *p = user_data;
+
+  p->depth++;
+  g_string_truncate (p->text, 0);
+}
+
+static void
+error_end (GMarkupParseContext *context,
+           const char          *element_name,
+           gpointer             user_data,
+           GError             **error)
+{
+  ErrorParse *p = user_data;
+
+  if (p->depth == 2)
+    {
+      char **slot = NULL;
+
+      if (g_str_equal (element_name, "Code"))
+        slot = &p->code;
+      else if (g_str_equal (element_name, "Message"))
+        slot = &p->message;
+      else if (g_str_equal (element_name, "RequestId"))
+        slot = &p->request_id;
+      if (slot != NULL && *slot == NULL)
+        *slot = sluice_sanitize_text (p->text->str, p->text->len, 512);
+    }
+  p->depth--;
+}
+
+static void
+error_text (GMarkupParseContext *context,
+            const char          *text,
+            gsize                text_len,
+            gpointer             user_data,
+            GError             **error)
+{
+  ErrorParse *p = user_data;
+
+  if (p->text->len + text_len < 4096)
+    g_string_append_len (p->text, text, text_len);
+}
+
+static SluiceError
+code_for_s3_error (const char *code,
+                   long        status)
+{
+  static const struct {
+    const char  *s3;
+    SluiceError  code;
+  } map[] = {
+    { "NoSuchBucket", SLUICE_ERROR_NO_SUCH_BUCKET },
+    { "InvalidAccessKeyId", SLUICE_ERROR_AUTH_ACCESS_KEY },
+    { "SignatureDoesNotMatch", SLUICE_ERROR_AUTH_SIGNATURE },
+    { "AccessDenied", SLUICE_ERROR_ACCESS_DENIED },
+    { "AllAccessDisabled", SLUICE_ERROR_ACCESS_DENIED },
+    { "AccountProblem", SLUICE_ERROR_ACCESS_DENIED },
+    { "ExpiredToken", SLUICE_ERROR_EXPIRED_TOKEN },
+    { "TokenRefreshRequired", SLUICE_ERROR_EXPIRED_TOKEN },
+    { "InvalidToken", SLUICE_ERROR_AUTH_ACCESS_KEY },
+    { "RequestTimeTooSkewed", SLUICE_ERROR_CLOCK_SKEW },
+    { "BadDigest", SLUICE_ERROR_BAD_DIGEST },
+    { "XAmzContentSHA256Mismatch", SLUICE_ERROR_BAD_DIGEST },
+    { "InvalidDigest", SLUICE_ERROR_BAD_DIGEST },
+    { "SlowDown", SLUICE_ERROR_THROTTLED },
+    { "Throttling", SLUICE_ERROR_THROTTLED },
+    { "RequestLimitExceeded", SLUICE_ERROR_THROTTLED },
+    { "TooManyRequests", SLUICE_ERROR_THROTTLED },
+    { "InternalError", SLUICE_ERROR_SERVER },
+    { "ServiceUnavailable", SLUICE_ERROR_SERVER },
+    { "RequestTimeout", SLUICE_ERROR_TIMEOUT },
+    { "PreconditionFailed", SLUICE_ERROR_PRECONDITION },
+    { "EntityTooLarge", SLUICE_ERROR_TOO_LARGE },
+    { "KeyTooLongError", SLUICE_ERROR_INVALID_KEY },
+    { "InvalidBucketName", SLUICE_ERROR_INVALID_ARGUMENT },
+  };
+
+  for (guint i = 0; code != NULL && i < G_N_ELEMENTS (map); i++)
+    if (g_str_equal (code, map[i].s3))
+      return map[i].code;
+
+  if (status == 429)
+    return SLUICE_ERROR_THROTTLED;
+  if (status == 503)
+    return SLUICE_ERROR_THROTTLED;
+  if (status >= 500)
+    return SLUICE_ERROR_SERVER;
+  if (status == 412)
+    return SLUICE_ERROR_PRECONDITION;
+  if (status == 403)
+    return SLUICE_ERROR_ACCESS_DENIED;
+  if (status == 401)
+    return SLUICE_ERROR_AUTH_SIGNATURE;
+  return SLUICE_ERROR_PROTOCOL;
+}
+
+void
+sluice_s3_error_from_response (GError     **error,
+                               const char  *operation,
+                               long         http_status,
+                               const char  *body,
+                               gsize        body_len,
+                               const char  *request_id_header)
+{
+  static const GMarkupParser parser = { error_start, error_end, error_text, NULL, NULL };
+  ErrorParse p = { 0 };
+  g_autoptr(GMarkupParseContext) ctx = NULL;
+  g_autofree char *request_id = NULL;
+  GString *msg;
+  SluiceError code;
+
+  p.text = g_string_new (NULL);
+  if (body != NULL && body_len > 0)
+    {
+      ctx = g_markup_parse_context_new (&parser, 0, &p, NULL);
+      /* a body that is not XML (a proxy's HTML page) just leaves the fields empty */
+      if (!g_markup_parse_context_parse (ctx, body, body_len, NULL) ||
+          !g_markup_parse_context_end_parse (ctx, NULL))
+        g_clear_pointer (&p.code, g_free);
+    }
+
+  code = code_for_s3_error (p.code, http_status);
+  request_id = p.request_id != NULL ? g_strdup (p.request_id)
+                                    : sluice_sanitize_text (request_id_header, -1, 128);
+
+  msg = g_string_new (operation);
+  g_string_append_printf (msg, ": %s", p.code != NULL ? p.code : "HTTP error");
+  /* RGW sends empty messages; the plain words come from sluice_error_describe() */
+  if (p.message != NULL)
+    g_string_append_printf (msg, ": %s", p.message);
+  g_string_append_printf (msg, " (HTTP %ld", http_status);
+  if (request_id != NULL)
+    g_string_append_printf (msg, ", request id %s", request_id);
+  g_string_append_c (msg, ')');
+
+  g_set_error_literal (error, SLUICE_ERROR, code, msg->str);
+  g_string_free (msg, TRUE);
+  g_string_free (p.text, TRUE);
+  g_free (p.code);
+  g_free (p.message);
+  g_free (p.request_id);
+}
+
+static void
+set_curl_error (SluiceS3Client  *self,
+                GError         **error,
+                const char      *operation,
+                CURLcode         res)
+{
+  SluiceError code;
+  const char *detail = self->errbuf[0] != '\0' ? self->errbuf : curl_easy_strerror (res);
+
+  switch (res)
+    {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      code = SLUICE_ERROR_DNS;
+      break;
+    case CURLE_COULDNT_CONNECT:
+      code = SLUICE_ERROR_CONNECT;
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      code = SLUICE_ERROR_TIMEOUT;
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+      code = SLUICE_ERROR_TLS;
+      break;
+    case CURLE_ABORTED_BY_CALLBACK:
+      code = SLUICE_ERROR_CANCELLED;
+      break;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SEND_FAIL_REWIND:
+      code = SLUICE_ERROR_NETWORK;
+      break;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      code = SLUICE_ERROR_INVALID_ARGUMENT;
+      break;
+    default:
+      code = SLUICE_ERROR_FAILED;
+      break;
+    }
+  /* curl's messages name hosts and ports, never the user:password we set separately */
+  g_set_error (error, SLUICE_ERROR, code, "%s: %s", operation, detail);
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+static struct curl_slist *
+append_header (struct curl_slist *list,
+               const char        *name,
+               const char        *value)
+{
+  g_autofree char *line = g_strdup_printf ("%s: %s", name, value);
+
+  return curl_slist_append (list, line);
+}
+
+/*
+ * Performs one signed request. A non-2xx answer is turned into a SLUICE_ERROR here unless
+ * @out_status is given, in which case the caller looks at the status (HEAD's 404).
+ */
+static gboolean
+perform (SluiceS3Client     *self,
+         const char         *method,
+         const char         *url,
+         const char         *operation,
+         const char         *payload_sha256,
+         struct curl_slist  *extra_headers,
+         ReadContext        *upload,
+         gsize               max_body,
+         Response           *resp,
+         long               *out_status,
+         GError            **error)
+{
+  g_autoptr(SluiceCredentials) creds = NULL;
+  g_autofree char *sigv4 = NULL;
+  struct curl_slist *headers = extra_headers;
+  CURL *c = self->curl;
+  CURLcode res;
+  long status = 0;
+
+  creds = sluice_credentials_provider_get (self->credentials, error);
+  if (creds == NULL)
+    return FALSE;
+
+  /* reset keeps the connection cache, DNS cache and TLS sessions: connections are reused */
+  curl_easy_reset (c);
+  self->errbuf[0] = '\0';
+  resp->body = g_string_new (NULL);
+  resp->max = max_body;
+
+  sigv4 = g_strdup_printf ("aws:amz:%s:s3", self->target->region);
+  headers = append_header (headers, "x-amz-content-sha256", payload_sha256);
+  if (creds->session_token != NULL)
+    headers = append_header (headers, "x-amz-security-token", creds->session_token);
+
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (c, CURLOPT_USERAGENT, "sluice/" PACKAGE_VERSION);
+  curl_easy_setopt (c, CURLOPT_ERRORBUFFER, self->errbuf);
+  curl_easy_setopt (c, CURLOPT_AWS_SIGV4, sigv4);
+  curl_easy_setopt (c, CURLOPT_USERNAME, creds->access_key);
+  curl_easy_setopt (c, CURLOPT_PASSWORD, creds->secret_key);
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, (long) CONNECT_TIMEOUT_S);
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, (long) NO_PROGRESS_S);
+  curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
+  /* no waiting for "100 Continue": it stalls every upload by a round trip or a second. The
+   * usual cure, an empty "Expect:" header, cannot be used: curl's SigV4 signs it although it
+   * is never sent, and the server then rejects the signature. */
+  curl_easy_setopt (c, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, write_cb);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, resp);
+  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt (c, CURLOPT_HEADERDATA, resp);
+  curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+  curl_easy_setopt (c, CURLOPT_XFERINFODATA, self);
+  /* SLUICE_DEBUG_HTTP=1 shows the exchange on stderr (headers only; the signature, never
+   * the secret, appears in it) */
+  if (g_getenv ("SLUICE_DEBUG_HTTP") != NULL)
+    curl_easy_setopt (c, CURLOPT_VERBOSE, 1L);
+  if (self->target->insecure)
+    {
+      curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+  if (self->target->ca_file != NULL)
+    curl_easy_setopt (c, CURLOPT_CAINFO, self->target->ca_file);
+
+  if (g_str_equal (method, "HEAD"))
+    curl_easy_setopt (c, CURLOPT_NOBODY, 1L);
+  else if (g_str_equal (method, "PUT"))
+    {
+      curl_easy_setopt (c, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt (c, CURLOPT_READFUNCTION, read_cb);
+      curl_easy_setopt (c, CURLOPT_READDATA, upload);
+      curl_easy_setopt (c, CURLOPT_SEEKFUNCTION, seek_cb);
+      curl_easy_setopt (c, CURLOPT_SEEKDATA, upload);
+      curl_easy_setopt (c, CURLOPT_INFILESIZE_LARGE, (curl_off_t) upload->len);
+    }
+  else if (!g_str_equal (method, "GET"))
+    curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
+
+  res = curl_easy_perform (c);
+
+  /* the handle keeps pointers to these until the next reset: drop them now */
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt (c, CURLOPT_USERNAME, NULL);
+  curl_easy_setopt (c, CURLOPT_PASSWORD, NULL);
+  curl_slist_free_all (headers);
+
+  if (res == CURLE_WRITE_ERROR && resp->overflow)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE,
+                   "%s: the server's answer is larger than %" G_GSIZE_FORMAT " bytes",
+                   operation, max_body);
+      return FALSE;
+    }
+  if (res != CURLE_OK)
+    {
+      set_curl_error (self, error, operation, res);
+      return FALSE;
+    }
+
+  curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+  if (out_status != NULL)
+    {
+      *out_status = status;
+      return TRUE;
+    }
+  if (status < 200 || status > 299)
+    {
+      sluice_s3_error_from_response (error, operation, status, resp->body->str, resp->body->len,
+                                     resp->request_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+describe_op (const char *method,
+             const char *bucket,
+             const char *key)
+{
+  /* keys are already sanitised UTF-8; still, keep the message one line */
+  g_autofree char *k = sluice_sanitize_text (key, -1, 300);
+
+  if (k == NULL)
+    return g_strdup_printf ("%s s3://%s", method, bucket);
+  return g_strdup_printf ("%s s3://%s/%s", method, bucket, k);
+}
+
+/**
+ * sluice_s3_client_check_bucket:
+ *
+ * Lists at most one key: that proves the endpoint, the credentials and the bucket at once,
+ * and (unlike HEAD) the answer has a body that tells a wrong key from a wrong secret.
+ * Called from a worker thread.
+ */
+gboolean
+sluice_s3_client_check_bucket (SluiceS3Client *self,
+                               GError        **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_autofree char *base = sluice_target_bucket_url (self->target);
+  g_autofree char *url = g_strdup_printf ("%s?list-type=2&max-keys=1", base);
+  g_autofree char *op = describe_op ("LIST", self->target->bucket, NULL);
+
+  return perform (self, "GET", url, op, EMPTY_SHA256, NULL, NULL, ERROR_BODY_MAX, &resp, NULL,
+                  error);
+}
+
+gboolean
+sluice_s3_client_create_bucket (SluiceS3Client *self,
+                                GError        **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_autofree char *url = sluice_target_bucket_url (self->target);
+  g_autofree char *op = describe_op ("CREATE", self->target->bucket, NULL);
+  ReadContext upload = { (const guint8 *) "", 0, 0 };
+
+  return perform (self, "PUT", url, op, EMPTY_SHA256, NULL, &upload, ERROR_BODY_MAX, &resp,
+                  NULL, error);
+}
+
+static struct curl_slist *
+append_meta (struct curl_slist *headers,
+             GStrv              meta)
+{
+  gsize total = 0;
+
+  for (guint i = 0; meta != NULL && meta[i] != NULL; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (meta[i], "=", 2);
+      g_autofree char *name = NULL;
+      g_autofree char *value = NULL;
+
+      if (kv[0] == NULL || kv[1] == NULL)
+        continue;
+      /* names are ours (lower-case ASCII); values come from EXIF and are hostile */
+      name = g_strdup_printf ("x-amz-meta-%s", kv[0]);
+      value = sluice_sanitize_header_value (kv[1]);
+      if (value[0] == '\0')
+        continue;
+      total += strlen (kv[0]) + strlen (value);
+      if (total > META_TOTAL_MAX)
+        break;
+      headers = append_header (headers, name, value);
+    }
+  return headers;
+}
+
+gboolean
+sluice_s3_client_put_object (SluiceS3Client           *self,
+                             const SluiceS3PutRequest *request,
+                             char                    **out_etag,
+                             GError                  **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_autofree char *url = sluice_target_object_url (self->target, request->key);
+  g_autofree char *op = describe_op ("PUT", self->target->bucket, request->key);
+  struct curl_slist *headers = NULL;
+  ReadContext upload = { request->body, request->len, 0 };
+
+  headers = append_header (headers, "Content-Type",
+                           request->content_type ? request->content_type
+                                                 : "application/octet-stream");
+  headers = append_header (headers, "x-amz-meta-sha256", request->sha256_hex);
+  headers = append_meta (headers, request->meta);
+
+  if (!perform (self, "PUT", url, op, request->sha256_hex, headers, &upload, ERROR_BODY_MAX,
+                &resp, NULL, error))
+    return FALSE;
+
+  if (resp.etag == NULL)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL, "%s: the answer has no ETag", op);
+      return FALSE;
+    }
+  if (out_etag != NULL)
+    *out_etag = g_steal_pointer (&resp.etag);
+  return TRUE;
+}
+
+gboolean
+sluice_s3_client_head_object (SluiceS3Client     *self,
+                              const char         *key,
+                              SluiceS3ObjectInfo *out_info,
+                              GError            **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_autofree char *url = sluice_target_object_url (self->target, key);
+  g_autofree char *op = describe_op ("HEAD", self->target->bucket, key);
+  long status = 0;
+
+  memset (out_info, 0, sizeof *out_info);
+  if (!perform (self, "HEAD", url, op, EMPTY_SHA256, NULL, NULL, ERROR_BODY_MAX, &resp, &status,
+                error))
+    return FALSE;
+
+  if (status == 404)
+    return TRUE;
+  if (status < 200 || status > 299)
+    {
+      sluice_s3_error_from_response (error, op, status, NULL, 0, resp.request_id);
+      return FALSE;
+    }
+  out_info->exists = TRUE;
+  out_info->size = resp.content_length;
+  out_info->etag = g_steal_pointer (&resp.etag);
+  out_info->sha256 = g_steal_pointer (&resp.meta_sha256);
+  return TRUE;
+}
+
+gboolean
+sluice_s3_client_get_object (SluiceS3Client  *self,
+                             const char      *key,
+                             gsize            max_bytes,
+                             GBytes         **out_body,
+                             GError         **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_autofree char *url = sluice_target_object_url (self->target, key);
+  g_autofree char *op = describe_op ("GET", self->target->bucket, key);
+  gsize len;
+
+  if (!perform (self, "GET", url, op, EMPTY_SHA256, NULL, NULL, max_bytes, &resp, NULL, error))
+    return FALSE;
+  len = resp.body->len;
+  *out_body = g_bytes_new_take (g_string_free (g_steal_pointer (&resp.body), FALSE), len);
+  return TRUE;
+}
+
+gboolean
+sluice_s3_client_delete_object (SluiceS3Client *self,
+                                const char     *key,
+                                GError        **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_autofree char *url = sluice_target_object_url (self->target, key);
+  g_autofree char *op = describe_op ("DELETE", self->target->bucket, key);
+
+  return perform (self, "DELETE", url, op, EMPTY_SHA256, NULL, NULL, ERROR_BODY_MAX, &resp, NULL,
+                  error);
+}
+
+/* ---- ListObjectsV2 ------------------------------------------------------------------------- */
+
+typedef struct {
+  GString          *text;
+  GPtrArray        *stack;
+  char             *key;
+  char             *etag;
+  guint64           size;
+  gboolean          truncated;
+  char             *next_token;
+  SluiceS3ListFunc  func;
+  gpointer          user_data;
+  gboolean          stopped;
+  guint             count;
+} ListParse;
+
+static void
+list_start (GMarkupParseContext *context,
+            const char          *element_name,
+            const char         **attribute_names,
+            const char         **attribute_values,
+            gpointer             user_data,
+            GError             **error)
+{
+  ListParse *p = user_data;
+
+  g_ptr_array_add (p->stack, g_strdup (element_name));
+  g_string_truncate (p->text, 0);
+}
+
+static void
+list_end (GMarkupParseContext *context,
+          const char          *element_name,
+          gpointer             user_data,
+          GError             **error)
+{
+  ListParse *p = user_data;
+  const char *parent = p->stack->len >= 2 ? g_ptr_array_index (p->stack, p->stack->len - 2) : "";
+
+  if (g_str_equal (parent, "Contents"))
+    {
+      if (g_str_equal (element_name, "Key"))
+        {
+          g_free (p->key);
+          p->key = g_strndup (p->text->str, p->text->len);
+        }
+      else if (g_str_equal (element_name, "ETag"))
+        {
+          g_autofree char *etag = g_strndup (p->text->str, p->text->len);
+          g_free (p->etag);
+          p->etag = g_strdup (g_strstrip (g_strdelimit (etag, "\"", ' ')));
+        }
+      else if (g_str_equal (element_name, "Size"))
+        g_ascii_string_to_unsigned (p->text->str, 10, 0, G_MAXUINT64, &p->size, NULL);
+    }
+  else if (g_str_equal (parent, "ListBucketResult"))
+    {
+      if (g_str_equal (element_name, "Contents"))
+        {
+          if (p->key != NULL && !p->stopped)
+            {
+              p->count++;
+              if (!p->func (p->key, p->size, p->etag ? p->etag : "", p->user_data))
+                p->stopped = TRUE;
+            }
+          g_clear_pointer (&p->key, g_free);
+          g_clear_pointer (&p->etag, g_free);
+          p->size = 0;
+        }
+      else if (g_str_equal (element_name, "IsTruncated"))
+        p->truncated = g_str_equal (p->text->str, "true");
+      else if (g_str_equal (element_name, "NextContinuationToken"))
+        {
+          g_free (p->next_token);
+          p->next_token = g_strndup (p->text->str, p->text->len);
+        }
+    }
+  g_ptr_array_remove_index (p->stack, p->stack->len - 1);
+  g_string_truncate (p->text, 0);
+}
+
+static void
+list_text (GMarkupParseContext *context,
+           const char          *text,
+           gsize                text_len,
+           gpointer             user_data,
+           GError             **error)
+{
+  ListParse *p = user_data;
+
+  if (p->text->len + text_len > 4096)
+    {
+      g_set_error_literal (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                           "element text too long");
+      return;
+    }
+  g_string_append_len (p->text, text, text_len);
+}
+
+/**
+ * sluice_s3_client_list_objects:
+ *
+ * Lists every key under @prefix, 1,000 per request (ListObjectsV2), calling @func for each.
+ * Streaming: one page in memory at a time.
+ */
+gboolean
+sluice_s3_client_list_objects (SluiceS3Client   *self,
+                               const char       *prefix,
+                               SluiceS3ListFunc  func,
+                               gpointer          user_data,
+                               GError          **error)
+{
+  static const GMarkupParser parser = { list_start, list_end, list_text, NULL, NULL };
+  g_autofree char *base = sluice_target_bucket_url (self->target);
+  g_autofree char *op = describe_op ("LIST", self->target->bucket, prefix);
+  g_autofree char *token = NULL;
+
+  do
+    {
+      g_auto(Response) resp = { 0 };
+      g_autoptr(GMarkupParseContext) ctx = NULL;
+      g_autoptr(GString) url = g_string_new (base);
+      g_autoptr(GError) parse_error = NULL;
+      ListParse p = { 0 };
+      gboolean ok;
+
+      /* SigV4 wants the query sorted by name, each value percent-encoded */
+      g_string_append_c (url, '?');
+      if (token != NULL)
+        {
+          g_autofree char *enc = sluice_uri_encode (token, FALSE);
+          g_string_append_printf (url, "continuation-token=%s&", enc);
+        }
+      g_string_append (url, "list-type=2&max-keys=1000");
+      if (prefix != NULL && prefix[0] != '\0')
+        {
+          g_autofree char *enc = sluice_uri_encode (prefix, FALSE);
+          g_string_append_printf (url, "&prefix=%s", enc);
+        }
+
+      if (!perform (self, "GET", url->str, op, EMPTY_SHA256, NULL, NULL, LIST_BODY_MAX, &resp,
+                    NULL, error))
+        return FALSE;
+
+      p.text = g_string_new (NULL);
+      p.stack = g_ptr_array_new_with_free_func (g_free);
+      p.func = func;
+      p.user_data = user_data;
+      ctx = g_markup_parse_context_new (&parser, 0, &p, NULL);
+      ok = g_markup_parse_context_parse (ctx, resp.body->str, resp.body->len, &parse_error) &&
+           g_markup_parse_context_end_parse (ctx, &parse_error);
+
+      g_clear_pointer (&token, g_free);
+      if (ok && p.truncated && !p.stopped)
+        token = g_steal_pointer (&p.next_token);
+      g_string_free (p.text, TRUE);
+      g_ptr_array_unref (p.stack);
+      g_free (p.key);
+      g_free (p.etag);
+      g_free (p.next_token);
+
+      if (!ok)
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL,
+                       "%s: the listing is not valid XML: %s", op, parse_error->message);
+          return FALSE;
+        }
+      if (p.truncated && token == NULL && !p.stopped)
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL,
+                       "%s: a truncated listing without a continuation token", op);
+          return FALSE;
+        }
+    }
+  while (token != NULL);
+
+  return TRUE;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sluice-credentials.h"
+#include "sluice-target.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The S3 client: the only file that includes <curl/curl.h>. One SluiceS3Client per worker
+ * thread; it keeps one CURL easy handle whose connections are reused between requests.
+ * Requests are signed with AWS Signature V4 as libcurl implements it (CURLOPT_AWS_SIGV4),
+ * with the payload's real SHA-256 in x-amz-content-sha256, which AWS and Ceph verify.
+ *
+ * Every failure is a SLUICE_ERROR whose message names the request, the server's code and
+ * message and its request id, never a credential.
+ */
+
+typedef struct _SluiceS3Client SluiceS3Client;
+
+typedef struct {
+  gboolean  exists;
+  guint64   size;
+  char     *etag;          /* without quotes */
+  char     *sha256;        /* x-amz-meta-sha256, or NULL */
+} SluiceS3ObjectInfo;
+
+typedef struct {
+  const char   *key;
+  const char   *content_type;
+  const guint8 *body;
+  gsize         len;
+  const char   *sha256_hex;     /* of body */
+  GStrv         meta;           /* "name=value" pairs for x-amz-meta-*, sanitised here */
+} SluiceS3PutRequest;
+
+/* One entry of a listing; returns FALSE to stop. */
+typedef gboolean (*SluiceS3ListFunc) (const char *key,
+                                      guint64     size,
+                                      const char *etag,
+                                      gpointer    user_data);
+
+SluiceS3Client *sluice_s3_client_new            (const SluiceTarget         *target,
+                                                 SluiceCredentialsProvider  *credentials);
+void            sluice_s3_client_free           (SluiceS3Client             *self);
+void            sluice_s3_client_set_cancellable (SluiceS3Client            *self,
+                                                 GCancellable               *cancellable);
+
+gboolean        sluice_s3_client_check_bucket   (SluiceS3Client             *self,
+                                                 GError                    **error);
+gboolean        sluice_s3_client_create_bucket  (SluiceS3Client             *self,
+                                                 GError                    **error);
+gboolean        sluice_s3_client_put_object     (SluiceS3Client             *self,
+                                                 const SluiceS3PutRequest   *request,
+                                                 char                      **out_etag,
+                                                 GError                    **error);
+gboolean        sluice_s3_client_head_object    (SluiceS3Client             *self,
+                                                 const char                 *key,
+                                                 SluiceS3ObjectInfo         *out_info,
+                                                 GError                    **error);
+gboolean        sluice_s3_client_get_object     (SluiceS3Client             *self,
+                                                 const char                 *key,
+                                                 gsize                       max_bytes,
+                                                 GBytes                    **out_body,
+                                                 GError                    **error);
+gboolean        sluice_s3_client_delete_object  (SluiceS3Client             *self,
+                                                 const char                 *key,
+                                                 GError                    **error);
+gboolean        sluice_s3_client_list_objects   (SluiceS3Client             *self,
+                                                 const char                 *prefix,
+                                                 SluiceS3ListFunc            func,
+                                                 gpointer                    user_data,
+                                                 GError                    **error);
+
+void            sluice_s3_object_info_clear     (SluiceS3ObjectInfo         *info);
+
+/* Exposed for tests: turns an S3 XML error body and HTTP status into a SLUICE_ERROR. */
+void            sluice_s3_error_from_response   (GError                    **error,
+                                                 const char                 *operation,
+                                                 long                        http_status,
+                                                 const char                 *body,
+                                                 gsize                       body_len,
+                                                 const char                 *request_id_header);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceS3Client, sluice_s3_client_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SluiceS3ObjectInfo, sluice_s3_object_info_clear)
+
+G_END_DECLS
