@@ -284,6 +284,7 @@ typedef struct {
   char     *region;
   char     *profile;
   char     *ca_file;
+  GStrv     resolve;
   gboolean  path_style;
   gboolean  virtual_hosted;
   gboolean  insecure;
@@ -307,6 +308,9 @@ target_entries (TargetArgs *t)
       N_("Trust the certificates in this PEM file too (self-signed endpoints)"), "FILE" },
     { "insecure", 0, 0, G_OPTION_ARG_NONE, &t->insecure,
       N_("Do not verify the endpoint's TLS certificate (dangerous)"), NULL },
+    { "resolve", 0, 0, G_OPTION_ARG_STRING_ARRAY, &t->resolve,
+      N_("Connect to ADDRESS for HOST:PORT, without DNS (as curl --resolve)"),
+      "HOST:PORT:ADDRESS" },
     { NULL }
   };
   return g_memdup2 (entries, sizeof entries);
@@ -319,6 +323,7 @@ target_args_clear (TargetArgs *t)
   g_free (t->region);
   g_free (t->profile);
   g_free (t->ca_file);
+  g_strfreev (t->resolve);
 }
 
 /* Builds the target from an s3:// URI and the options, asking the credential provider for
@@ -356,6 +361,7 @@ make_target (const char                *uri,
   target->path_style = t->path_style || (!t->virtual_hosted && is_ip_or_localhost (host));
   target->insecure = t->insecure;
   target->ca_file = g_strdup (t->ca_file);
+  target->resolve = g_strdupv (t->resolve);
 
   if (!sluice_target_validate (target, error))
     return NULL;

@@ -22,6 +22,7 @@
 
 struct _SluiceS3Client {
   CURL                      *curl;
+  struct curl_slist         *resolve;
   SluiceTarget              *target;
   SluiceCredentialsProvider *credentials;  /* borrowed; outlives the client */
   GCancellable              *cancellable;
@@ -196,6 +197,8 @@ sluice_s3_client_new (const SluiceTarget        *target,
   self->curl = curl_easy_init ();
   self->target = sluice_target_copy (target);
   self->credentials = credentials;
+  for (guint i = 0; target->resolve != NULL && target->resolve[i] != NULL; i++)
+    self->resolve = curl_slist_append (self->resolve, target->resolve[i]);
   return self;
 }
 
@@ -205,6 +208,7 @@ sluice_s3_client_free (SluiceS3Client *self)
   if (self == NULL)
     return;
   curl_easy_cleanup (self->curl);
+  curl_slist_free_all (self->resolve);
   sluice_target_free (self->target);
   g_clear_object (&self->cancellable);
   g_free (self);
@@ -529,6 +533,8 @@ perform (SluiceS3Client     *self,
     }
   if (self->target->ca_file != NULL)
     curl_easy_setopt (c, CURLOPT_CAINFO, self->target->ca_file);
+  if (self->resolve != NULL)
+    curl_easy_setopt (c, CURLOPT_RESOLVE, self->resolve);
 
   if (g_str_equal (method, "HEAD"))
     curl_easy_setopt (c, CURLOPT_NOBODY, 1L);
@@ -754,6 +760,7 @@ typedef struct {
   GPtrArray        *stack;
   char             *key;
   char             *etag;
+  char             *last_modified;
   guint64           size;
   gboolean          truncated;
   char             *next_token;
@@ -799,6 +806,11 @@ list_end (GMarkupParseContext *context,
           g_free (p->etag);
           p->etag = g_strdup (g_strstrip (g_strdelimit (etag, "\"", ' ')));
         }
+      else if (g_str_equal (element_name, "LastModified"))
+        {
+          g_free (p->last_modified);
+          p->last_modified = g_strndup (p->text->str, p->text->len);
+        }
       else if (g_str_equal (element_name, "Size"))
         g_ascii_string_to_unsigned (p->text->str, 10, 0, G_MAXUINT64, &p->size, NULL);
     }
@@ -809,11 +821,13 @@ list_end (GMarkupParseContext *context,
           if (p->key != NULL && !p->stopped)
             {
               p->count++;
-              if (!p->func (p->key, p->size, p->etag ? p->etag : "", p->user_data))
+              if (!p->func (p->key, p->size, p->etag ? p->etag : "",
+                            p->last_modified ? p->last_modified : "", p->user_data))
                 p->stopped = TRUE;
             }
           g_clear_pointer (&p->key, g_free);
           g_clear_pointer (&p->etag, g_free);
+          g_clear_pointer (&p->last_modified, g_free);
           p->size = 0;
         }
       else if (g_str_equal (element_name, "IsTruncated"))
@@ -906,6 +920,7 @@ sluice_s3_client_list_objects (SluiceS3Client   *self,
       g_ptr_array_unref (p.stack);
       g_free (p.key);
       g_free (p.etag);
+      g_free (p.last_modified);
       g_free (p.next_token);
 
       if (!ok)

@@ -40,6 +40,7 @@ typedef struct {
 typedef gboolean (*SluiceS3ListFunc) (const char *key,
                                       guint64     size,
                                       const char *etag,
+                                      const char *last_modified,
                                       gpointer    user_data);
 
 SluiceS3Client *sluice_s3_client_new            (const SluiceTarget         *target,

@@ -31,6 +31,7 @@ sluice_target_copy (const SluiceTarget *self)
   copy->path_style = self->path_style;
   copy->insecure = self->insecure;
   copy->ca_file = g_strdup (self->ca_file);
+  copy->resolve = g_strdupv (self->resolve);
   return copy;
 }
 
@@ -44,6 +45,7 @@ sluice_target_free (SluiceTarget *self)
   g_free (self->bucket);
   g_free (self->prefix);
   g_free (self->ca_file);
+  g_strfreev (self->resolve);
   g_free (self);
 }
 

@@ -17,6 +17,7 @@ typedef struct {
   gboolean  path_style;    /* http://host/bucket/key instead of http://bucket.host/key */
   gboolean  insecure;      /* do not verify TLS certificates (per target, with a warning) */
   char     *ca_file;       /* extra CA bundle for self-signed endpoints */
+  GStrv     resolve;       /* "HOST:PORT:ADDRESS" pins, as curl --resolve (no DNS needed) */
 } SluiceTarget;
 
 #define SLUICE_KEY_MAX_BYTES 1024

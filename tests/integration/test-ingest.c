@@ -1,0 +1,781 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Integration tests: sluice-cli against a real S3 server (Ceph RGW on 127.0.0.1, started by
+ * tests/s3/sluice-test-s3.sh), verified from the server's side: listings, HEAD, ETags, metadata.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libexif/exif-data.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <utime.h>
+#include <unistd.h>
+
+#include "sluice-engine.h"
+
+static const char *endpoint;
+static const char *cli;
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+typedef struct {
+  int    status;
+  char  *out;
+  char  *err;
+} CliResult;
+
+static void
+cli_result_clear (CliResult *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliResult, cli_result_clear)
+
+static GSubprocessLauncher *
+launcher_new (const char *secret_override)
+{
+  GSubprocessLauncher *l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (secret_override != NULL)
+    g_subprocess_launcher_setenv (l, "AWS_SECRET_ACCESS_KEY", secret_override, TRUE);
+  return l;
+}
+
+static void
+run_cli (CliResult          *r,
+         const char * const *args,
+         const char         *secret_override)
+{
+  g_autoptr(GSubprocessLauncher) l = launcher_new (secret_override);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) p = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, (gpointer) cli);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  p = g_subprocess_launcher_spawnv (l, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (p, NULL, NULL, &r->out, &r->err, &error);
+  g_assert_no_error (error);
+  r->status = g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : -1;
+  if (g_test_verbose ())
+    g_printerr ("$ sluice-cli %s\n[%d]\n%s%s", args[0], r->status, r->out, r->err);
+}
+
+static JsonObject *
+parse_summary (const char *out)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static gint64
+summary_files (JsonObject *summary,
+               const char *stage)
+{
+  return json_object_get_int_member (json_object_get_object_member (summary, "files"), stage);
+}
+
+static SluiceTarget *
+target_for (const char *bucket,
+            const char *prefix)
+{
+  SluiceTarget *t = sluice_target_new ();
+
+  t->endpoint = g_strdup (endpoint);
+  t->bucket = g_strdup (bucket);
+  g_free (t->prefix);
+  t->prefix = g_strdup (prefix ? prefix : "");
+  g_free (t->region);
+  t->region = g_strdup (g_getenv ("AWS_DEFAULT_REGION") ? g_getenv ("AWS_DEFAULT_REGION")
+                                                         : "us-east-1");
+  t->path_style = TRUE;
+  return t;
+}
+
+typedef struct {
+  SluiceCredentialsProvider *creds;
+  SluiceS3Client            *s3;
+  char                      *bucket;
+  char                      *dir;      /* test folder: src/, catalog.db */
+  char                      *src;
+  char                      *catalog;
+  char                      *uri;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(SluiceTarget) t = NULL;
+  g_autoptr(GError) error = NULL;
+  static guint counter;
+
+  f->bucket = g_strdup_printf ("sluice-it-%d-%u-%u", (int) getpid (), ++counter,
+                               g_random_int_range (0, 100000));
+  f->creds = sluice_credentials_provider_new (NULL);
+  t = target_for (f->bucket, NULL);
+  f->s3 = sluice_s3_client_new (t, f->creds);
+  sluice_s3_client_create_bucket (f->s3, &error);
+  g_assert_no_error (error);
+
+  f->dir = g_dir_make_tmp ("sluice-it-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->src = g_build_filename (f->dir, "src", NULL);
+  f->catalog = g_build_filename (f->dir, "catalog.db", NULL);
+  g_mkdir (f->src, 0755);
+  f->uri = g_strdup_printf ("s3://%s/photos", f->bucket);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  sluice_s3_client_free (f->s3);
+  sluice_credentials_provider_free (f->creds);
+  /* the test folder goes; the bucket stays on the throw-away server */
+  if (!g_test_failed ())
+    {
+      const char *argv[] = { "rm", "-rf", f->dir, NULL };
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                    NULL, NULL);
+    }
+  g_free (f->bucket);
+  g_free (f->dir);
+  g_free (f->src);
+  g_free (f->catalog);
+  g_free (f->uri);
+}
+
+/* A small but real JPEG: SOI, APP1 with EXIF written by libexif, a baseline SOF0 of @w × @h,
+ * and filler bytes. */
+static GBytes *
+make_jpeg (const char *make,
+           const char *model,
+           guint       w,
+           guint       h,
+           gsize       filler)
+{
+  ExifData *ed = exif_data_new ();
+  ExifEntry *e;
+  unsigned char *exif = NULL;
+  unsigned int exif_len = 0;
+  GByteArray *out = g_byte_array_new ();
+  static const guint8 soi[] = { 0xff, 0xd8 };
+  static const guint8 eoi[] = { 0xff, 0xd9 };
+  guint8 app1_hdr[4];
+  guint8 sof[] = { 0xff, 0xc0, 0x00, 0x11, 0x08, 0, 0, 0, 0, 0x03,
+                   0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01 };
+  const char *strings[2] = { make, model };
+  const ExifTag tags[2] = { EXIF_TAG_MAKE, EXIF_TAG_MODEL };
+
+  exif_data_set_byte_order (ed, EXIF_BYTE_ORDER_INTEL);
+  for (int i = 0; i < 2; i++)
+    {
+      e = exif_entry_new ();
+      exif_content_add_entry (ed->ifd[EXIF_IFD_0], e);
+      e->tag = tags[i];
+      e->format = EXIF_FORMAT_ASCII;
+      e->size = strlen (strings[i]) + 1;
+      e->components = e->size;
+      e->data = malloc (e->size);
+      memcpy (e->data, strings[i], e->size);
+      exif_entry_unref (e);
+    }
+  exif_data_save_data (ed, &exif, &exif_len);
+  exif_data_unref (ed);
+
+  g_byte_array_append (out, soi, 2);
+  app1_hdr[0] = 0xff;
+  app1_hdr[1] = 0xe1;
+  app1_hdr[2] = (exif_len + 2) >> 8;
+  app1_hdr[3] = (exif_len + 2) & 0xff;
+  g_byte_array_append (out, app1_hdr, 4);
+  g_byte_array_append (out, exif, exif_len);
+  free (exif);
+  sof[5] = h >> 8;
+  sof[6] = h & 0xff;
+  sof[7] = w >> 8;
+  sof[8] = w & 0xff;
+  g_byte_array_append (out, sof, sizeof sof);
+  for (gsize i = 0; i < filler; i++)
+    {
+      guint8 b = g_random_int_range (0, 255);  /* no 0xff: no stray markers */
+      g_byte_array_append (out, &b, 1);
+    }
+  g_byte_array_append (out, eoi, 2);
+  return g_byte_array_free_to_bytes (out);
+}
+
+static void
+write_file (const char *dir,
+            const char *relpath,
+            GBytes     *bytes)
+{
+  g_autofree char *path = g_build_filename (dir, relpath, NULL);
+  g_autofree char *parent = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+
+  g_mkdir_with_parents (parent, 0755);
+  g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+}
+
+static void
+write_text (const char *dir,
+            const char *relpath,
+            const char *text)
+{
+  g_autoptr(GBytes) b = g_bytes_new (text, strlen (text));
+  write_file (dir, relpath, b);
+}
+
+static char *
+file_checksum (const char    *dir,
+               const char    *relpath,
+               GChecksumType  type)
+{
+  g_autofree char *path = g_build_filename (dir, relpath, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path, &data, &len, &error);
+  g_assert_no_error (error);
+  return g_compute_checksum_for_data (type, (const guchar *) data, len);
+}
+
+typedef struct {
+  GHashTable *etags;     /* key → etag */
+  GHashTable *modified;  /* key → LastModified */
+} Listing;
+
+static gboolean
+collect (const char *key,
+         guint64     size,
+         const char *etag,
+         const char *last_modified,
+         gpointer    user_data)
+{
+  Listing *l = user_data;
+
+  g_hash_table_insert (l->etags, g_strdup (key), g_strdup (etag));
+  g_hash_table_insert (l->modified, g_strdup (key), g_strdup (last_modified));
+  return TRUE;
+}
+
+static void
+listing_init (Listing *l)
+{
+  l->etags = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  l->modified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+static void
+listing_clear (Listing *l)
+{
+  g_clear_pointer (&l->etags, g_hash_table_unref);
+  g_clear_pointer (&l->modified, g_hash_table_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Listing, listing_clear)
+
+static void
+list_bucket (Fixture *f,
+             Listing *l)
+{
+  g_autoptr(GError) error = NULL;
+
+  listing_init (l);
+  sluice_s3_client_list_objects (f->s3, NULL, collect, l, &error);
+  g_assert_no_error (error);
+}
+
+/* Every expected file is on the server under PREFIX/relpath with ETag = MD5 of the source and
+ * our sha256 in its metadata, and nothing else is there. */
+static void
+assert_server_matches (Fixture            *f,
+                       const char * const *relpaths)
+{
+  g_auto(Listing) l = { 0 };
+  guint n = g_strv_length ((char **) relpaths);
+
+  list_bucket (f, &l);
+  g_assert_cmpuint (g_hash_table_size (l.etags), ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strconcat ("photos/", relpaths[i], NULL);
+      g_autofree char *md5 = file_checksum (f->src, relpaths[i], G_CHECKSUM_MD5);
+      g_autofree char *sha = file_checksum (f->src, relpaths[i], G_CHECKSUM_SHA256);
+      g_auto(SluiceS3ObjectInfo) info = { 0 };
+      g_autoptr(GError) error = NULL;
+
+      g_assert_cmpstr (g_hash_table_lookup (l.etags, key), ==, md5);
+      sluice_s3_client_head_object (f->s3, key, &info, &error);
+      g_assert_no_error (error);
+      g_assert_true (info.exists);
+      g_assert_cmpstr (info.etag, ==, md5);
+      g_assert_cmpstr (info.sha256, ==, sha);
+    }
+}
+
+static const char *const tree_files[] = {
+  "2019/2019-07-14 Trip to Zürich/IMG_0001.JPG",
+  "2019/2019-07-14 Trip to Zürich/IMG_0002.jpg",
+  "2019/a+b & c (1).jpeg",
+  "Phone Backup/DCIM/Camera/PXL_20230101_101010123.jpg",
+  "Phone Backup/DCIM/Camera/clip.MOV",
+  "Phone Backup/DCIM/Camera/PXL_20230101_101010123.xmp",
+  "empty.jpg",
+  "corrupt.jpg",
+  "not-a-jpeg.png",
+  NULL
+};
+
+static void
+make_tree (Fixture *f)
+{
+  g_autoptr(GBytes) a = make_jpeg ("Canon", "Canon EOS 40D", 640, 480, 5000);
+  g_autoptr(GBytes) b = make_jpeg ("NIKON CORPORATION", "NIKON D70", 300, 200, 70000);
+  g_autoptr(GBytes) c = make_jpeg ("Google", "Pixel 7", 1024, 768, 1000);
+  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+  static const guint8 corrupt_bytes[] = { 0xff, 0xd8, 0xff, 0xe1, 0x7f, 0xff, 'E', 'x', 'i', 'f',
+                                          0, 0, 'I', 'I', 42, 0, 0xff, 0xff, 0xff, 0x7f };
+  g_autoptr(GBytes) corrupt = g_bytes_new_static (corrupt_bytes, sizeof corrupt_bytes);
+
+  write_file (f->src, tree_files[0], a);
+  write_file (f->src, tree_files[1], b);
+  write_file (f->src, tree_files[2], c);
+  write_file (f->src, tree_files[3], c);
+  write_text (f->src, tree_files[4], "not really a movie, but a .MOV all the same");
+  write_text (f->src, tree_files[5], "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>");
+  write_file (f->src, tree_files[6], empty);
+  write_file (f->src, tree_files[7], corrupt);
+  write_file (f->src, tree_files[8], a);   /* JPEG bytes behind a .png name */
+  /* what must not be uploaded */
+  write_text (f->src, "notes.txt", "a text file is not an image");
+  write_file (f->src, "2019/@eaDir/IMG_0001.JPG@SYNOFILE_THUMB_XL.jpg", c);
+  write_file (f->src, "#recycle/deleted.jpg", c);
+  write_file (f->src, ".hidden/secret.jpg", c);
+  write_file (f->src, "2019/._IMG_0001.JPG", c);
+  write_text (f->src, "2019/Thumbs.db", "x");
+}
+
+static void
+ingest_json (Fixture            *f,
+             CliResult          *r,
+             const char * const *extra)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  const char *base[] = { "ingest", f->src, f->uri, "--endpoint", endpoint, "--catalog",
+                         f->catalog, "--json", NULL };
+
+  for (guint i = 0; base[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) base[i]);
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) extra[i]);
+  g_ptr_array_add (args, NULL);
+  run_cli (r, (const char * const *) args->pdata, NULL);
+}
+
+/* ---- tests ----------------------------------------------------------------------------------- */
+
+static void
+test_ingest_tree (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_auto(CliResult) r = { 0 };
+  g_autoptr(JsonObject) summary = NULL;
+  g_autofree char *key = NULL;
+  g_auto(SluiceS3ObjectInfo) info = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  make_tree (f);
+  ingest_json (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  summary = parse_summary (r.out);
+  g_assert_cmpint (summary_files (summary, "found"), ==, 9);
+  g_assert_cmpint (summary_files (summary, "uploaded"), ==, 9);
+  g_assert_cmpint (summary_files (summary, "failed"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (summary, "exit_code"), ==, 0);
+
+  assert_server_matches (f, tree_files);
+
+  key = g_strconcat ("photos/", tree_files[0], NULL);
+  sluice_s3_client_head_object (f->s3, key, &info, &error);
+  g_assert_no_error (error);
+  g_assert_true (info.exists);
+}
+
+static void
+test_rerun_uploads_nothing (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_auto(CliResult) r1 = { 0 };
+  g_auto(CliResult) r2 = { 0 };
+  g_auto(CliResult) r3 = { 0 };
+  g_autoptr(JsonObject) s2 = NULL;
+  g_auto(Listing) before = { 0 };
+  g_auto(Listing) after = { 0 };
+  const char *text_args[] = { "ingest", f->src, f->uri, "--endpoint", endpoint, "--catalog",
+                              f->catalog, NULL };
+  GHashTableIter it;
+  gpointer k, v;
+
+  make_tree (f);
+  ingest_json (f, &r1, NULL);
+  g_assert_cmpint (r1.status, ==, 0);
+  list_bucket (f, &before);
+  g_usleep (1100 * 1000);  /* LastModified has one-second resolution on some servers */
+
+  ingest_json (f, &r2, NULL);
+  g_assert_cmpint (r2.status, ==, 0);
+  s2 = parse_summary (r2.out);
+  g_assert_cmpint (summary_files (s2, "uploaded"), ==, 0);
+  g_assert_cmpint (summary_files (s2, "read"), ==, 0);
+  g_assert_cmpint (summary_files (s2, "skipped"), ==, 9);
+
+  /* it says so, in words */
+  run_cli (&r3, text_args, NULL);
+  g_assert_cmpint (r3.status, ==, 0);
+  g_assert_nonnull (strstr (r3.out, "Nothing to upload"));
+
+  /* and the server agrees: no object was written again */
+  list_bucket (f, &after);
+  g_assert_cmpuint (g_hash_table_size (after.modified), ==, g_hash_table_size (before.modified));
+  g_hash_table_iter_init (&it, before.modified);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    g_assert_cmpstr (g_hash_table_lookup (after.modified, k), ==, v);
+}
+
+static void
+test_changed_file_uploaded_again (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_auto(CliResult) r1 = { 0 };
+  g_auto(CliResult) r2 = { 0 };
+  g_autoptr(JsonObject) s2 = NULL;
+  g_autoptr(GBytes) other = make_jpeg ("Sony", "ILCE-7M3", 100, 100, 3333);
+  g_autofree char *touched = g_build_filename (f->src, tree_files[1], NULL);
+
+  make_tree (f);
+  ingest_json (f, &r1, NULL);
+  g_assert_cmpint (r1.status, ==, 0);
+
+  write_file (f->src, tree_files[0], other);          /* new content */
+  g_utime (touched, NULL);                             /* new mtime, same content */
+
+  ingest_json (f, &r2, NULL);
+  g_assert_cmpint (r2.status, ==, 0);
+  s2 = parse_summary (r2.out);
+  g_assert_cmpint (summary_files (s2, "uploaded"), ==, 1);
+  g_assert_cmpint (summary_files (s2, "read"), ==, 2);      /* the touched one is read, not sent */
+  g_assert_cmpint (summary_files (s2, "skipped"), ==, 8);
+  assert_server_matches (f, tree_files);
+}
+
+static gboolean
+contains_bytes (const char *path,
+                const char *needle)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return FALSE;
+  return memmem (data, len, needle, strlen (needle)) != NULL;
+}
+
+static void
+test_wrong_secret (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) ok = { 0 };
+  const char *wrong = "WrongSecretWrongSecretWrongSecret1234567";
+  const char *real = g_getenv ("AWS_SECRET_ACCESS_KEY");
+  const char *args[] = { "ingest", f->src, f->uri, "--endpoint", endpoint, "--catalog",
+                         f->catalog, NULL };
+  g_autofree char *wal = g_strconcat (f->catalog, "-wal", NULL);
+
+  make_tree (f);
+  run_cli (&r, args, wrong);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "secret key is wrong"));
+  g_assert_null (strstr (r.err, wrong));
+  g_assert_null (strstr (r.out, wrong));
+
+  /* a successful run: the secret is nowhere in what it printed or stored */
+  ingest_json (f, &ok, NULL);
+  g_assert_cmpint (ok.status, ==, 0);
+  g_assert_null (strstr (ok.out, real));
+  g_assert_null (strstr (ok.err, real));
+  g_assert_false (contains_bytes (f->catalog, real));
+  g_assert_false (contains_bytes (wal, real));
+  g_assert_false (contains_bytes (f->catalog, wrong));
+}
+
+static void
+test_configuration_errors (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_auto(CliResult) nb = { 0 };
+  g_auto(CliResult) down = { 0 };
+  g_auto(CliResult) badurl = { 0 };
+  g_auto(CliResult) nosrc = { 0 };
+  g_autofree char *missing = g_strdup_printf ("s3://%s-missing/x", f->bucket);
+  g_autofree char *nowhere = g_build_filename (f->dir, "nowhere", NULL);
+  const char *a1[] = { "ingest", f->src, missing, "--endpoint", endpoint, "--catalog",
+                       f->catalog, NULL };
+  const char *a2[] = { "ingest", f->src, f->uri, "--endpoint", "http://127.0.0.1:1",
+                       "--catalog", f->catalog, NULL };
+  const char *a3[] = { "ingest", f->src, "http://bucket/x", "--endpoint", endpoint, NULL };
+  const char *a4[] = { "ingest", nowhere, f->uri, "--endpoint", endpoint, "--catalog",
+                       f->catalog, NULL };
+
+  make_tree (f);
+  run_cli (&nb, a1, NULL);
+  g_assert_cmpint (nb.status, ==, 2);
+  g_assert_nonnull (strstr (nb.err, "bucket does not exist"));
+
+  run_cli (&down, a2, NULL);
+  g_assert_cmpint (down.status, ==, 2);
+  g_assert_nonnull (strstr (down.err, "refused the connection"));
+
+  run_cli (&badurl, a3, NULL);
+  g_assert_cmpint (badurl.status, ==, 2);
+  g_assert_nonnull (strstr (badurl.err, "s3://BUCKET"));
+
+  run_cli (&nosrc, a4, NULL);
+  g_assert_cmpint (nosrc.status, ==, 2);
+  g_assert_nonnull (strstr (nosrc.err, "source folder"));
+}
+
+static void
+test_dry_run_sends_nothing (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_auto(CliResult) r = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_auto(Listing) l = { 0 };
+  const char *extra[] = { "--dry-run", NULL };
+
+  make_tree (f);
+  ingest_json (f, &r, extra);
+  g_assert_cmpint (r.status, ==, 0);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "read"), ==, 9);       /* would send */
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 0);
+  list_bucket (f, &l);
+  g_assert_cmpuint (g_hash_table_size (l.etags), ==, 0);
+}
+
+static void
+test_export_after_ingest (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) e = { 0 };
+  g_auto(CliResult) c = { 0 };
+  g_auto(GStrv) lines = NULL;
+  const char *export_jsonl[] = { "catalog", "export", "--catalog", f->catalog, "--format",
+                                 "jsonl", NULL };
+  const char *export_csv[] = { "catalog", "export", "--catalog", f->catalog, NULL };
+  guint rows = 0;
+  gboolean saw_canon = FALSE, saw_corrupt = FALSE, saw_mismatch = FALSE;
+
+  make_tree (f);
+  ingest_json (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  run_cli (&e, export_jsonl, NULL);
+  g_assert_cmpint (e.status, ==, 0);
+  lines = g_strsplit (e.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) row = NULL;
+      const char *path;
+
+      if (lines[i][0] == '\0')
+        continue;
+      row = parse_summary (lines[i]);
+      rows++;
+      path = json_object_get_string_member (row, "path");
+      g_assert_cmpstr (json_object_get_string_member (row, "state"), ==, "uploaded");
+      g_assert_cmpstr (json_object_get_string_member (row, "bucket"), ==, f->bucket);
+      {
+        g_autofree char *key = g_strconcat ("photos/", path, NULL);
+        g_autofree char *sha = file_checksum (f->src, path, G_CHECKSUM_SHA256);
+        g_autofree char *md5 = file_checksum (f->src, path, G_CHECKSUM_MD5);
+        g_assert_cmpstr (json_object_get_string_member (row, "key"), ==, key);
+        g_assert_cmpstr (json_object_get_string_member (row, "sha256"), ==, sha);
+        g_assert_cmpstr (json_object_get_string_member (row, "etag"), ==, md5);
+      }
+      if (g_str_equal (path, tree_files[0]))
+        {
+          saw_canon = TRUE;
+          g_assert_cmpstr (json_object_get_string_member (row, "make"), ==, "Canon");
+          g_assert_cmpstr (json_object_get_string_member (row, "model"), ==, "Canon EOS 40D");
+          g_assert_cmpint (json_object_get_int_member (row, "width"), ==, 640);
+          g_assert_cmpint (json_object_get_int_member (row, "height"), ==, 480);
+        }
+      if (g_str_equal (path, "corrupt.jpg"))
+        {
+          /* damaged: flagged, and uploaded all the same */
+          saw_corrupt = TRUE;
+          g_assert_false (json_object_get_null_member (row, "warning"));
+        }
+      if (g_str_equal (path, "not-a-jpeg.png"))
+        {
+          saw_mismatch = TRUE;
+          g_assert_false (json_object_get_null_member (row, "warning"));
+          g_assert_nonnull (strstr (json_object_get_string_member (row, "warning"), "png"));
+        }
+    }
+  g_assert_cmpuint (rows, ==, 9);
+  g_assert_true (saw_canon);
+  g_assert_true (saw_corrupt);
+  g_assert_true (saw_mismatch);
+
+  run_cli (&c, export_csv, NULL);
+  g_assert_cmpint (c.status, ==, 0);
+  g_assert_true (g_str_has_prefix (c.out, "path,source,bucket,key,size,sha256,etag,state,warning,"
+                                          "make,model,lens_model,datetime_original,"));
+}
+
+/* kill -9 in the middle of a run, then run again: everything arrives, and nothing that was
+ * already on the server is sent a second time (its LastModified does not change). */
+static void
+test_kill_and_resume (Fixture       *f,
+                      gconstpointer  data)
+{
+  const guint n_files = 600;
+  g_autoptr(GSubprocessLauncher) l = launcher_new (NULL);
+  g_autoptr(GSubprocess) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(Listing) at_kill = { 0 };
+  g_auto(Listing) after = { 0 };
+  g_auto(CliResult) r = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter it;
+  gpointer k, v;
+  guint seen = 0;
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autoptr(GBytes) jpeg = make_jpeg ("Canon", "Canon EOS 5D", 800, 600, 40000 + i * 17);
+      g_autofree char *rel = g_strdup_printf ("roll-%02u/IMG_%04u.JPG", i / 50, i);
+      write_file (f->src, rel, jpeg);
+      g_ptr_array_add (expected, g_steal_pointer (&rel));
+    }
+  g_ptr_array_add (expected, NULL);
+
+  p = g_subprocess_launcher_spawn (l, &error, cli, "ingest", f->src, f->uri, "--endpoint",
+                                   endpoint, "--catalog", f->catalog, "--jobs", "2", NULL);
+  g_assert_no_error (error);
+
+  /* wait until part of the tree is on the server, then kill without warning */
+  for (int tries = 0; tries < 400 && seen < n_files / 5; tries++)
+    {
+      g_auto(Listing) now = { 0 };
+      g_usleep (25 * 1000);
+      list_bucket (f, &now);
+      seen = g_hash_table_size (now.etags);
+    }
+  g_subprocess_send_signal (p, SIGKILL);
+  g_subprocess_wait (p, NULL, NULL);
+  g_assert_true (g_subprocess_get_if_signaled (p));
+  g_usleep (500 * 1000);   /* let the server finish what it had received */
+  list_bucket (f, &at_kill);
+  g_assert_cmpuint (g_hash_table_size (at_kill.etags), >, 0);
+  g_assert_cmpuint (g_hash_table_size (at_kill.etags), <, n_files);
+  g_usleep (1100 * 1000);
+
+  ingest_json (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  s = parse_summary (r.out);
+  /* exactly what was missing was sent */
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, n_files - g_hash_table_size (at_kill.etags));
+
+  assert_server_matches (f, (const char * const *) expected->pdata);
+  list_bucket (f, &after);
+  g_hash_table_iter_init (&it, at_kill.modified);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    g_assert_cmpstr (g_hash_table_lookup (after.modified, k), ==, v);
+}
+
+/* Virtual-hosted addressing: BUCKET.s3.sluice.test, pinned to 127.0.0.1 without DNS. */
+static void
+test_virtual_hosted (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *domain = g_getenv ("SLUICE_TEST_S3_VHOST_DOMAIN");
+  g_autoptr(GUri) uri = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *vendpoint = NULL;
+  g_autofree char *pin = NULL;
+  g_auto(CliResult) r = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  const char *args[] = { "ingest", f->src, f->uri, "--endpoint", NULL, "--virtual-hosted",
+                         "--resolve", NULL, "--catalog", f->catalog, "--json", NULL };
+
+  if (domain == NULL)
+    {
+      g_test_skip ("the test server has no virtual-host domain");
+      return;
+    }
+  vendpoint = g_strdup_printf ("http://%s:%d", domain, g_uri_get_port (uri));
+  pin = g_strdup_printf ("%s.%s:%d:127.0.0.1", f->bucket, domain, g_uri_get_port (uri));
+  args[4] = vendpoint;
+  args[7] = pin;
+
+  make_tree (f);
+  run_cli (&r, args, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 9);
+  assert_server_matches (f, tree_files);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  endpoint = g_getenv ("SLUICE_TEST_S3_ENDPOINT");
+  cli = g_getenv ("SLUICE_CLI");
+  if (endpoint == NULL || cli == NULL)
+    {
+      g_printerr ("run through tests/s3/sluice-test-s3.sh run (meson test does this): "
+                  "SLUICE_TEST_S3_ENDPOINT and SLUICE_CLI must be set\n");
+      return 1;
+    }
+
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("/integration/ingest/tree", test_ingest_tree);
+  ADD ("/integration/ingest/rerun-uploads-nothing", test_rerun_uploads_nothing);
+  ADD ("/integration/ingest/changed-file", test_changed_file_uploaded_again);
+  ADD ("/integration/ingest/wrong-secret", test_wrong_secret);
+  ADD ("/integration/ingest/configuration-errors", test_configuration_errors);
+  ADD ("/integration/ingest/dry-run", test_dry_run_sends_nothing);
+  ADD ("/integration/ingest/export", test_export_after_ingest);
+  ADD ("/integration/ingest/kill-and-resume", test_kill_and_resume);
+  ADD ("/integration/ingest/virtual-hosted", test_virtual_hosted);
+#undef ADD
+
+  return g_test_run ();
+}
