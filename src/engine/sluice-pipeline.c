@@ -1044,6 +1044,9 @@ sluice_pipeline_run_async (SluicePipeline      *self,
   g_task_set_source_tag (task, sluice_pipeline_run_async);
   g_task_set_task_data (task, self, NULL);
   g_task_set_return_on_cancel (task, FALSE);
+  /* the run's own error says what a cancel left behind; GTask must not replace it with
+   * G_IO_ERROR_CANCELLED */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, run_in_thread);
 }
 

@@ -718,6 +718,78 @@ test_kill_and_resume (Fixture       *f,
     g_assert_cmpstr (g_hash_table_lookup (after.modified, k), ==, v);
 }
 
+/* SIGTERM (or Ctrl+C) stops cleanly with exit 3, and the same command finishes the job. */
+static void
+test_sigterm_exit_3 (Fixture       *f,
+                     gconstpointer  data)
+{
+  const guint n_files = 300;
+  g_autoptr(GSubprocessLauncher) l = launcher_new (NULL);
+  g_autoptr(GSubprocess) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_auto(CliResult) r = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  guint seen = 0;
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autoptr(GBytes) jpeg = make_jpeg ("Canon", "Canon EOS R5", 800, 600, 30000 + i);
+      g_autofree char *rel = g_strdup_printf ("IMG_%04u.JPG", i);
+      write_file (f->src, rel, jpeg);
+      g_ptr_array_add (expected, g_steal_pointer (&rel));
+    }
+  g_ptr_array_add (expected, NULL);
+
+  p = g_subprocess_launcher_spawn (l, &error, cli, "ingest", f->src, f->uri, "--endpoint",
+                                   endpoint, "--catalog", f->catalog, "--jobs", "1", NULL);
+  g_assert_no_error (error);
+  for (int tries = 0; tries < 400 && seen < 20; tries++)
+    {
+      g_auto(Listing) now = { 0 };
+      g_usleep (25 * 1000);
+      list_bucket (f, &now);
+      seen = g_hash_table_size (now.etags);
+    }
+  g_subprocess_send_signal (p, SIGTERM);
+  g_subprocess_communicate_utf8 (p, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (p));
+  g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 3);
+  g_assert_nonnull (strstr (err, "run the same command again"));
+
+  ingest_json (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "uploaded") + summary_files (s, "skipped"), ==, n_files);
+  g_assert_cmpint (summary_files (s, "skipped"), >=, 20);
+  assert_server_matches (f, (const char * const *) expected->pdata);
+}
+
+/* A name that cannot become a key fails that file, by name, and only that file: exit 1. */
+static void
+test_bad_name_fails_one_file (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GBytes) jpeg = make_jpeg ("Canon", "Canon EOS 40D", 64, 64, 100);
+  g_auto(CliResult) r = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  const char *good[] = { "good.jpg", NULL };
+
+  write_file (f->src, "good.jpg", jpeg);
+  write_file (f->src, "bad\xff\xfename.jpg", jpeg);
+  ingest_json (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 1);
+  g_assert_cmpint (summary_files (s, "failed"), ==, 1);
+  g_assert_nonnull (strstr (r.err, "not valid UTF-8"));
+  g_assert_nonnull (strstr (r.err, "name.jpg"));
+  assert_server_matches (f, good);
+}
+
 /* Virtual-hosted addressing: BUCKET.s3.sluice.test, pinned to 127.0.0.1 without DNS. */
 static void
 test_virtual_hosted (Fixture       *f,
@@ -775,6 +847,8 @@ main (int   argc,
   ADD ("/integration/ingest/export", test_export_after_ingest);
   ADD ("/integration/ingest/kill-and-resume", test_kill_and_resume);
   ADD ("/integration/ingest/virtual-hosted", test_virtual_hosted);
+  ADD ("/integration/ingest/sigterm-exit-3", test_sigterm_exit_3);
+  ADD ("/integration/ingest/bad-name", test_bad_name_fails_one_file);
 #undef ADD
 
   return g_test_run ();
