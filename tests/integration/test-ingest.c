@@ -790,6 +790,92 @@ test_bad_name_fails_one_file (Fixture       *f,
   assert_server_matches (f, good);
 }
 
+/* The real camera files of ../shared/corpus/exif-samples, when they are there: every file
+ * uploaded with ETag = MD5, damaged ones flagged, and the metadata agreeing with exiftool on at
+ * least 99 % of the fields (tools/check-fidelity.py). */
+static void
+test_exif_samples (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *root = g_getenv ("SLUICE_SOURCE_ROOT");
+  g_autofree char *corpus = g_build_filename (root, "..", "shared", "corpus", "exif-samples", NULL);
+  g_autofree char *export_path = g_build_filename (f->dir, "export.jsonl", NULL);
+  g_autofree char *fidelity = g_build_filename (root, "tools", "check-fidelity.py", NULL);
+  const char *args[] = { "ingest", corpus, f->uri, "--endpoint", endpoint, "--catalog",
+                         f->catalog, "--json", NULL };
+  const char *export[] = { "catalog", "export", "--catalog", f->catalog, "--format", "jsonl",
+                           "-o", export_path, NULL };
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) e = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_autoptr(GSubprocess) check = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *check_out = NULL;
+  g_autofree char *check_err = NULL;
+  g_autofree char *exiftool = g_find_program_in_path ("exiftool");
+  g_auto(Listing) l = { 0 };
+  g_autofree char *jsonl = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint flagged = 0, rows = 0;
+
+  if (!g_file_test (corpus, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("../shared/corpus/exif-samples is not there");
+      return;
+    }
+
+  run_cli (&r, args, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "found"), ==, 114);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 114);
+
+  run_cli (&e, export, NULL);
+  g_assert_cmpint (e.status, ==, 0);
+  g_file_get_contents (export_path, &jsonl, NULL, &error);
+  g_assert_no_error (error);
+
+  list_bucket (f, &l);
+  g_assert_cmpuint (g_hash_table_size (l.etags), ==, 114);
+  lines = g_strsplit (jsonl, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) row = NULL;
+      g_autofree char *md5 = NULL;
+      const char *path;
+
+      if (lines[i][0] == '\0')
+        continue;
+      row = parse_summary (lines[i]);
+      rows++;
+      path = json_object_get_string_member (row, "path");
+      md5 = file_checksum (corpus, path, G_CHECKSUM_MD5);
+      g_assert_cmpstr (g_hash_table_lookup (l.etags, json_object_get_string_member (row, "key")),
+                       ==, md5);
+      g_assert_cmpstr (json_object_get_string_member (row, "state"), ==, "uploaded");
+      /* ExifOffset stored as a string: damaged EXIF, flagged, uploaded all the same */
+      if (g_str_equal (path, "ianare-exif-samples/jpg/tests/30-type_error.jpg"))
+        flagged += !json_object_get_null_member (row, "warning");
+    }
+  g_assert_cmpuint (rows, ==, 114);
+  g_assert_cmpuint (flagged, ==, 1);
+
+  if (exiftool == NULL)
+    {
+      g_test_skip ("exiftool is not installed: fidelity not checked");
+      return;
+    }
+  check = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                            &error, "python3", fidelity, export_path, corpus, "--min", "99",
+                            NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (check, NULL, NULL, &check_out, &check_err, &error);
+  g_assert_no_error (error);
+  if (g_test_verbose () || g_subprocess_get_exit_status (check) != 0)
+    g_printerr ("%s%s", check_out, check_err);
+  g_assert_cmpint (g_subprocess_get_exit_status (check), ==, 0);
+}
+
 /* Virtual-hosted addressing: BUCKET.s3.sluice.test, pinned to 127.0.0.1 without DNS. */
 static void
 test_virtual_hosted (Fixture       *f,
@@ -849,6 +935,7 @@ main (int   argc,
   ADD ("/integration/ingest/virtual-hosted", test_virtual_hosted);
   ADD ("/integration/ingest/sigterm-exit-3", test_sigterm_exit_3);
   ADD ("/integration/ingest/bad-name", test_bad_name_fails_one_file);
+  ADD ("/integration/ingest/exif-samples", test_exif_samples);
 #undef ADD
 
   return g_test_run ();
