@@ -495,6 +495,7 @@ sluice_catalog_entry_clear (SluiceCatalogEntry *entry)
   g_free (entry->key);
   g_free (entry->object_sha256);
   g_free (entry->etag);
+  g_free (entry->probe_error);
   memset (entry, 0, sizeof *entry);
 }
 
@@ -518,7 +519,8 @@ sluice_catalog_lookup (SluiceCatalog      *self,
 
   memset (out_entry, 0, sizeof *out_entry);
   s = stmt (self,
-            "SELECT f.id, f.size, f.mtime_ns, f.sha256, o.id, o.key, o.state, o.sha256, o.etag "
+            "SELECT f.id, f.size, f.mtime_ns, f.sha256, o.id, o.key, o.state, o.sha256, o.etag, "
+            "  f.probe_state, f.probe_error "
             "FROM files f LEFT JOIN objects o ON o.file_id = f.id AND o.target_id = ?2 "
             "WHERE f.source_id = ?1 AND f.relpath = ?3", error);
   if (s == NULL)
@@ -539,6 +541,8 @@ sluice_catalog_lookup (SluiceCatalog      *self,
       out_entry->state = sqlite3_column_int (s, 6);
       out_entry->object_sha256 = column_strdup (s, 7);
       out_entry->etag = column_strdup (s, 8);
+      out_entry->probe_state = sqlite3_column_int (s, 9);
+      out_entry->probe_error = column_strdup (s, 10);
     }
   else if (rc != SQLITE_DONE)
     set_db_error (self, error, rc, "lookup");

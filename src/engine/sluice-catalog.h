@@ -40,6 +40,8 @@ typedef struct {
   guint64            size;
   gint64             mtime_ns;
   char              *sha256;        /* of the file as last read, or NULL */
+  SluiceProbeState   probe_state;
+  char              *probe_error;
   gint64             object_id;     /* 0 when the file has no object in this target */
   char              *key;
   SluiceObjectState  state;

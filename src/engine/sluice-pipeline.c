@@ -557,35 +557,52 @@ process_file (Worker          *w,
       return;
     }
 
-  /* metadata: in a helper process, from a read-only descriptor of the same bytes */
-  {
-    int ro = sluice_buffer_open_readonly (buf, &error);
-    if (ro >= 0)
-      {
-        meta = sluice_probe_pool_probe (self->probes, ro, f->relpath, buf->len, &error);
-        close (ro);
-      }
-    if (meta == NULL)
-      {
-        probe_state = SLUICE_PROBE_STATE_FAILED;
-        probe_error = g_strdup (error->message);
-        report_warning (self, f->relpath, error);
-        sluice_progress_add (self->progress, SLUICE_STAGE_PROBE_FAILED, buf->len);
-        if (self->options.skip_probe_failed)
-          {
-            fail_file (self, f, key, 0, error);
-            return;
-          }
-        g_clear_error (&error);
-      }
-    else
-      {
-        probe_state = meta->warnings->len > 0 ? SLUICE_PROBE_STATE_WARNING : SLUICE_PROBE_STATE_OK;
-        sluice_progress_add (self->progress, SLUICE_STAGE_PROBED, buf->len);
-        if (meta->warnings->len > 0)
-          sluice_progress_add (self->progress, SLUICE_STAGE_WARNINGS, 0);
-      }
-  }
+  /* a file that crashed or stalled a helper before is not given to one again (a poison file
+   * would otherwise cost a helper on every run): same bytes, same outcome */
+  if (known && entry.probe_state == SLUICE_PROBE_STATE_FAILED &&
+      g_strcmp0 (entry.sha256, buf->sha256_hex) == 0)
+    {
+      probe_state = SLUICE_PROBE_STATE_FAILED;
+      probe_error = g_strdup (entry.probe_error ? entry.probe_error : _("metadata reader failed"));
+      sluice_progress_add (self->progress, SLUICE_STAGE_PROBE_FAILED, buf->len);
+      if (self->options.skip_probe_failed)
+        {
+          g_set_error (&error, SLUICE_ERROR, SLUICE_ERROR_PROBE_CRASHED, "%s", probe_error);
+          fail_file (self, f, key, 0, error);
+          return;
+        }
+    }
+  else
+    {
+      /* metadata: in a helper process, from a read-only descriptor of the same bytes */
+      int ro = sluice_buffer_open_readonly (buf, &error);
+      if (ro >= 0)
+        {
+          meta = sluice_probe_pool_probe (self->probes, ro, f->relpath, buf->len, &error);
+          close (ro);
+        }
+      if (meta == NULL)
+        {
+          probe_state = SLUICE_PROBE_STATE_FAILED;
+          probe_error = g_strdup (error->message);
+          report_warning (self, f->relpath, error);
+          sluice_progress_add (self->progress, SLUICE_STAGE_PROBE_FAILED, buf->len);
+          if (self->options.skip_probe_failed)
+            {
+              fail_file (self, f, key, 0, error);
+              return;
+            }
+          g_clear_error (&error);
+        }
+      else
+        {
+          probe_state = meta->warnings->len > 0 ? SLUICE_PROBE_STATE_WARNING
+                                                : SLUICE_PROBE_STATE_OK;
+          sluice_progress_add (self->progress, SLUICE_STAGE_PROBED, buf->len);
+          if (meta->warnings->len > 0)
+            sluice_progress_add (self->progress, SLUICE_STAGE_WARNINGS, 0);
+        }
+    }
 
   if (buf->mtime_ns != f->mtime_ns || buf->len != f->size)
     note = g_strdup (_("the file changed between the listing and the read; the newer version "
