@@ -19,7 +19,8 @@ Nikon, ...), XMP-*, Composite:ISO and the like are other sources that Sluice doe
   datetime_original     ExifIFD:DateTimeOriginal, IFD0:DateTimeOriginal
   subsec_time_original  ExifIFD:SubSecTimeOriginal, IFD0:SubSecTimeOriginal
   offset_time_original  ExifIFD:OffsetTimeOriginal, IFD0:OffsetTimeOriginal
-  exposure_time         ExifIFD:ExposureTime, IFD0:ExposureTime (ours "num/den", compared as a float)
+  exposure_time         ExifIFD:ExposureTime, IFD0:ExposureTime (ours is "num/den", compared
+                        as a float)
   f_number              ExifIFD:FNumber, IFD0:FNumber
   iso                   ExifIFD:ISO (0x8827), IFD0:ISO; when that is 65535, ExifIFD:ISOSpeed
                         then ExifIFD:RecommendedExposureIndex
@@ -121,6 +122,13 @@ def pick(row, keys):
         if key in row:
             return row[key]
     return None
+
+
+NORMALISED = ("datetime_original", "orientation")
+
+
+def raw_value(column, keys, row):
+    return pick(row, keys)
 
 
 def reference(column, kind, keys, row):
@@ -235,8 +243,10 @@ def main():
 
     reference_rows = run_exiftool(opts.exiftool, [full_path(r) for r in records])
 
-    stats = {column: [0, 0, 0] for column, _, _ in COLUMNS}  # agree, total, with a value
+    # agree, total, rows where either side has a value, agreements among those
+    stats = {column: [0, 0, 0, 0] for column, _, _ in COLUMNS}
     mismatches = []
+    normalised = []
     for record in records:
         row = reference_rows.get(full_path(record))
         if row is None:
@@ -244,26 +254,42 @@ def main():
             for column, _, _ in COLUMNS:
                 stats[column][1] += 1
             continue
+        if "ExifTool:Error" in row:
+            print(f"exiftool: {record['path']}: {row['ExifTool:Error']}", file=sys.stderr)
         for column, kind, keys in COLUMNS:
             theirs = reference(column, kind, keys, row)
             mine = ours(kind, record.get(column))
             stats[column][1] += 1
-            if (mine not in (None, False)) or (theirs not in (None, False)):
-                stats[column][2] += 1
-            if agree(kind, mine, theirs):
-                stats[column][0] += 1
-            else:
+            valued = (mine not in (None, False)) or (theirs not in (None, False))
+            ok = agree(kind, mine, theirs)
+            stats[column][0] += ok
+            stats[column][2] += valued
+            stats[column][3] += ok and valued
+            if column in NORMALISED and theirs is None and raw_value(column, keys, row):
+                normalised.append((record["path"], column, raw_value(column, keys, row)))
+            if not ok:
                 mismatches.append((record["path"], column, record.get(column), theirs))
 
     total_agree = sum(s[0] for s in stats.values())
     total = sum(s[1] for s in stats.values())
     overall = 100.0 * total_agree / total if total else 0.0
 
-    print(f"{'field':<22} {'agree':>9} {'%':>7}  with a value")
-    for column, (ok, n, present) in stats.items():
-        print(f"{column:<22} {ok:>4}/{n:<4} {100.0 * ok / n:>7.2f}  {present}")
-    print(f"{'overall':<22} {total_agree:>4}/{total:<4} {overall:>7.2f}  "
-          f"({len(records)} files, {len(COLUMNS)} fields)")
+    valued_agree = sum(s[3] for s in stats.values())
+    valued = sum(s[2] for s in stats.values())
+    print(f"{'field':<22} {'agree':>9} {'%':>7}   {'with a value':>12} {'%':>7}")
+    for column, (ok, n, present, present_ok) in stats.items():
+        pct = f"{100.0 * present_ok / present:7.2f}" if present else "      -"
+        print(f"{column:<22} {ok:>4}/{n:<4} {100.0 * ok / n:>7.2f}   "
+              f"{present_ok:>5}/{present:<6} {pct}")
+    print(f"{'overall':<22} {total_agree:>4}/{total:<4} {overall:>7.2f}   "
+          f"{valued_agree:>5}/{valued:<6} {100.0 * valued_agree / max(valued, 1):7.2f}")
+    print(f"({len(records)} files, {len(COLUMNS)} fields; 'with a value' leaves out the "
+          f"comparisons where both sides are absent)")
+
+    if normalised:
+        print(f"\n{len(normalised)} exiftool values treated as absent by the contract's rules:")
+        for path, column, value in normalised:
+            print(f"  {path}\t{column}\t{value!r}")
 
     if mismatches:
         print(f"\n{len(mismatches)} mismatches (file, field, ours, exiftool's):")

@@ -69,9 +69,12 @@ gboolean
 sluice_metadata_is_empty (const SluiceMetadata *self)
 {
   return self->make == NULL && self->model == NULL && self->lens_model == NULL &&
-         self->datetime_original == NULL && self->exposure_den == 0 && isnan (self->f_number) &&
-         self->iso < 0 && isnan (self->focal_length) && self->orientation < 0 &&
-         self->exif_width < 0 && isnan (self->gps_latitude) && !self->has_thumbnail;
+         self->datetime_original == NULL && self->subsec_time_original == NULL &&
+         self->offset_time_original == NULL && self->exposure_den == 0 &&
+         isnan (self->f_number) && self->iso < 0 && isnan (self->focal_length) &&
+         self->orientation < 0 && self->exif_width < 0 && self->exif_height < 0 &&
+         isnan (self->gps_latitude) && isnan (self->gps_longitude) &&
+         isnan (self->gps_altitude) && !self->has_thumbnail;
 }
 
 #define FOR_EACH_STRING(X) \

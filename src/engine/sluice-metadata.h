@@ -14,7 +14,7 @@ G_BEGIN_DECLS
  * exposure_den == 0 means no exposure time.
  */
 typedef struct {
-  char     *container;            /* "jpeg", "tiff", "heif", "png", "webp", or NULL */
+  char     *container;            /* "jpeg", "tiff", "heif", "png", "webp", "raf", "cr3", NULL */
   char     *make;
   char     *model;
   char     *lens_model;
