@@ -122,12 +122,14 @@ show_progress (gpointer user_data)
   rate = format_size (secs > 0 ? (gint64) (s.bytes[SLUICE_STAGE_UPLOADED] / secs) : 0);
 
   g_mutex_lock (&output_mutex);
-  g_printerr (_("\r\033[Kfound %" G_GINT64_FORMAT "%s · uploaded %" G_GINT64_FORMAT " (%s, %s/s)"
-                " · skipped %" G_GINT64_FORMAT " · failed %" G_GINT64_FORMAT),
-              s.files[SLUICE_STAGE_FOUND],
+  fputs ("\r\033[K", stderr);
+  /* TRANSLATORS: the live progress line; the second %s is "…" while the folder is still
+   * being listed */
+  g_printerr (_("found %lld%s · uploaded %lld (%s, %s/s) · skipped %lld · failed %lld"),
+              (long long) s.files[SLUICE_STAGE_FOUND],
               sluice_progress_walk_done (sluice_pipeline_get_progress (run->pipeline)) ? "" : "…",
-              s.files[SLUICE_STAGE_UPLOADED], sent, rate, s.files[SLUICE_STAGE_SKIPPED],
-              s.files[SLUICE_STAGE_FAILED]);
+              (long long) s.files[SLUICE_STAGE_UPLOADED], sent, rate,
+              (long long) s.files[SLUICE_STAGE_SKIPPED], (long long) s.files[SLUICE_STAGE_FAILED]);
   progress_line_shown = TRUE;
   g_mutex_unlock (&output_mutex);
   return G_SOURCE_CONTINUE;
@@ -183,31 +185,32 @@ print_summary_text (const SluicePipelineSummary *sum,
                                        ? (gint64) (c->bytes[SLUICE_STAGE_UPLOADED] / sum->seconds)
                                        : 0);
 
-  g_print (_("%" G_GINT64_FORMAT " files found (%s) in %.1f s\n"), c->files[SLUICE_STAGE_FOUND],
+  g_print (_("%lld files found (%s) in %.1f s\n"), (long long) c->files[SLUICE_STAGE_FOUND],
            found, sum->seconds);
   if (dry_run)
     {
-      g_print (_("Dry run: would upload %" G_GINT64_FORMAT " files (%s) to %s; %" G_GINT64_FORMAT
-                 " already there and unchanged. Nothing was sent.\n"),
-               c->files[SLUICE_STAGE_READ], would, target_uri, c->files[SLUICE_STAGE_SKIPPED]);
+      g_print (_("Dry run: would upload %lld files (%s) to %s; %lld already there and unchanged. "
+                 "Nothing was sent.\n"),
+               (long long) c->files[SLUICE_STAGE_READ], would, target_uri,
+               (long long) c->files[SLUICE_STAGE_SKIPPED]);
       return;
     }
   if (c->files[SLUICE_STAGE_UPLOADED] == 0 && c->files[SLUICE_STAGE_FAILED] == 0 &&
       c->files[SLUICE_STAGE_SKIPPED] > 0)
-    g_print (_("Nothing to upload: all %" G_GINT64_FORMAT " files are already in %s and "
-               "unchanged.\n"), c->files[SLUICE_STAGE_SKIPPED], target_uri);
-  g_print (_("  uploaded  %" G_GINT64_FORMAT " files, %s (%s/s)\n"),
-           c->files[SLUICE_STAGE_UPLOADED], up, rate);
-  g_print (_("  skipped   %" G_GINT64_FORMAT " files (already uploaded, unchanged)\n"),
-           c->files[SLUICE_STAGE_SKIPPED]);
-  g_print (_("  failed    %" G_GINT64_FORMAT " files\n"), c->files[SLUICE_STAGE_FAILED]);
-  g_print (_("  metadata  %" G_GINT64_FORMAT " read, %" G_GINT64_FORMAT " with warnings, %"
-             G_GINT64_FORMAT " where the reader failed (uploaded without metadata)\n"),
-           c->files[SLUICE_STAGE_PROBED], c->files[SLUICE_STAGE_WARNINGS],
-           c->files[SLUICE_STAGE_PROBE_FAILED]);
+    g_print (_("Nothing to upload: all %lld files are already in %s and unchanged.\n"),
+             (long long) c->files[SLUICE_STAGE_SKIPPED], target_uri);
+  g_print (_("  uploaded  %lld files, %s (%s/s)\n"),
+           (long long) c->files[SLUICE_STAGE_UPLOADED], up, rate);
+  g_print (_("  skipped   %lld files (already uploaded, unchanged)\n"),
+           (long long) c->files[SLUICE_STAGE_SKIPPED]);
+  g_print (_("  failed    %lld files\n"), (long long) c->files[SLUICE_STAGE_FAILED]);
+  g_print (_("  metadata  %lld read, %lld with warnings, %lld where the reader failed "
+             "(uploaded without metadata)\n"),
+           (long long) c->files[SLUICE_STAGE_PROBED], (long long) c->files[SLUICE_STAGE_WARNINGS],
+           (long long) c->files[SLUICE_STAGE_PROBE_FAILED]);
   if (sum->reconciled > 0)
-    g_print (_("  %" G_GUINT64_FORMAT " uploads interrupted last time were found complete on the "
-               "server and not sent again\n"), sum->reconciled);
+    g_print (_("  %llu uploads interrupted last time were found complete on the server and not "
+               "sent again\n"), (unsigned long long) sum->reconciled);
   if (sum->walk_problems > 0)
     g_print (_("  %u folders could not be read (see above)\n"), sum->walk_problems);
 }
@@ -611,7 +614,7 @@ cmd_catalog (int    argc,
       return EXIT_SOME_FAILED;
     }
   if (output != NULL && !g_str_equal (output, "-"))
-    g_printerr (_("%" G_GUINT64_FORMAT " rows written to %s\n"), rows, output);
+    g_printerr (_("%llu rows written to %s\n"), (unsigned long long) rows, output);
   return EXIT_DONE;
 }
 
