@@ -3,7 +3,8 @@
 # installed yet. Only the package installation uses sudo (not needed as root).
 #   build  compilers and libraries to build the engine, the CLI, the helper and the app
 #   test   build + what the test suite runs: Ceph RGW (the S3 server), exiftool, Xvfb,
-#          desktop-file-utils, appstream, gettext
+#          desktop-file-utils, appstream, gettext, bubblewrap (the Flatpak sandbox emulation),
+#          clang with its sanitizer and libFuzzer runtimes (the fuzz smoke test)
 set -euo pipefail
 
 build_pkgs=(
@@ -17,6 +18,7 @@ test_pkgs=(
   ceph-mon ceph-osd radosgw ceph-common curl
   libimage-exiftool-perl python3
   xvfb xauth desktop-file-utils appstream
+  bubblewrap clang libclang-rt-14-dev
 )
 
 case "${1:-all}" in
