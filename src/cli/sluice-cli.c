@@ -392,6 +392,8 @@ cmd_ingest (int    argc,
   gboolean all_files = FALSE, hidden = FALSE, dry_run = FALSE, json = FALSE;
   gboolean no_meta_headers = FALSE, skip_probe_failed = FALSE;
   int jobs = 16, probes = (int) g_get_num_processors (), budget_mb = 256;
+  int threshold_mb = 64, part_mb = 16, retries = 5;
+  gboolean no_overwrite = FALSE;
   guint timer = 0, sigint, sigterm;
   int exit_code;
   GOptionEntry entries[] = {
@@ -402,6 +404,14 @@ cmd_ingest (int    argc,
       N_("Metadata helper processes (default: number of CPUs)"), "N" },
     { "memory", 0, 0, G_OPTION_ARG_INT, &budget_mb,
       N_("File bytes held in memory at once, in MiB (default 256)"), "MIB" },
+    { "multipart-threshold", 0, 0, G_OPTION_ARG_INT, &threshold_mb,
+      N_("Upload files of this many MiB or more in parts (default 64)"), "MIB" },
+    { "part-size", 0, 0, G_OPTION_ARG_INT, &part_mb,
+      N_("Size of each part, in MiB (default 16, at least 5)"), "MIB" },
+    { "retries", 0, 0, G_OPTION_ARG_INT, &retries,
+      N_("Attempts per request when the server or the network fails (default 5)"), "N" },
+    { "no-overwrite", 0, 0, G_OPTION_ARG_NONE, &no_overwrite,
+      N_("Never replace an object that exists already (it is skipped)"), NULL },
     { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include,
       N_("Also take files matching this glob (repeatable)"), "GLOB" },
     { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude,
@@ -443,10 +453,16 @@ cmd_ingest (int    argc,
       g_printerr ("%s", help);
       return EXIT_USAGE;
     }
-  if (jobs < 1 || probes < 1 || budget_mb < 16)
+  if (jobs < 1 || probes < 1 || budget_mb < 16 || retries < 1)
     {
-      g_printerr (_("sluice-cli ingest: --jobs and --probes must be at least 1, --memory at "
-                    "least 16\n"));
+      g_printerr (_("sluice-cli ingest: --jobs, --probes and --retries must be at least 1, "
+                    "--memory at least 16\n"));
+      return EXIT_USAGE;
+    }
+  if (part_mb < 5 || threshold_mb < part_mb)
+    {
+      g_printerr (_("sluice-cli ingest: --part-size must be at least 5 (S3's minimum) and "
+                    "--multipart-threshold at least the part size\n"));
       return EXIT_USAGE;
     }
 
@@ -473,6 +489,10 @@ cmd_ingest (int    argc,
   opts.dry_run = dry_run;
   opts.metadata_headers = !no_meta_headers;
   opts.skip_probe_failed = skip_probe_failed;
+  opts.multipart_threshold = (guint64) threshold_mb * 1024 * 1024;
+  opts.part_size = (guint64) part_mb * 1024 * 1024;
+  opts.retries = retries;
+  opts.no_overwrite = no_overwrite;
   target_args_clear (&targs);
 
   pipeline = sluice_pipeline_new (&opts, &error);

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,8 +13,7 @@
 
 #include "sluice-buffer.h"
 #include "sluice-error.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD_CTX, EVP_MD_CTX_free)
+#include "sluice-hash.h"
 
 /* ---- budget ---------------------------------------------------------------------------- */
 
@@ -77,6 +75,31 @@ sluice_budget_acquire (SluiceBudget *self,
   return TRUE;
 }
 
+/* Takes @bytes if they fit now (or nothing else is in flight); never waits. */
+gboolean
+sluice_budget_try_acquire (SluiceBudget *self,
+                           guint64       bytes)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+
+  if (self->used > 0 && self->used + bytes > self->max)
+    return FALSE;
+  self->used += bytes;
+  self->peak = MAX (self->peak, self->used);
+  return TRUE;
+}
+
+/* Waits at most @timeout_ms for the budget to change; TRUE if it may have. */
+gboolean
+sluice_budget_wait (SluiceBudget *self,
+                    guint         timeout_ms)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+
+  return g_cond_wait_until (&self->cond, &self->mutex,
+                            g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND);
+}
+
 void
 sluice_budget_release (SluiceBudget *self,
                        guint64       bytes)
@@ -113,26 +136,6 @@ sluice_budget_max (SluiceBudget *self)
 #define READ_CHUNK (1024 * 1024)
 
 static const guint8 empty_data[1];
-
-void
-sluice_sha256_hex (const guint8 *data,
-                   gsize         len,
-                   char          out_hex[65])
-{
-  guint8 md[32];
-  unsigned int md_len = 0;
-
-  EVP_Digest (data, len, md, &md_len, EVP_sha256 (), NULL);
-  for (int i = 0; i < 32; i++)
-    g_snprintf (out_hex + 2 * i, 3, "%02x", md[i]);
-}
-
-static void
-finish_hex (SluiceBuffer *self)
-{
-  for (int i = 0; i < 32; i++)
-    g_snprintf (self->sha256_hex + 2 * i, 3, "%02x", self->sha256[i]);
-}
 
 void
 sluice_buffer_free (SluiceBuffer *self)
@@ -246,12 +249,11 @@ sluice_buffer_read_file (int            dirfd,
                          GError       **error)
 {
   g_autoptr(SluiceBuffer) self = buffer_new ();
-  g_autoptr(EVP_MD_CTX) ctx = NULL;
+  g_autoptr(SluiceSha256) ctx = NULL;
   struct stat before, after;
   guint8 *map = NULL;
   gsize done = 0;
   int src;
-  unsigned int md_len = 0;
   gboolean ok = FALSE;
 
   src = openat (dirfd, relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -297,8 +299,7 @@ sluice_buffer_read_file (int            dirfd,
     goto out;
 
   posix_fadvise (src, 0, 0, POSIX_FADV_SEQUENTIAL);
-  ctx = EVP_MD_CTX_new ();
-  EVP_DigestInit_ex (ctx, EVP_sha256 (), NULL);
+  ctx = sluice_sha256_new ();
 
   while (done < (gsize) before.st_size)
     {
@@ -314,7 +315,7 @@ sluice_buffer_read_file (int            dirfd,
         }
       if (n == 0)
         break;
-      EVP_DigestUpdate (ctx, map + done, n);
+      sluice_sha256_update (ctx, map + done, n);
       done += n;
       if (g_cancellable_is_cancelled (cancellable))
         {
@@ -350,8 +351,7 @@ sluice_buffer_read_file (int            dirfd,
       goto out;
     }
 
-  EVP_DigestFinal_ex (ctx, self->sha256, &md_len);
-  finish_hex (self);
+  sluice_sha256_finish (ctx, self->sha256, self->sha256_hex);
   self->mtime_ns = stat_mtime_ns (&after);
 
   ok = buffer_seal (self, map, before.st_size, error);
@@ -361,6 +361,77 @@ out:
   if (map != NULL)
     munmap (map, before.st_size);
   close (src);
+  return ok ? g_steal_pointer (&self) : NULL;
+}
+
+/**
+ * sluice_buffer_read_range:
+ * @fd: an open source file
+ * @budget_taken: bytes of @budget the caller already acquired for this buffer (it is released
+ *   when the buffer is freed)
+ * @whole: when not NULL, the running hash of the whole file, fed with these bytes too
+ *
+ * Reads @len bytes at @offset once, hashing them as they arrive (the part's own SHA-256 and,
+ * for the whole file, @whole), into a sealed memfd. A short read means the file shrank:
+ * SLUICE_ERROR_SOURCE_CHANGED. Called from a pipeline worker thread.
+ */
+SluiceBuffer *
+sluice_buffer_read_range (int            fd,
+                          const char    *relpath,
+                          guint64        offset,
+                          gsize          len,
+                          SluiceBudget  *budget,
+                          guint64        budget_taken,
+                          SluiceSha256  *whole,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_autoptr(SluiceBuffer) self = buffer_new ();
+  g_autoptr(SluiceSha256) part = sluice_sha256_new ();
+  guint8 *map = NULL;
+  gsize done = 0;
+  gboolean ok = FALSE;
+
+  self->budget = budget;
+  self->charged = budget_taken;
+  if (!buffer_create (self, len, &map, error))
+    return NULL;
+
+  while (done < len)
+    {
+      ssize_t n = pread (fd, map + done, MIN (len - done, READ_CHUNK), offset + done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          set_errno_error (error, errno, SLUICE_ERROR_SOURCE_UNREADABLE, "read", relpath);
+          goto out;
+        }
+      if (n == 0)
+        {
+          g_autofree char *display = g_filename_display_name (relpath);
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED,
+                       "%s: the file changed while it was being read", display);
+          goto out;
+        }
+      sluice_sha256_update (part, map + done, n);
+      if (whole != NULL)
+        sluice_sha256_update (whole, map + done, n);
+      done += n;
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED, "cancelled");
+          goto out;
+        }
+    }
+  sluice_sha256_finish (part, self->sha256, self->sha256_hex);
+  ok = buffer_seal (self, map, len, error);
+  map = NULL;
+
+out:
+  if (map != NULL)
+    munmap (map, len);
   return ok ? g_steal_pointer (&self) : NULL;
 }
 

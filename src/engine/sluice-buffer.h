@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "sluice-hash.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -18,6 +20,10 @@ void          sluice_budget_free     (SluiceBudget  *self);
 gboolean      sluice_budget_acquire  (SluiceBudget  *self,
                                       guint64        bytes,
                                       GCancellable  *cancellable);
+gboolean      sluice_budget_try_acquire (SluiceBudget *self,
+                                         guint64       bytes);
+gboolean      sluice_budget_wait     (SluiceBudget  *self,
+                                      guint          timeout_ms);
 void          sluice_budget_release  (SluiceBudget  *self,
                                       guint64        bytes);
 guint64       sluice_budget_in_use   (SluiceBudget  *self);
@@ -46,16 +52,21 @@ SluiceBuffer *sluice_buffer_read_file         (int            dirfd,
                                                SluiceBudget  *budget,
                                                GCancellable  *cancellable,
                                                GError       **error);
+SluiceBuffer *sluice_buffer_read_range        (int            fd,
+                                               const char    *relpath,
+                                               guint64        offset,
+                                               gsize          len,
+                                               SluiceBudget  *budget,
+                                               guint64        budget_taken,
+                                               SluiceSha256  *whole,
+                                               GCancellable  *cancellable,
+                                               GError       **error);
 SluiceBuffer *sluice_buffer_new_from_data     (const guint8  *data,
                                                gsize          len,
                                                GError       **error);
 int           sluice_buffer_open_readonly     (SluiceBuffer  *self,
                                                GError       **error);
 void          sluice_buffer_free              (SluiceBuffer  *self);
-
-void          sluice_sha256_hex               (const guint8  *data,
-                                               gsize          len,
-                                               char           out_hex[65]);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceBuffer, sluice_buffer_free)
 

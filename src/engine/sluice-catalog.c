@@ -91,6 +91,26 @@ static const char schema_v1[] =
   "  message TEXT NOT NULL);"
   "CREATE INDEX warnings_by_file ON warnings (file_id);";
 
+/* Version 2: multipart uploads in progress and their finished parts, so that a restart
+ * continues an upload instead of starting over. */
+static const char schema_v2[] =
+  "CREATE TABLE uploads ("
+  "  object_id INTEGER PRIMARY KEY REFERENCES objects (id) ON DELETE CASCADE,"
+  "  upload_id TEXT NOT NULL,"
+  "  size INTEGER NOT NULL,"
+  "  mtime_ns INTEGER NOT NULL,"
+  "  part_size INTEGER NOT NULL,"
+  "  sha256 TEXT,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE TABLE parts ("
+  "  object_id INTEGER NOT NULL REFERENCES uploads (object_id) ON DELETE CASCADE,"
+  "  number INTEGER NOT NULL,"
+  "  size INTEGER NOT NULL,"
+  "  etag TEXT NOT NULL,"
+  "  sha256 TEXT NOT NULL,"
+  "  hash_state BLOB,"
+  "  PRIMARY KEY (object_id, number));";
+
 static gboolean
 set_db_error (SluiceCatalog *self,
               GError       **error,
@@ -213,6 +233,22 @@ sluice_catalog_path_is_remote (const char  *path,
 }
 
 static gboolean
+migrate_step (SluiceCatalog *self,
+              const char    *sql,
+              const char    *set_version,
+              GError       **error)
+{
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!exec (self, sql, error) || !exec (self, set_version, error))
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  return exec (self, "COMMIT", error);
+}
+
+static gboolean
 migrate (SluiceCatalog *self,
          GError       **error)
 {
@@ -242,18 +278,10 @@ migrate (SluiceCatalog *self,
     }
 
   /* each step in its own transaction: a crash mid-migration leaves the old version intact */
-  if (version < 1)
-    {
-      if (!exec (self, "BEGIN IMMEDIATE", error))
-        return FALSE;
-      if (!exec (self, schema_v1, error) || !exec (self, "PRAGMA user_version = 1", error))
-        {
-          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-          return FALSE;
-        }
-      if (!exec (self, "COMMIT", error))
-        return FALSE;
-    }
+  if (version < 1 && !migrate_step (self, schema_v1, "PRAGMA user_version = 1", error))
+    return FALSE;
+  if (version < 2 && !migrate_step (self, schema_v2, "PRAGMA user_version = 2", error))
+    return FALSE;
   return TRUE;
 }
 
@@ -983,6 +1011,257 @@ sluice_catalog_list_uploading (SluiceCatalog *self,
       return NULL;
     }
   return g_steal_pointer (&out);
+}
+
+/* ---- multipart uploads ---------------------------------------------------------------------- */
+
+void
+sluice_catalog_upload_free (SluiceCatalogUpload *upload)
+{
+  if (upload == NULL)
+    return;
+  g_free (upload->upload_id);
+  g_free (upload->sha256);
+  g_clear_pointer (&upload->parts, g_ptr_array_unref);
+  g_free (upload);
+}
+
+static void
+part_free (SluiceCatalogPart *part)
+{
+  g_free (part->etag);
+  g_free (part->sha256);
+  g_clear_pointer (&part->hash_state, g_bytes_unref);
+  g_free (part);
+}
+
+/**
+ * sluice_catalog_get_upload:
+ *
+ * The multipart upload in progress for an object, with its finished parts in part-number
+ * order; NULL (and no error) when there is none.
+ */
+SluiceCatalogUpload *
+sluice_catalog_get_upload (SluiceCatalog *self,
+                           gint64         object_id,
+                           GError       **error)
+{
+  g_autoptr(SluiceCatalogUpload) upload = NULL;
+  sqlite3_stmt *s;
+  int rc;
+
+  s = stmt (self, "SELECT upload_id, size, mtime_ns, part_size, sha256 FROM uploads "
+                  "WHERE object_id = ?1", error);
+  if (s == NULL)
+    return NULL;
+  sqlite3_bind_int64 (s, 1, object_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      upload = g_new0 (SluiceCatalogUpload, 1);
+      upload->object_id = object_id;
+      upload->upload_id = column_strdup (s, 0);
+      upload->size = sqlite3_column_int64 (s, 1);
+      upload->mtime_ns = sqlite3_column_int64 (s, 2);
+      upload->part_size = sqlite3_column_int64 (s, 3);
+      upload->sha256 = column_strdup (s, 4);
+      upload->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) part_free);
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, "upload");
+      return NULL;
+    }
+  if (upload == NULL)
+    return NULL;
+
+  s = stmt (self, "SELECT number, size, etag, sha256, hash_state FROM parts "
+                  "WHERE object_id = ?1 ORDER BY number", error);
+  if (s == NULL)
+    return NULL;
+  sqlite3_bind_int64 (s, 1, object_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      SluiceCatalogPart *part = g_new0 (SluiceCatalogPart, 1);
+
+      part->number = sqlite3_column_int (s, 0);
+      part->size = sqlite3_column_int64 (s, 1);
+      part->etag = column_strdup (s, 2);
+      part->sha256 = column_strdup (s, 3);
+      if (sqlite3_column_type (s, 4) == SQLITE_BLOB)
+        part->hash_state = g_bytes_new (sqlite3_column_blob (s, 4), sqlite3_column_bytes (s, 4));
+      g_ptr_array_add (upload->parts, part);
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, "parts");
+      return NULL;
+    }
+  return g_steal_pointer (&upload);
+}
+
+/* Replaces whatever upload the object had: a new upload starts with no parts. */
+gboolean
+sluice_catalog_begin_upload (SluiceCatalog *self,
+                             gint64         object_id,
+                             const char    *upload_id,
+                             guint64        size,
+                             gint64         mtime_ns,
+                             guint64        part_size,
+                             GError       **error)
+{
+  sqlite3_stmt *s;
+
+  if (!sluice_catalog_end_upload (self, object_id, error))
+    return FALSE;
+  s = stmt (self, "INSERT INTO uploads (object_id, upload_id, size, mtime_ns, part_size, "
+                  "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, object_id);
+  sqlite3_bind_text (s, 2, upload_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (s, 3, size);
+  sqlite3_bind_int64 (s, 4, mtime_ns);
+  sqlite3_bind_int64 (s, 5, part_size);
+  sqlite3_bind_int64 (s, 6, now_s ());
+  return step_done (self, s, error);
+}
+
+gboolean
+sluice_catalog_add_part (SluiceCatalog *self,
+                         gint64         object_id,
+                         guint          number,
+                         guint64        size,
+                         const char    *etag,
+                         const char    *sha256,
+                         GBytes        *hash_state,
+                         GError       **error)
+{
+  sqlite3_stmt *s = stmt (self,
+                          "INSERT OR REPLACE INTO parts (object_id, number, size, etag, sha256, "
+                          "hash_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, object_id);
+  sqlite3_bind_int (s, 2, number);
+  sqlite3_bind_int64 (s, 3, size);
+  sqlite3_bind_text (s, 4, etag, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (s, 5, sha256, -1, SQLITE_TRANSIENT);
+  if (hash_state != NULL)
+    {
+      gsize len;
+      gconstpointer data = g_bytes_get_data (hash_state, &len);
+      sqlite3_bind_blob (s, 6, data, len, SQLITE_TRANSIENT);
+    }
+  return step_done (self, s, error);
+}
+
+/* The whole file's SHA-256, known once every part was read: kept so that a crash between the
+ * completion and its record can still be reconciled. */
+gboolean
+sluice_catalog_set_upload_sha256 (SluiceCatalog *self,
+                                  gint64         object_id,
+                                  const char    *sha256,
+                                  GError       **error)
+{
+  sqlite3_stmt *s = stmt (self, "UPDATE uploads SET sha256 = ?2 WHERE object_id = ?1", error);
+
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, object_id);
+  sqlite3_bind_text (s, 2, sha256, -1, SQLITE_TRANSIENT);
+  return step_done (self, s, error);
+}
+
+gboolean
+sluice_catalog_end_upload (SluiceCatalog *self,
+                           gint64         object_id,
+                           GError       **error)
+{
+  sqlite3_stmt *s = stmt (self, "DELETE FROM parts WHERE object_id = ?1", error);
+
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, object_id);
+  if (!step_done (self, s, error))
+    return FALSE;
+  s = stmt (self, "DELETE FROM uploads WHERE object_id = ?1", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, object_id);
+  return step_done (self, s, error);
+}
+
+/* Sets the content hash an object and its file are known by (multipart: at completion). */
+gboolean
+sluice_catalog_set_object_sha256 (SluiceCatalog *self,
+                                  gint64         object_id,
+                                  const char    *sha256,
+                                  GError       **error)
+{
+  sqlite3_stmt *s = stmt (self, "UPDATE objects SET sha256 = ?2 WHERE id = ?1", error);
+
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, object_id);
+  sqlite3_bind_text (s, 2, sha256, -1, SQLITE_TRANSIENT);
+  if (!step_done (self, s, error))
+    return FALSE;
+  s = stmt (self, "UPDATE files SET sha256 = ?2 WHERE id = (SELECT file_id FROM objects "
+                  "WHERE id = ?1)", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, object_id);
+  sqlite3_bind_text (s, 2, sha256, -1, SQLITE_TRANSIENT);
+  return step_done (self, s, error);
+}
+
+/* Every upload id the catalog knows for a target (cleanup keeps those for resumption). */
+GHashTable *
+sluice_catalog_known_upload_ids (SluiceCatalog *self,
+                                 gint64         target_id,
+                                 GError       **error)
+{
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sqlite3_stmt *s;
+  int rc;
+
+  s = stmt (self, "SELECT u.upload_id FROM uploads u JOIN objects o ON o.id = u.object_id "
+                  "WHERE o.target_id = ?1", error);
+  if (s == NULL)
+    return NULL;
+  sqlite3_bind_int64 (s, 1, target_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    g_hash_table_add (ids, column_strdup (s, 0));
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, "uploads");
+      return NULL;
+    }
+  return g_steal_pointer (&ids);
+}
+
+gint64
+sluice_catalog_find_target (SluiceCatalog *self,
+                            const char    *endpoint,
+                            const char    *bucket,
+                            GError       **error)
+{
+  sqlite3_stmt *s = stmt (self, "SELECT id FROM targets WHERE endpoint = ?1 AND bucket = ?2",
+                          error);
+  gint64 id = 0;
+
+  if (s == NULL)
+    return 0;
+  sqlite3_bind_text (s, 1, endpoint, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (s, 2, bucket, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (s) == SQLITE_ROW)
+    id = sqlite3_column_int64 (s, 0);
+  sqlite3_reset (s);
+  return id;
 }
 
 const char *

@@ -55,7 +55,25 @@ typedef struct {
   char    *sha256;
 } SluiceCatalogPending;
 
-#define SLUICE_CATALOG_SCHEMA_VERSION 1
+typedef struct {
+  guint    number;
+  guint64  size;
+  char    *etag;
+  char    *sha256;
+  GBytes  *hash_state;     /* SHA-256 state of the whole file after this part, or NULL */
+} SluiceCatalogPart;
+
+typedef struct {
+  gint64     object_id;
+  char      *upload_id;
+  guint64    size;         /* the version of the file being uploaded */
+  gint64     mtime_ns;
+  guint64    part_size;
+  char      *sha256;       /* whole file, once every part was read */
+  GPtrArray *parts;        /* SluiceCatalogPart, by number */
+} SluiceCatalogUpload;
+
+#define SLUICE_CATALOG_SCHEMA_VERSION 2
 
 char          *sluice_catalog_default_path       (void);
 SluiceCatalog *sluice_catalog_open               (const char          *path,
@@ -157,6 +175,44 @@ GPtrArray     *sluice_catalog_list_uploading     (SluiceCatalog       *self,
                                                   GError             **error);
 void           sluice_catalog_pending_free       (SluiceCatalogPending *pending);
 
+SluiceCatalogUpload *sluice_catalog_get_upload      (SluiceCatalog       *self,
+                                                  gint64               object_id,
+                                                  GError             **error);
+void           sluice_catalog_upload_free        (SluiceCatalogUpload *upload);
+gboolean       sluice_catalog_begin_upload       (SluiceCatalog       *self,
+                                                  gint64               object_id,
+                                                  const char          *upload_id,
+                                                  guint64              size,
+                                                  gint64               mtime_ns,
+                                                  guint64              part_size,
+                                                  GError             **error);
+gboolean       sluice_catalog_add_part           (SluiceCatalog       *self,
+                                                  gint64               object_id,
+                                                  guint                number,
+                                                  guint64              size,
+                                                  const char          *etag,
+                                                  const char          *sha256,
+                                                  GBytes              *hash_state,
+                                                  GError             **error);
+gboolean       sluice_catalog_set_upload_sha256  (SluiceCatalog       *self,
+                                                  gint64               object_id,
+                                                  const char          *sha256,
+                                                  GError             **error);
+gboolean       sluice_catalog_end_upload         (SluiceCatalog       *self,
+                                                  gint64               object_id,
+                                                  GError             **error);
+gboolean       sluice_catalog_set_object_sha256  (SluiceCatalog       *self,
+                                                  gint64               object_id,
+                                                  const char          *sha256,
+                                                  GError             **error);
+GHashTable    *sluice_catalog_known_upload_ids   (SluiceCatalog       *self,
+                                                  gint64               target_id,
+                                                  GError             **error);
+gint64         sluice_catalog_find_target        (SluiceCatalog       *self,
+                                                  const char          *endpoint,
+                                                  const char          *bucket,
+                                                  GError             **error);
+
 /* Export: one row per file and target, columns as sluice_catalog_export_columns() names. */
 typedef enum {
   SLUICE_VALUE_NULL,
@@ -187,5 +243,6 @@ const char        *sluice_object_state_to_string (SluiceObjectState    state);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceCatalog, sluice_catalog_close)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SluiceCatalogEntry, sluice_catalog_entry_clear)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceCatalogUpload, sluice_catalog_upload_free)
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "sluice-credentials.h"
 #include "sluice-error.h"
 #include "sluice-export.h"
+#include "sluice-hash.h"
 #include "sluice-metadata.h"
 #include "sluice-pipeline.h"
 #include "sluice-probe-pool.h"

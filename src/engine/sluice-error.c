@@ -57,6 +57,8 @@ sluice_error_is_retryable (const GError *error)
     case SLUICE_ERROR_CATALOG:
     case SLUICE_ERROR_NO_SPACE:
     case SLUICE_ERROR_TOO_LARGE:
+    case SLUICE_ERROR_NO_SUCH_UPLOAD:
+    case SLUICE_ERROR_NOT_FOUND:
     default:
       return FALSE;
     }
@@ -134,6 +136,10 @@ sluice_error_describe (SluiceError code)
       return _("The disk is full.");
     case SLUICE_ERROR_TOO_LARGE:
       return _("A size limit was exceeded.");
+    case SLUICE_ERROR_NO_SUCH_UPLOAD:
+      return _("The unfinished upload no longer exists on the server; it starts over.");
+    case SLUICE_ERROR_NOT_FOUND:
+      return _("The object does not exist.");
     case SLUICE_ERROR_FAILED:
     default:
       return _("The operation failed.");
@@ -180,6 +186,8 @@ sluice_error_code_name (SluiceError code)
     [SLUICE_ERROR_CATALOG] = "catalog",
     [SLUICE_ERROR_NO_SPACE] = "no-space",
     [SLUICE_ERROR_TOO_LARGE] = "too-large",
+    [SLUICE_ERROR_NO_SUCH_UPLOAD] = "no-such-upload",
+    [SLUICE_ERROR_NOT_FOUND] = "not-found",
   };
 
   if ((guint) code >= G_N_ELEMENTS (names) || names[code] == NULL)

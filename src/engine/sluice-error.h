@@ -45,6 +45,8 @@ typedef enum {
   SLUICE_ERROR_CATALOG,            /* SQLite failed */
   SLUICE_ERROR_NO_SPACE,           /* disk full (catalog or buffers) */
   SLUICE_ERROR_TOO_LARGE,          /* over a bound: body, frame, key, buffer */
+  SLUICE_ERROR_NO_SUCH_UPLOAD,     /* the multipart upload is gone (completed, aborted, expired) */
+  SLUICE_ERROR_NOT_FOUND,          /* no such key */
 } SluiceError;
 
 GQuark       sluice_error_quark         (void);

@@ -11,50 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sluice-buffer.h"
-#include "sluice-catalog-writer.h"
-#include "sluice-catalog.h"
 #include "sluice-error.h"
-#include "sluice-pipeline.h"
-#include "sluice-probe-pool.h"
-#include "sluice-s3-client.h"
+#include "sluice-pipeline-private.h"
 #include "sluice-sanitize.h"
 
 #define FOUND_QUEUE_CAPACITY  1024
 #define SOURCE_CHANGED_TRIES  3
 #define BACKOFF_BASE_MS       200
 #define BACKOFF_CAP_MS        8000
-
-struct _SluicePipeline {
-  SluicePipelineOptions   options;
-  SluiceProgress         *progress;
-  SluicePipelineFileFunc  failed_func;
-  SluicePipelineFileFunc  warning_func;
-  gpointer                func_data;
-
-  /* during a run */
-  char                   *source_path;    /* canonical */
-  SluiceCatalogWriter    *writer;
-  SluiceProbePool        *probes;
-  SluiceBudget           *budget;
-  SluiceWalker           *walker;
-  SluiceQueue            *found;
-  GCancellable           *cancellable;
-  gint64                  source_id;
-  gint64                  target_id;
-  gint64                  run_id;
-  guint                   walk_problems;  /* atomic */
-  GMutex                  fatal_mutex;
-  GError                 *fatal;          /* stops the run: catalog broken, disk full */
-  SluicePipelineSummary   last_summary;
-};
-
-typedef struct {
-  SluicePipeline *pipeline;
-  SluiceS3Client *s3;
-  SluiceCatalog  *reader;
-  GThread        *thread;
-} Worker;
 
 void
 sluice_pipeline_options_init (SluicePipelineOptions *options)
@@ -64,8 +28,10 @@ sluice_pipeline_options_init (SluicePipelineOptions *options)
   options->probes = g_get_num_processors ();
   options->memory_budget = 256 * 1024 * 1024;
   options->probe_timeout_ms = SLUICE_PROBE_DEFAULT_TIMEOUT_MS;
-  options->retries = 4;
+  options->retries = 5;
   options->metadata_headers = TRUE;
+  options->multipart_threshold = SLUICE_DEFAULT_MULTIPART_THRESHOLD;
+  options->part_size = SLUICE_DEFAULT_PART_SIZE;
 }
 
 void
@@ -97,6 +63,10 @@ options_copy (SluicePipelineOptions       *dst,
   dst->retries = CLAMP (src->retries, 1, 20);
   if (dst->memory_budget < 16 * 1024 * 1024)
     dst->memory_budget = 16 * 1024 * 1024;
+  dst->part_size = MAX (dst->part_size, (guint64) SLUICE_S3_MIN_PART_SIZE);
+  dst->multipart_threshold = MAX (dst->multipart_threshold, dst->part_size);
+  /* a part must fit the budget, or it could never be read */
+  dst->memory_budget = MAX (dst->memory_budget, 2 * dst->part_size);
 }
 
 SluicePipeline *
@@ -108,6 +78,8 @@ sluice_pipeline_new (const SluicePipelineOptions *options,
   g_return_val_if_fail (options != NULL, NULL);
 
   g_mutex_init (&self->fatal_mutex);
+  g_mutex_init (&self->work.mutex);
+  g_cond_init (&self->work.cond);
   options_copy (&self->options, options);
   self->progress = sluice_progress_new ();
 
@@ -142,6 +114,8 @@ sluice_pipeline_free (SluicePipeline *self)
   g_clear_pointer (&self->progress, sluice_progress_free);
   g_clear_error (&self->fatal);
   g_mutex_clear (&self->fatal_mutex);
+  g_mutex_clear (&self->work.mutex);
+  g_cond_clear (&self->work.cond);
   g_free (self);
 }
 
@@ -163,9 +137,9 @@ sluice_pipeline_set_file_func (SluicePipeline         *self,
 }
 
 /* Stops the whole run for a reason that no file can get past (catalog unwritable). */
-static void
-set_fatal (SluicePipeline *self,
-           const GError   *error)
+void
+_sluice_pipeline_set_fatal (SluicePipeline *self,
+                            const GError   *error)
 {
   g_mutex_lock (&self->fatal_mutex);
   if (self->fatal == NULL)
@@ -176,29 +150,8 @@ set_fatal (SluicePipeline *self,
 
 /* ---- catalog operations (run on the writer thread) ------------------------------------------ */
 
-typedef struct {
-  gint64          source_id;
-  gint64          target_id;
-  gint64          run_id;
-  char           *relpath;
-  char           *key;
-  guint64         size;
-  gint64          mtime_ns;
-  char           *sha256;
-  SluiceMetadata *meta;
-  SluiceProbeState probe_state;
-  char           *probe_error;
-  gint64          file_id;
-  gint64          object_id;        /* out of intent_op, in of finish_op */
-  SluiceObjectState state;
-  char           *etag;
-  char           *error_code;
-  char           *error_message;
-  char           *note;             /* a warning of the pipeline's own */
-} FileOp;
-
-static void
-file_op_free (FileOp *op)
+void
+_sluice_file_op_free (FileOp *op)
 {
   g_free (op->relpath);
   g_free (op->key);
@@ -209,14 +162,29 @@ file_op_free (FileOp *op)
   g_free (op->error_code);
   g_free (op->error_message);
   g_free (op->note);
+  g_free (op->upload_id);
+  g_clear_pointer (&op->hash_state, g_bytes_unref);
   g_free (op);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FileOp, file_op_free)
+FileOp *
+_sluice_file_op_new (SluicePipeline  *self,
+                     SluiceFoundFile *f,
+                     const char      *key)
+{
+  FileOp *op = g_new0 (FileOp, 1);
+
+  op->source_id = self->source_id;
+  op->target_id = self->target_id;
+  op->run_id = self->run_id;
+  op->relpath = f != NULL ? g_strdup (f->relpath) : NULL;
+  op->key = g_strdup (key);
+  return op;
+}
 
 /* The intent: the file row, its metadata and the object in state UPLOADING, in one go. */
-static gboolean
-intent_op (SluiceCatalog *catalog,
+gboolean
+_sluice_intent_op (SluiceCatalog *catalog,
            gpointer       data,
            GError       **error)
 {
@@ -226,7 +194,8 @@ intent_op (SluiceCatalog *catalog,
                                             op->mtime_ns, op->sha256, op->run_id, error);
   if (op->file_id == 0)
     return FALSE;
-  if (!sluice_catalog_set_metadata (catalog, op->file_id, op->run_id, op->meta, op->probe_state,
+  if (!op->keep_metadata &&
+      !sluice_catalog_set_metadata (catalog, op->file_id, op->run_id, op->meta, op->probe_state,
                                     op->probe_error, error))
     return FALSE;
   if (op->note != NULL &&
@@ -237,13 +206,19 @@ intent_op (SluiceCatalog *catalog,
   return op->object_id != 0;
 }
 
-static gboolean
-finish_op (SluiceCatalog *catalog,
-           gpointer       data,
-           GError       **error)
+gboolean
+_sluice_finish_op (SluiceCatalog *catalog,
+                   gpointer       data,
+                   GError       **error)
 {
   FileOp *op = data;
 
+  /* a multipart object learns its content hash only now */
+  if (op->sha256 != NULL &&
+      !sluice_catalog_set_object_sha256 (catalog, op->object_id, op->sha256, error))
+    return FALSE;
+  if (op->upload_id != NULL && !sluice_catalog_end_upload (catalog, op->object_id, error))
+    return FALSE;
   return sluice_catalog_finish_object (catalog, op->object_id, op->state, op->etag,
                                        op->error_code, op->error_message, error);
 }
@@ -330,34 +305,47 @@ report_warning (SluicePipeline *self,
 }
 
 /* Records a file that failed, in the catalog and for the caller. */
-static void
-fail_file (SluicePipeline  *self,
-           SluiceFoundFile *f,
-           const char      *key,
-           gint64           object_id,
-           const GError    *error)
+void
+_sluice_pipeline_fail_file (SluicePipeline  *self,
+                            SluiceFoundFile *f,
+                            const char      *key,
+                            gint64           object_id,
+                            const GError    *error)
 {
-  FileOp *op = g_new0 (FileOp, 1);
+  FileOp *op = _sluice_file_op_new (self, f, key);
 
-  op->source_id = self->source_id;
-  op->target_id = self->target_id;
-  op->run_id = self->run_id;
-  op->relpath = g_strdup (f->relpath);
-  op->key = g_strdup (key);
   op->object_id = object_id;
   op->state = SLUICE_OBJECT_FAILED;
   op->error_code = g_strdup (sluice_error_code_name (error->code));
   op->error_message = g_strdup (error->message);
-  sluice_catalog_writer_run (self->writer, object_id != 0 ? finish_op : failure_op, op,
-                             (GDestroyNotify) file_op_free);
+  sluice_catalog_writer_run (self->writer, object_id != 0 ? _sluice_finish_op : failure_op, op,
+                             (GDestroyNotify) _sluice_file_op_free);
   sluice_progress_add (self->progress, SLUICE_STAGE_FAILED, f->size);
   report_failure (self, f->relpath, error);
 }
 
+/* --no-overwrite met an object that is there already: skipped, and said why. */
+void
+_sluice_pipeline_skip_existing (SluicePipeline  *self,
+                                SluiceFoundFile *f,
+                                gint64           object_id,
+                                guint64          size)
+{
+  FileOp *op = _sluice_file_op_new (self, f, NULL);
+
+  op->object_id = object_id;
+  op->state = SLUICE_OBJECT_SKIPPED;
+  op->error_code = g_strdup (sluice_error_code_name (SLUICE_ERROR_PRECONDITION));
+  op->error_message = g_strdup (_("already exists (not replaced: --no-overwrite)"));
+  sluice_catalog_writer_run (self->writer, _sluice_finish_op, op,
+                             (GDestroyNotify) _sluice_file_op_free);
+  sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, size);
+}
+
 /* Sleeps for a backoff with full jitter; FALSE when cancelled meanwhile. */
-static gboolean
-backoff (SluicePipeline *self,
-         guint           attempt)
+gboolean
+_sluice_pipeline_backoff (SluicePipeline *self,
+                          guint           attempt)
 {
   guint64 cap = MIN ((guint64) BACKOFF_CAP_MS, (guint64) BACKOFF_BASE_MS << MIN (attempt, 10));
   guint64 ms = g_random_int_range (0, (gint32) cap + 1);
@@ -380,12 +368,28 @@ add_take (GStrvBuilder *b,
   g_free (value);
 }
 
-static GStrv
-metadata_headers (const SluiceMetadata *meta)
+/* Whether a failed request is worth another try (and then waits before it). */
+gboolean
+_sluice_pipeline_should_retry (SluicePipeline *self,
+                               const GError   *error,
+                               guint           attempt)
+{
+  if (!sluice_error_is_retryable (error) || attempt >= self->options.retries ||
+      g_cancellable_is_cancelled (self->cancellable))
+    return FALSE;
+  if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN))
+    sluice_credentials_provider_refresh (self->options.credentials, NULL);
+  g_debug ("retrying after: %s", error->message);
+  return _sluice_pipeline_backoff (self, attempt);
+}
+
+GStrv
+_sluice_pipeline_meta_headers (SluicePipeline       *self,
+                               const SluiceMetadata *meta)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
 
-  if (meta != NULL)
+  if (meta != NULL && self->options.metadata_headers)
     {
       if (meta->make != NULL)
         add_take (b, g_strconcat ("camera-make=", meta->make, NULL));
@@ -420,7 +424,7 @@ upload (Worker        *w,
         GError       **error)
 {
   SluicePipeline *self = w->pipeline;
-  g_auto(GStrv) meta_headers = self->options.metadata_headers ? metadata_headers (meta) : NULL;
+  g_auto(GStrv) meta_headers = _sluice_pipeline_meta_headers (self, meta);
   SluiceS3PutRequest req = {
     .key = key,
     .content_type = sluice_content_type_for_name (relpath),
@@ -428,6 +432,7 @@ upload (Worker        *w,
     .len = buf->len,
     .sha256_hex = buf->sha256_hex,
     .meta = meta_headers,
+    .if_none_match = self->options.no_overwrite,
   };
 
   for (guint attempt = 1;; attempt++)
@@ -436,16 +441,7 @@ upload (Worker        *w,
 
       if (sluice_s3_client_put_object (w->s3, &req, out_etag, &local_error))
         return TRUE;
-      if (!sluice_error_is_retryable (local_error) || attempt >= self->options.retries ||
-          g_cancellable_is_cancelled (self->cancellable))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      if (g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN))
-        sluice_credentials_provider_refresh (self->options.credentials, NULL);
-      g_debug ("retrying %s after: %s", key, local_error->message);
-      if (!backoff (self, attempt))
+      if (!_sluice_pipeline_should_retry (self, local_error, attempt))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
@@ -453,22 +449,205 @@ upload (Worker        *w,
     }
 }
 
+/* ---- work queue ------------------------------------------------------------------------------ */
+
+/* The walker's sink: blocks while the file queue is full (back-pressure). */
+static gboolean
+work_push_file (SluiceFoundFile *file,
+                gpointer         user_data)
+{
+  SluicePipeline *self = user_data;
+  WorkQueue *q = &self->work;
+  gboolean taken = FALSE;
+
+  g_mutex_lock (&q->mutex);
+  while (!q->aborted && q->files.length >= q->files_capacity)
+    g_cond_wait (&q->cond, &q->mutex);
+  if (!q->aborted)
+    {
+      g_queue_push_tail (&q->files, file);
+      taken = TRUE;
+      g_cond_broadcast (&q->cond);
+    }
+  g_mutex_unlock (&q->mutex);
+  return taken;
+}
+
+static void
+work_close_files (SluicePipeline *self)
+{
+  g_mutex_lock (&self->work.mutex);
+  self->work.files_closed = TRUE;
+  g_cond_broadcast (&self->work.cond);
+  g_mutex_unlock (&self->work.mutex);
+}
+
+/* Cancel: files not started are dropped; parts still come out, to be failed quickly. */
+static void
+work_abort (SluicePipeline *self)
+{
+  g_mutex_lock (&self->work.mutex);
+  self->work.aborted = TRUE;
+  self->work.files_closed = TRUE;
+  g_queue_clear_full (&self->work.files, (GDestroyNotify) sluice_found_file_free);
+  g_queue_init (&self->work.files);
+  g_cond_broadcast (&self->work.cond);
+  g_mutex_unlock (&self->work.mutex);
+}
+
+static void
+on_cancelled (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  work_abort (user_data);
+}
+
+/* A worker's next job: a part if there is one, else a file; FALSE when all work is done. */
+static gboolean
+work_pop (SluicePipeline   *self,
+          PartJob         **out_part,
+          SluiceFoundFile **out_file)
+{
+  WorkQueue *q = &self->work;
+  gboolean got = FALSE;
+
+  *out_part = NULL;
+  *out_file = NULL;
+  g_mutex_lock (&q->mutex);
+  for (;;)
+    {
+      if (q->parts.length > 0)
+        {
+          *out_part = g_queue_pop_head (&q->parts);
+          got = TRUE;
+          break;
+        }
+      if (q->files.length > 0)
+        {
+          *out_file = g_queue_pop_head (&q->files);
+          g_cond_broadcast (&q->cond);   /* room for the walker */
+          got = TRUE;
+          break;
+        }
+      if (q->files_closed && q->active_large == 0)
+        break;
+      g_cond_wait (&q->cond, &q->mutex);
+    }
+  g_mutex_unlock (&q->mutex);
+  return got;
+}
+
+void
+_sluice_work_push_part (SluicePipeline *self,
+                        PartJob        *job)
+{
+  g_mutex_lock (&self->work.mutex);
+  g_queue_push_tail (&self->work.parts, job);
+  g_cond_broadcast (&self->work.cond);
+  g_mutex_unlock (&self->work.mutex);
+}
+
+/*
+ * For a worker that waits on its own large file's parts: returns a part to upload meanwhile,
+ * or NULL once *@pending (guarded by the work mutex) is 0. @pending NULL: any part, no wait.
+ */
+PartJob *
+_sluice_work_pop_part_until (SluicePipeline *self,
+                             guint          *pending)
+{
+  WorkQueue *q = &self->work;
+  PartJob *job = NULL;
+
+  g_mutex_lock (&q->mutex);
+  for (;;)
+    {
+      if (q->parts.length > 0)
+        {
+          job = g_queue_pop_head (&q->parts);
+          break;
+        }
+      if (pending == NULL || *pending == 0)
+        break;
+      g_cond_wait (&q->cond, &q->mutex);
+    }
+  g_mutex_unlock (&q->mutex);
+  return job;
+}
+
+void
+_sluice_work_large_begin (SluicePipeline *self)
+{
+  g_mutex_lock (&self->work.mutex);
+  self->work.active_large++;
+  g_mutex_unlock (&self->work.mutex);
+}
+
+void
+_sluice_work_large_end (SluicePipeline *self)
+{
+  g_mutex_lock (&self->work.mutex);
+  self->work.active_large--;
+  g_cond_broadcast (&self->work.cond);
+  g_mutex_unlock (&self->work.mutex);
+}
+
+/*
+ * Takes @bytes of the budget; while they do not fit, uploads queued parts (whose buffers hold
+ * the budget) instead of only waiting. FALSE when the run is cancelled.
+ */
+gboolean
+_sluice_pipeline_acquire (Worker  *w,
+                          guint64  bytes)
+{
+  SluicePipeline *self = w->pipeline;
+
+  for (;;)
+    {
+      PartJob *job;
+
+      if (g_cancellable_is_cancelled (self->cancellable))
+        return FALSE;
+      if (sluice_budget_try_acquire (self->budget, bytes))
+        return TRUE;
+      job = _sluice_work_pop_part_until (self, NULL);
+      if (job != NULL)
+        _sluice_pipeline_run_part (w, job);
+      else
+        sluice_budget_wait (self->budget, 50);
+    }
+}
+
+/* ---- one small file ------------------------------------------------------------------------------ */
+
 static SluiceBuffer *
-read_with_retries (SluicePipeline  *self,
+read_with_retries (Worker          *w,
                    SluiceFoundFile *f,
                    GError         **error)
 {
+  SluicePipeline *self = w->pipeline;
+
   for (guint attempt = 1;; attempt++)
     {
       g_autoptr(GError) local_error = NULL;
       SluiceBuffer *buf;
 
+      if (!_sluice_pipeline_acquire (w, f->size))
+        {
+          g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED, "cancelled");
+          return NULL;
+        }
       buf = sluice_buffer_read_file (sluice_walker_get_root_fd (self->walker), f->relpath,
-                                     self->budget, self->cancellable, &local_error);
+                                     NULL, self->cancellable, &local_error);
       if (buf != NULL)
-        return buf;
+        {
+          /* the budget charge is what was taken, whatever the size is now */
+          buf->budget = self->budget;
+          buf->charged = f->size;
+          return buf;
+        }
+      sluice_budget_release (self->budget, f->size);
       if (!g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED) ||
-          attempt >= SOURCE_CHANGED_TRIES || !backoff (self, attempt + 2))
+          attempt >= SOURCE_CHANGED_TRIES || !_sluice_pipeline_backoff (self, attempt + 2))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
@@ -482,7 +661,72 @@ is_cancelled_error (const GError *error)
   return g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED);
 }
 
-/* ---- one file --------------------------------------------------------------------------------- */
+/**
+ * _sluice_pipeline_probe:
+ *
+ * Metadata for @buf, from a helper process given a read-only descriptor of the same bytes.
+ * A file whose bytes crashed or stalled a helper before is not given to one again (a poison
+ * file would otherwise cost a helper on every run). Returns FALSE when the file must not be
+ * uploaded (its probe failed and --skip-probe-failed is set): it has been failed already.
+ */
+gboolean
+_sluice_pipeline_probe (SluicePipeline            *self,
+                        SluiceFoundFile           *f,
+                        SluiceBuffer              *buf,
+                        const SluiceCatalogEntry  *entry,
+                        const char                *key,
+                        SluiceMetadata           **out_meta,
+                        SluiceProbeState          *out_state,
+                        char                     **out_probe_error)
+{
+  g_autoptr(GError) error = NULL;
+  SluiceMetadata *meta = NULL;
+  int ro;
+
+  *out_meta = NULL;
+  if (entry != NULL && entry->probe_state == SLUICE_PROBE_STATE_FAILED &&
+      g_strcmp0 (entry->sha256, buf->sha256_hex) == 0)
+    {
+      *out_state = SLUICE_PROBE_STATE_FAILED;
+      *out_probe_error = g_strdup (entry->probe_error ? entry->probe_error
+                                                      : _("metadata reader failed"));
+      sluice_progress_add (self->progress, SLUICE_STAGE_PROBE_FAILED, buf->len);
+      g_set_error (&error, SLUICE_ERROR, SLUICE_ERROR_PROBE_CRASHED, "%s", *out_probe_error);
+    }
+  else
+    {
+      ro = sluice_buffer_open_readonly (buf, &error);
+      if (ro >= 0)
+        {
+          meta = sluice_probe_pool_probe (self->probes, ro, f->relpath, buf->len, &error);
+          close (ro);
+        }
+      if (meta == NULL)
+        {
+          *out_state = SLUICE_PROBE_STATE_FAILED;
+          *out_probe_error = g_strdup (error->message);
+          report_warning (self, f->relpath, error);
+          sluice_progress_add (self->progress, SLUICE_STAGE_PROBE_FAILED, buf->len);
+        }
+      else
+        {
+          *out_state = meta->warnings->len > 0 ? SLUICE_PROBE_STATE_WARNING
+                                               : SLUICE_PROBE_STATE_OK;
+          sluice_progress_add (self->progress, SLUICE_STAGE_PROBED, buf->len);
+          if (meta->warnings->len > 0)
+            sluice_progress_add (self->progress, SLUICE_STAGE_WARNINGS, 0);
+          *out_meta = meta;
+          return TRUE;
+        }
+    }
+
+  if (self->options.skip_probe_failed)
+    {
+      _sluice_pipeline_fail_file (self, f, key, 0, error);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static void
 process_file (Worker          *w,
@@ -498,7 +742,6 @@ process_file (Worker          *w,
   g_autofree char *etag = NULL;
   SluiceProbeState probe_state = SLUICE_PROBE_STATE_NONE;
   g_autofree char *probe_error = NULL;
-  g_autofree char *note = NULL;
   gboolean known;
   FileOp *done;
 
@@ -506,7 +749,7 @@ process_file (Worker          *w,
   if (key == NULL)
     {
       if (!self->options.dry_run)
-        fail_file (self, f, NULL, 0, error);
+        _sluice_pipeline_fail_file (self, f, NULL, 0, error);
       else
         report_failure (self, f->relpath, error);
       return;
@@ -516,7 +759,7 @@ process_file (Worker          *w,
                                  &error);
   if (error != NULL)
     {
-      set_fatal (self, error);
+      _sluice_pipeline_set_fatal (self, error);
       return;
     }
 
@@ -535,11 +778,17 @@ process_file (Worker          *w,
       return;
     }
 
-  buf = read_with_retries (self, f, &error);
+  if (f->size >= self->options.multipart_threshold)
+    {
+      _sluice_pipeline_upload_large (w, f, key, known ? &entry : NULL);
+      return;
+    }
+
+  buf = read_with_retries (w, f, &error);
   if (buf == NULL)
     {
       if (!is_cancelled_error (error))
-        fail_file (self, f, key, 0, error);
+        _sluice_pipeline_fail_file (self, f, key, 0, error);
       return;
     }
   sluice_progress_add (self->progress, SLUICE_STAGE_READ, buf->len);
@@ -548,117 +797,79 @@ process_file (Worker          *w,
   if (known && entry.object_id != 0 && entry.state == SLUICE_OBJECT_UPLOADED &&
       g_strcmp0 (entry.key, key) == 0 && g_strcmp0 (entry.object_sha256, buf->sha256_hex) == 0)
     {
-      FileOp *touch = g_new0 (FileOp, 1);
+      FileOp *touch = _sluice_file_op_new (self, f, key);
       touch->file_id = entry.file_id;
       touch->mtime_ns = buf->mtime_ns;
-      touch->run_id = self->run_id;
-      sluice_catalog_writer_run (self->writer, touch_op, touch, (GDestroyNotify) file_op_free);
+      sluice_catalog_writer_run (self->writer, touch_op, touch,
+                                 (GDestroyNotify) _sluice_file_op_free);
       sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, buf->len);
       return;
     }
 
-  /* a file that crashed or stalled a helper before is not given to one again (a poison file
-   * would otherwise cost a helper on every run): same bytes, same outcome */
-  if (known && entry.probe_state == SLUICE_PROBE_STATE_FAILED &&
-      g_strcmp0 (entry.sha256, buf->sha256_hex) == 0)
-    {
-      probe_state = SLUICE_PROBE_STATE_FAILED;
-      probe_error = g_strdup (entry.probe_error ? entry.probe_error : _("metadata reader failed"));
-      sluice_progress_add (self->progress, SLUICE_STAGE_PROBE_FAILED, buf->len);
-      if (self->options.skip_probe_failed)
-        {
-          g_set_error (&error, SLUICE_ERROR, SLUICE_ERROR_PROBE_CRASHED, "%s", probe_error);
-          fail_file (self, f, key, 0, error);
-          return;
-        }
-    }
-  else
-    {
-      /* metadata: in a helper process, from a read-only descriptor of the same bytes */
-      int ro = sluice_buffer_open_readonly (buf, &error);
-      if (ro >= 0)
-        {
-          meta = sluice_probe_pool_probe (self->probes, ro, f->relpath, buf->len, &error);
-          close (ro);
-        }
-      if (meta == NULL)
-        {
-          probe_state = SLUICE_PROBE_STATE_FAILED;
-          probe_error = g_strdup (error->message);
-          report_warning (self, f->relpath, error);
-          sluice_progress_add (self->progress, SLUICE_STAGE_PROBE_FAILED, buf->len);
-          if (self->options.skip_probe_failed)
-            {
-              fail_file (self, f, key, 0, error);
-              return;
-            }
-          g_clear_error (&error);
-        }
-      else
-        {
-          probe_state = meta->warnings->len > 0 ? SLUICE_PROBE_STATE_WARNING
-                                                : SLUICE_PROBE_STATE_OK;
-          sluice_progress_add (self->progress, SLUICE_STAGE_PROBED, buf->len);
-          if (meta->warnings->len > 0)
-            sluice_progress_add (self->progress, SLUICE_STAGE_WARNINGS, 0);
-        }
-    }
-
-  if (buf->mtime_ns != f->mtime_ns || buf->len != f->size)
-    note = g_strdup (_("the file changed between the listing and the read; the newer version "
-                       "was uploaded"));
+  if (!_sluice_pipeline_probe (self, f, buf, known ? &entry : NULL, key, &meta, &probe_state,
+                               &probe_error))
+    return;
 
   /* the intent, durable before the request goes out */
-  intent = g_new0 (FileOp, 1);
-  intent->source_id = self->source_id;
-  intent->target_id = self->target_id;
-  intent->run_id = self->run_id;
-  intent->relpath = g_strdup (f->relpath);
-  intent->key = g_strdup (key);
+  intent = _sluice_file_op_new (self, f, key);
   intent->size = buf->len;
   intent->mtime_ns = buf->mtime_ns;
   intent->sha256 = g_strdup (buf->sha256_hex);
   intent->meta = g_steal_pointer (&meta);
   intent->probe_state = probe_state;
   intent->probe_error = g_steal_pointer (&probe_error);
-  intent->note = g_steal_pointer (&note);
-  if (!sluice_catalog_writer_run_sync (self->writer, intent_op, intent, &error))
+  if (buf->mtime_ns != f->mtime_ns || buf->len != f->size)
+    intent->note = g_strdup (_("the file changed between the listing and the read; the newer "
+                               "version was uploaded"));
+  if (!sluice_catalog_writer_run_sync (self->writer, _sluice_intent_op, intent, &error))
     {
       if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
-        fail_file (self, f, NULL, 0, error);
+        _sluice_pipeline_fail_file (self, f, NULL, 0, error);
       else
-        set_fatal (self, error);
+        _sluice_pipeline_set_fatal (self, error);
       return;
     }
 
-  done = g_new0 (FileOp, 1);
-  done->object_id = intent->object_id;
   if (upload (w, key, f->relpath, buf, intent->meta, &etag, &error))
     {
+      done = _sluice_file_op_new (self, f, key);
+      done->object_id = intent->object_id;
       done->state = SLUICE_OBJECT_UPLOADED;
       done->etag = g_steal_pointer (&etag);
-      sluice_catalog_writer_run (self->writer, finish_op, done, (GDestroyNotify) file_op_free);
+      sluice_catalog_writer_run (self->writer, _sluice_finish_op, done,
+                                 (GDestroyNotify) _sluice_file_op_free);
       sluice_progress_add (self->progress, SLUICE_STAGE_UPLOADED, buf->len);
       return;
     }
-  file_op_free (done);
 
   if (is_cancelled_error (error))
     return;   /* stays UPLOADING: the next run reconciles it with a HEAD */
-  fail_file (self, f, key, intent->object_id, error);
+  if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PRECONDITION))
+    {
+      _sluice_pipeline_skip_existing (self, f, intent->object_id, buf->len);
+      return;
+    }
+  _sluice_pipeline_fail_file (self, f, key, intent->object_id, error);
 }
 
 static gpointer
 worker_thread (gpointer data)
 {
   Worker *w = data;
+  SluicePipeline *self = w->pipeline;
   SluiceFoundFile *f;
+  PartJob *part;
 
-  while ((f = sluice_queue_pop (w->pipeline->found)) != NULL)
+  while (work_pop (self, &part, &f))
     {
-      if (!g_cancellable_is_cancelled (w->pipeline->cancellable))
-        process_file (w, f);
-      sluice_found_file_free (f);
+      if (part != NULL)
+        _sluice_pipeline_run_part (w, part);
+      else
+        {
+          if (!g_cancellable_is_cancelled (self->cancellable))
+            process_file (w, f);
+          sluice_found_file_free (f);
+        }
     }
   return NULL;
 }
@@ -680,10 +891,11 @@ walker_thread (gpointer data)
   SluicePipeline *self = data;
   g_autoptr(GError) error = NULL;
 
-  sluice_walker_run (self->walker, self->found, walker_problem, self, self->cancellable, &error);
+  sluice_walker_set_sink (self->walker, work_push_file, self);
+  sluice_walker_run (self->walker, NULL, walker_problem, self, self->cancellable, &error);
   sluice_progress_set_walk_done (self->progress);
   /* the workers drain what is queued, then stop */
-  sluice_queue_close (self->found);
+  work_close_files (self);
   return NULL;
 }
 
@@ -692,6 +904,7 @@ walker_thread (gpointer data)
 typedef struct {
   gint64 object_id;
   char  *etag;
+  char  *sha256;   /* a multipart object's, learnt from its upload */
   SluiceObjectState state;
 } ReconcileOp;
 
@@ -705,6 +918,10 @@ reconcile_op (SluiceCatalog *catalog,
   for (guint i = 0; i < items->len; i++)
     {
       ReconcileOp *r = g_ptr_array_index (items, i);
+      if (r->sha256 != NULL &&
+          (!sluice_catalog_set_object_sha256 (catalog, r->object_id, r->sha256, error) ||
+           !sluice_catalog_end_upload (catalog, r->object_id, error)))
+        return FALSE;
       if (!sluice_catalog_finish_object (catalog, r->object_id, r->state, r->etag, NULL, NULL,
                                          error))
         return FALSE;
@@ -716,6 +933,7 @@ static void
 reconcile_op_free (ReconcileOp *r)
 {
   g_free (r->etag);
+  g_free (r->sha256);
   g_free (r);
 }
 
@@ -746,6 +964,28 @@ reconcile (SluicePipeline *self,
       SluiceCatalogPending *p = g_ptr_array_index (pending, i);
       g_auto(SluiceS3ObjectInfo) info = { 0 };
       ReconcileOp *r;
+      SluiceObjectState state;
+      g_autofree char *etag = NULL;
+      g_autofree char *sha256 = NULL;
+
+      /* a multipart upload: its parts and the server's ETag tell */
+      if (!_sluice_pipeline_reconcile_upload (self, s3, reader, p, &state, &etag, &sha256,
+                                              error))
+        return FALSE;
+      if (state != SLUICE_OBJECT_PENDING || etag != NULL)
+        {
+          if (state == SLUICE_OBJECT_UPLOADED)
+            {
+              r = g_new0 (ReconcileOp, 1);
+              r->object_id = p->object_id;
+              r->state = state;
+              r->etag = g_steal_pointer (&etag);
+              r->sha256 = g_steal_pointer (&sha256);
+              g_ptr_array_add (ops, r);
+              (*out_reconciled)++;
+            }
+          continue;
+        }
 
       if (!sluice_s3_client_head_object (s3, p->key, &info, error))
         return FALSE;
@@ -812,6 +1052,14 @@ config_json (SluicePipeline *self)
   json_builder_end_array (b);
   json_builder_set_member_name (b, "metadata_headers");
   json_builder_add_boolean_value (b, o->metadata_headers);
+  json_builder_set_member_name (b, "multipart_threshold");
+  json_builder_add_int_value (b, o->multipart_threshold);
+  json_builder_set_member_name (b, "part_size");
+  json_builder_add_int_value (b, o->part_size);
+  json_builder_set_member_name (b, "no_overwrite");
+  json_builder_add_boolean_value (b, o->no_overwrite);
+  json_builder_set_member_name (b, "retries");
+  json_builder_add_int_value (b, o->retries);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -836,7 +1084,8 @@ static void
 teardown (SluicePipeline *self)
 {
   g_clear_pointer (&self->walker, sluice_walker_free);
-  g_clear_pointer (&self->found, sluice_queue_free);
+  g_queue_clear_full (&self->work.files, (GDestroyNotify) sluice_found_file_free);
+  g_queue_init (&self->work.files);
   g_clear_pointer (&self->probes, sluice_probe_pool_free);
   g_clear_pointer (&self->writer, sluice_catalog_writer_free);
   g_clear_pointer (&self->budget, sluice_budget_free);
@@ -868,6 +1117,7 @@ sluice_pipeline_run (SluicePipeline        *self,
   g_autofree char *real_source = NULL;
   SluicePipelineSummary summary = { 0 };
   GThread *walker = NULL;
+  gulong cancel_handler = 0;
   RunOp run_op = { 0 };
   gint64 start = g_get_monotonic_time ();
   gboolean ok = FALSE;
@@ -934,7 +1184,12 @@ sluice_pipeline_run (SluicePipeline        *self,
     }
 
   self->budget = sluice_budget_new (self->options.memory_budget);
-  self->found = sluice_queue_new (FOUND_QUEUE_CAPACITY, (GDestroyNotify) sluice_found_file_free);
+  self->work.files_capacity = FOUND_QUEUE_CAPACITY;
+  self->work.files_closed = FALSE;
+  self->work.aborted = FALSE;
+  self->work.active_large = 0;
+  cancel_handler = g_cancellable_connect (self->cancellable, G_CALLBACK (on_cancelled), self,
+                                          NULL);
   walker = g_thread_new ("sluice-walker", walker_thread, self);
 
   for (guint i = 0; i < self->options.jobs; i++)
@@ -949,7 +1204,7 @@ sluice_pipeline_run (SluicePipeline        *self,
         {
           sluice_s3_client_free (w->s3);
           g_free (w);
-          set_fatal (self, local_error);
+          _sluice_pipeline_set_fatal (self, local_error);
           g_clear_error (&local_error);
           break;
         }
@@ -1006,7 +1261,7 @@ sluice_pipeline_run (SluicePipeline        *self,
 out:
   if (walker != NULL && workers->len == 0)
     {
-      sluice_queue_abort (self->found);
+      work_abort (self);
       g_thread_join (walker);
     }
   g_free (run_op.config);
@@ -1021,6 +1276,8 @@ out:
       *out_summary = summary;
     }
   self->last_summary = summary;
+  if (cancel_handler != 0)
+    g_cancellable_disconnect (self->cancellable, cancel_handler);
   teardown (self);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));

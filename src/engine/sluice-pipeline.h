@@ -37,7 +37,13 @@ typedef struct {
   gboolean                   metadata_headers;  /* sanitised EXIF as x-amz-meta-* */
   gboolean                   skip_probe_failed; /* do not upload files whose probe failed */
   char                      *helper_path;       /* NULL: sluice_probe_find_helper () */
+  guint64                    multipart_threshold; /* files this large go in parts */
+  guint64                    part_size;         /* raised as needed to stay within 10,000 parts */
+  gboolean                   no_overwrite;      /* If-None-Match: an existing object is kept */
 } SluicePipelineOptions;
+
+#define SLUICE_DEFAULT_MULTIPART_THRESHOLD (G_GUINT64_CONSTANT (64) * 1024 * 1024)
+#define SLUICE_DEFAULT_PART_SIZE           (G_GUINT64_CONSTANT (16) * 1024 * 1024)
 
 typedef struct {
   SluiceProgressSnapshot counts;

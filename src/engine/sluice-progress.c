@@ -37,6 +37,17 @@ sluice_progress_add (SluiceProgress *self,
   atomic_fetch_add_explicit (&self->bytes[stage], (gint64) bytes, memory_order_relaxed);
 }
 
+/* Bytes without a file: the parts of a large file. Called from any thread. */
+void
+sluice_progress_add_bytes (SluiceProgress *self,
+                           SluiceStage     stage,
+                           guint64         bytes)
+{
+  g_return_if_fail (stage < SLUICE_N_STAGES);
+
+  atomic_fetch_add_explicit (&self->bytes[stage], (gint64) bytes, memory_order_relaxed);
+}
+
 /* Called from any thread; the numbers of different stages may be a moment apart. */
 void
 sluice_progress_snapshot (SluiceProgress         *self,

@@ -33,6 +33,9 @@ void            sluice_progress_free      (SluiceProgress         *self);
 void            sluice_progress_add       (SluiceProgress         *self,
                                            SluiceStage             stage,
                                            guint64                 bytes);
+void            sluice_progress_add_bytes (SluiceProgress         *self,
+                                           SluiceStage             stage,
+                                           guint64                 bytes);
 void            sluice_progress_snapshot  (SluiceProgress         *self,
                                            SluiceProgressSnapshot *out);
 void            sluice_progress_set_walk_done (SluiceProgress     *self);

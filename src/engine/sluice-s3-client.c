@@ -7,6 +7,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "sluice-buffer.h"
 #include "sluice-error.h"
 #include "sluice-s3-client.h"
 #include "sluice-sanitize.h"
@@ -322,6 +323,9 @@ code_for_s3_error (const char *code,
     { "EntityTooLarge", SLUICE_ERROR_TOO_LARGE },
     { "KeyTooLongError", SLUICE_ERROR_INVALID_KEY },
     { "InvalidBucketName", SLUICE_ERROR_INVALID_ARGUMENT },
+    { "NoSuchUpload", SLUICE_ERROR_NO_SUCH_UPLOAD },
+    { "NoSuchKey", SLUICE_ERROR_NOT_FOUND },
+    { "InvalidPart", SLUICE_ERROR_NO_SUCH_UPLOAD },
   };
 
   for (guint i = 0; code != NULL && i < G_N_ELEMENTS (map); i++)
@@ -547,6 +551,13 @@ perform (SluiceS3Client     *self,
       curl_easy_setopt (c, CURLOPT_SEEKDATA, upload);
       curl_easy_setopt (c, CURLOPT_INFILESIZE_LARGE, (curl_off_t) upload->len);
     }
+  else if (g_str_equal (method, "POST"))
+    {
+      /* the body is given whole; curl then sends Content-Length and no chunking */
+      curl_easy_setopt (c, CURLOPT_POST, 1L);
+      curl_easy_setopt (c, CURLOPT_POSTFIELDS, upload->data);
+      curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) upload->len);
+    }
   else if (!g_str_equal (method, "GET"))
     curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
 
@@ -676,6 +687,8 @@ sluice_s3_client_put_object (SluiceS3Client           *self,
                                                  : "application/octet-stream");
   headers = append_header (headers, "x-amz-meta-sha256", request->sha256_hex);
   headers = append_meta (headers, request->meta);
+  if (request->if_none_match)
+    headers = append_header (headers, "If-None-Match", "*");
 
   if (!perform (self, "PUT", url, op, request->sha256_hex, headers, &upload, ERROR_BODY_MAX,
                 &resp, NULL, error))
@@ -753,103 +766,83 @@ sluice_s3_client_delete_object (SluiceS3Client *self,
                   error);
 }
 
-/* ---- ListObjectsV2 ------------------------------------------------------------------------- */
+/* ---- XML answers ------------------------------------------------------------------------------ */
+
+/*
+ * S3 answers are flat: a root element, some scalar children (IsTruncated, UploadId, ETag…) and
+ * repeated records (Contents, Part, Upload) of scalar children. One parser serves them all:
+ * scalars under the root land in @top, each record's children in a table passed to @func.
+ */
+typedef gboolean (*RecordFunc) (GHashTable *fields,
+                                gpointer    user_data);
 
 typedef struct {
-  GString          *text;
-  GPtrArray        *stack;
-  char             *key;
-  char             *etag;
-  char             *last_modified;
-  guint64           size;
-  gboolean          truncated;
-  char             *next_token;
-  SluiceS3ListFunc  func;
-  gpointer          user_data;
-  gboolean          stopped;
-  guint             count;
-} ListParse;
+  const char *record;       /* element name of a record, or NULL */
+  RecordFunc  func;
+  gpointer    user_data;
+  GString    *text;
+  GPtrArray  *stack;
+  GHashTable *top;          /* root's scalar children */
+  GHashTable *fields;       /* the current record's */
+  char       *root;
+  gboolean    stopped;
+} XmlParse;
 
 static void
-list_start (GMarkupParseContext *context,
-            const char          *element_name,
-            const char         **attribute_names,
-            const char         **attribute_values,
-            gpointer             user_data,
-            GError             **error)
+xml_start (GMarkupParseContext *context,
+           const char          *element_name,
+           const char         **attribute_names,
+           const char         **attribute_values,
+           gpointer             user_data,
+           GError             **error)
 {
-  ListParse *p = user_data;
+  XmlParse *p = user_data;
 
+  if (p->stack->len == 0)
+    p->root = g_strdup (element_name);
+  if (p->stack->len > 16)
+    {
+      g_set_error_literal (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, "too deep");
+      return;
+    }
   g_ptr_array_add (p->stack, g_strdup (element_name));
   g_string_truncate (p->text, 0);
 }
 
 static void
-list_end (GMarkupParseContext *context,
-          const char          *element_name,
-          gpointer             user_data,
-          GError             **error)
+xml_end (GMarkupParseContext *context,
+         const char          *element_name,
+         gpointer             user_data,
+         GError             **error)
 {
-  ListParse *p = user_data;
-  const char *parent = p->stack->len >= 2 ? g_ptr_array_index (p->stack, p->stack->len - 2) : "";
+  XmlParse *p = user_data;
+  guint depth = p->stack->len;   /* 1 = root */
+  const char *parent = depth >= 2 ? g_ptr_array_index (p->stack, depth - 2) : "";
 
-  if (g_str_equal (parent, "Contents"))
+  if (depth == 2 && p->record != NULL && g_str_equal (element_name, p->record))
     {
-      if (g_str_equal (element_name, "Key"))
-        {
-          g_free (p->key);
-          p->key = g_strndup (p->text->str, p->text->len);
-        }
-      else if (g_str_equal (element_name, "ETag"))
-        {
-          g_autofree char *etag = g_strndup (p->text->str, p->text->len);
-          g_free (p->etag);
-          p->etag = g_strdup (g_strstrip (g_strdelimit (etag, "\"", ' ')));
-        }
-      else if (g_str_equal (element_name, "LastModified"))
-        {
-          g_free (p->last_modified);
-          p->last_modified = g_strndup (p->text->str, p->text->len);
-        }
-      else if (g_str_equal (element_name, "Size"))
-        g_ascii_string_to_unsigned (p->text->str, 10, 0, G_MAXUINT64, &p->size, NULL);
+      if (!p->stopped && !p->func (p->fields, p->user_data))
+        p->stopped = TRUE;
+      g_hash_table_remove_all (p->fields);
     }
-  else if (g_str_equal (parent, "ListBucketResult"))
-    {
-      if (g_str_equal (element_name, "Contents"))
-        {
-          if (p->key != NULL && !p->stopped)
-            {
-              p->count++;
-              if (!p->func (p->key, p->size, p->etag ? p->etag : "",
-                            p->last_modified ? p->last_modified : "", p->user_data))
-                p->stopped = TRUE;
-            }
-          g_clear_pointer (&p->key, g_free);
-          g_clear_pointer (&p->etag, g_free);
-          g_clear_pointer (&p->last_modified, g_free);
-          p->size = 0;
-        }
-      else if (g_str_equal (element_name, "IsTruncated"))
-        p->truncated = g_str_equal (p->text->str, "true");
-      else if (g_str_equal (element_name, "NextContinuationToken"))
-        {
-          g_free (p->next_token);
-          p->next_token = g_strndup (p->text->str, p->text->len);
-        }
-    }
-  g_ptr_array_remove_index (p->stack, p->stack->len - 1);
+  else if (depth == 2)
+    g_hash_table_insert (p->top, g_strdup (element_name), g_strndup (p->text->str, p->text->len));
+  else if (depth == 3 && p->record != NULL && g_str_equal (parent, p->record))
+    g_hash_table_insert (p->fields, g_strdup (element_name),
+                         g_strndup (p->text->str, p->text->len));
+
+  g_ptr_array_remove_index (p->stack, depth - 1);
   g_string_truncate (p->text, 0);
 }
 
 static void
-list_text (GMarkupParseContext *context,
-           const char          *text,
-           gsize                text_len,
-           gpointer             user_data,
-           GError             **error)
+xml_text (GMarkupParseContext *context,
+          const char          *text,
+          gsize                text_len,
+          gpointer             user_data,
+          GError             **error)
 {
-  ListParse *p = user_data;
+  XmlParse *p = user_data;
 
   if (p->text->len + text_len > 4096)
     {
@@ -858,6 +851,100 @@ list_text (GMarkupParseContext *context,
       return;
     }
   g_string_append_len (p->text, text, text_len);
+}
+
+static void
+xml_parse_clear (XmlParse *p)
+{
+  if (p->text != NULL)
+    g_string_free (g_steal_pointer (&p->text), TRUE);
+  g_clear_pointer (&p->stack, g_ptr_array_unref);
+  g_clear_pointer (&p->top, g_hash_table_unref);
+  g_clear_pointer (&p->fields, g_hash_table_unref);
+  g_clear_pointer (&p->root, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (XmlParse, xml_parse_clear)
+
+static gboolean
+xml_parse (XmlParse    *p,
+           const char  *record,
+           RecordFunc   func,
+           gpointer     user_data,
+           const char  *body,
+           gsize        len,
+           const char  *operation,
+           GError     **error)
+{
+  static const GMarkupParser parser = { xml_start, xml_end, xml_text, NULL, NULL };
+  g_autoptr(GMarkupParseContext) ctx = NULL;
+  g_autoptr(GError) parse_error = NULL;
+
+  p->record = record;
+  p->func = func;
+  p->user_data = user_data;
+  p->text = g_string_new (NULL);
+  p->stack = g_ptr_array_new_with_free_func (g_free);
+  p->top = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  p->fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  ctx = g_markup_parse_context_new (&parser, 0, p, NULL);
+  if (!g_markup_parse_context_parse (ctx, body, len, &parse_error) ||
+      !g_markup_parse_context_end_parse (ctx, &parse_error))
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL,
+                   "%s: the answer is not valid XML: %s", operation, parse_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const char *
+field (GHashTable *fields,
+       const char *name)
+{
+  return g_hash_table_lookup (fields, name);
+}
+
+static guint64
+field_u64 (GHashTable *fields,
+           const char *name)
+{
+  guint64 v = 0;
+  const char *text = field (fields, name);
+
+  if (text != NULL)
+    g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &v, NULL);
+  return v;
+}
+
+static char *
+unquote_etag (const char *etag)
+{
+  g_autofree char *copy = g_strdup (etag ? etag : "");
+
+  return g_strdup (g_strstrip (g_strdelimit (copy, "\"", ' ')));
+}
+
+/* ---- ListObjectsV2 ------------------------------------------------------------------------- */
+
+typedef struct {
+  SluiceS3ListFunc func;
+  gpointer         user_data;
+} ListObjectsData;
+
+static gboolean
+list_objects_record (GHashTable *fields,
+                     gpointer    user_data)
+{
+  ListObjectsData *d = user_data;
+  g_autofree char *etag = unquote_etag (field (fields, "ETag"));
+
+  if (field (fields, "Key") == NULL)
+    return TRUE;
+  return d->func (field (fields, "Key"), field_u64 (fields, "Size"), etag,
+                  field (fields, "LastModified") ? field (fields, "LastModified") : "",
+                  d->user_data);
 }
 
 /**
@@ -873,19 +960,16 @@ sluice_s3_client_list_objects (SluiceS3Client   *self,
                                gpointer          user_data,
                                GError          **error)
 {
-  static const GMarkupParser parser = { list_start, list_end, list_text, NULL, NULL };
   g_autofree char *base = sluice_target_bucket_url (self->target);
   g_autofree char *op = describe_op ("LIST", self->target->bucket, prefix);
   g_autofree char *token = NULL;
+  ListObjectsData d = { func, user_data };
 
   do
     {
       g_auto(Response) resp = { 0 };
-      g_autoptr(GMarkupParseContext) ctx = NULL;
+      g_auto(XmlParse) p = { 0 };
       g_autoptr(GString) url = g_string_new (base);
-      g_autoptr(GError) parse_error = NULL;
-      ListParse p = { 0 };
-      gboolean ok;
 
       /* SigV4 wants the query sorted by name, each value percent-encoded */
       g_string_append_c (url, '?');
@@ -904,39 +988,369 @@ sluice_s3_client_list_objects (SluiceS3Client   *self,
       if (!perform (self, "GET", url->str, op, EMPTY_SHA256, NULL, NULL, LIST_BODY_MAX, &resp,
                     NULL, error))
         return FALSE;
-
-      p.text = g_string_new (NULL);
-      p.stack = g_ptr_array_new_with_free_func (g_free);
-      p.func = func;
-      p.user_data = user_data;
-      ctx = g_markup_parse_context_new (&parser, 0, &p, NULL);
-      ok = g_markup_parse_context_parse (ctx, resp.body->str, resp.body->len, &parse_error) &&
-           g_markup_parse_context_end_parse (ctx, &parse_error);
+      if (!xml_parse (&p, "Contents", list_objects_record, &d, resp.body->str, resp.body->len,
+                      op, error))
+        return FALSE;
 
       g_clear_pointer (&token, g_free);
-      if (ok && p.truncated && !p.stopped)
-        token = g_steal_pointer (&p.next_token);
-      g_string_free (p.text, TRUE);
-      g_ptr_array_unref (p.stack);
-      g_free (p.key);
-      g_free (p.etag);
-      g_free (p.last_modified);
-      g_free (p.next_token);
-
-      if (!ok)
+      if (!p.stopped && g_strcmp0 (field (p.top, "IsTruncated"), "true") == 0)
         {
-          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL,
-                       "%s: the listing is not valid XML: %s", op, parse_error->message);
-          return FALSE;
-        }
-      if (p.truncated && token == NULL && !p.stopped)
-        {
-          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL,
-                       "%s: a truncated listing without a continuation token", op);
-          return FALSE;
+          token = g_strdup (field (p.top, "NextContinuationToken"));
+          if (token == NULL || token[0] == '\0')
+            {
+              g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL,
+                           "%s: a truncated listing without a continuation token", op);
+              return FALSE;
+            }
         }
     }
   while (token != NULL);
 
   return TRUE;
+}
+
+/* ---- multipart ------------------------------------------------------------------------------ */
+
+static char *
+upload_url (SluiceS3Client *self,
+            const char     *key,
+            const char     *query)
+{
+  g_autofree char *url = sluice_target_object_url (self->target, key);
+
+  return g_strdup_printf ("%s?%s", url, query);
+}
+
+/**
+ * sluice_s3_client_create_multipart:
+ *
+ * Starts a multipart upload; content type, metadata and object options go here (parts carry
+ * only bytes). Returns the upload id.
+ */
+gboolean
+sluice_s3_client_create_multipart (SluiceS3Client           *self,
+                                   const SluiceS3PutRequest *request,
+                                   char                    **out_upload_id,
+                                   GError                  **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_auto(XmlParse) p = { 0 };
+  g_autofree char *url = upload_url (self, request->key, "uploads=");
+  g_autofree char *op = describe_op ("CREATE-MULTIPART", self->target->bucket, request->key);
+  struct curl_slist *headers = NULL;
+  ReadContext body = { (const guint8 *) "", 0, 0 };
+  const char *upload_id;
+
+  headers = append_header (headers, "Content-Type",
+                           request->content_type ? request->content_type
+                                                 : "application/octet-stream");
+  if (request->sha256_hex != NULL)
+    headers = append_header (headers, "x-amz-meta-sha256", request->sha256_hex);
+  headers = append_meta (headers, request->meta);
+
+  if (!perform (self, "POST", url, op, EMPTY_SHA256, headers, &body, ERROR_BODY_MAX, &resp, NULL,
+                error))
+    return FALSE;
+  if (!xml_parse (&p, NULL, NULL, NULL, resp.body->str, resp.body->len, op, error))
+    return FALSE;
+  upload_id = field (p.top, "UploadId");
+  if (upload_id == NULL || upload_id[0] == '\0')
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL, "%s: the answer has no UploadId",
+                   op);
+      return FALSE;
+    }
+  *out_upload_id = g_strdup (upload_id);
+  return TRUE;
+}
+
+gboolean
+sluice_s3_client_upload_part (SluiceS3Client  *self,
+                              const char      *key,
+                              const char      *upload_id,
+                              guint            part_number,
+                              const guint8    *data,
+                              gsize            len,
+                              const char      *sha256_hex,
+                              char           **out_etag,
+                              GError         **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_autofree char *enc_id = sluice_uri_encode (upload_id, FALSE);
+  g_autofree char *query = g_strdup_printf ("partNumber=%u&uploadId=%s", part_number, enc_id);
+  g_autofree char *url = upload_url (self, key, query);
+  g_autofree char *op_base = describe_op ("PUT-PART", self->target->bucket, key);
+  g_autofree char *op = g_strdup_printf ("%s (part %u)", op_base, part_number);
+  ReadContext upload = { data, len, 0 };
+
+  if (!perform (self, "PUT", url, op, sha256_hex, NULL, &upload, ERROR_BODY_MAX, &resp, NULL,
+                error))
+    return FALSE;
+  if (resp.etag == NULL)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL, "%s: the answer has no ETag", op);
+      return FALSE;
+    }
+  *out_etag = g_steal_pointer (&resp.etag);
+  return TRUE;
+}
+
+/**
+ * sluice_s3_client_complete_multipart:
+ *
+ * Completes an upload from its parts (in part-number order). S3 may answer 200 with an
+ * <Error> document when completion fails late: that is an error here too.
+ */
+gboolean
+sluice_s3_client_complete_multipart (SluiceS3Client     *self,
+                                     const char         *key,
+                                     const char         *upload_id,
+                                     const SluiceS3Part *parts,
+                                     guint               n_parts,
+                                     gboolean            if_none_match,
+                                     char              **out_etag,
+                                     GError            **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_auto(XmlParse) p = { 0 };
+  g_autofree char *enc_id = sluice_uri_encode (upload_id, FALSE);
+  g_autofree char *query = g_strdup_printf ("uploadId=%s", enc_id);
+  g_autofree char *url = upload_url (self, key, query);
+  g_autofree char *op = describe_op ("COMPLETE-MULTIPART", self->target->bucket, key);
+  g_autoptr(GString) xml = g_string_new ("<CompleteMultipartUpload>");
+  struct curl_slist *headers = NULL;
+  char sha[65];
+  ReadContext body;
+  long status = 0;
+
+  for (guint i = 0; i < n_parts; i++)
+    g_string_append_printf (xml, "<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag></Part>",
+                            parts[i].number, parts[i].etag);
+  g_string_append (xml, "</CompleteMultipartUpload>");
+  sluice_sha256_hex ((const guint8 *) xml->str, xml->len, sha);
+
+  headers = append_header (headers, "Content-Type", "application/xml");
+  if (if_none_match)
+    headers = append_header (headers, "If-None-Match", "*");
+  body = (ReadContext) { (const guint8 *) xml->str, xml->len, 0 };
+
+  if (!perform (self, "POST", url, op, sha, headers, &body, ERROR_BODY_MAX, &resp, &status,
+                error))
+    return FALSE;
+  if (status < 200 || status > 299 || g_strstr_len (resp.body->str, resp.body->len, "<Error>"))
+    {
+      sluice_s3_error_from_response (error, op, status >= 200 && status <= 299 ? 500 : status,
+                                     resp.body->str, resp.body->len, resp.request_id);
+      return FALSE;
+    }
+  if (!xml_parse (&p, NULL, NULL, NULL, resp.body->str, resp.body->len, op, error))
+    return FALSE;
+  *out_etag = unquote_etag (field (p.top, "ETag"));
+  if ((*out_etag)[0] == '\0')
+    {
+      /* Ceph RGW 16 answers with an empty <ETag/>: the object itself tells */
+      g_auto(SluiceS3ObjectInfo) info = { 0 };
+
+      g_clear_pointer (out_etag, g_free);
+      if (!sluice_s3_client_head_object (self, key, &info, error))
+        return FALSE;
+      if (!info.exists || info.etag == NULL)
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROTOCOL,
+                       "%s: the answer has no ETag and the object is not there", op);
+          return FALSE;
+        }
+      *out_etag = g_steal_pointer (&info.etag);
+    }
+  return TRUE;
+}
+
+/* Aborting an upload that is already gone is not an error. */
+gboolean
+sluice_s3_client_abort_multipart (SluiceS3Client *self,
+                                  const char     *key,
+                                  const char     *upload_id,
+                                  GError        **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_autofree char *enc_id = sluice_uri_encode (upload_id, FALSE);
+  g_autofree char *query = g_strdup_printf ("uploadId=%s", enc_id);
+  g_autofree char *url = upload_url (self, key, query);
+  g_autofree char *op = describe_op ("ABORT-MULTIPART", self->target->bucket, key);
+  long status = 0;
+
+  if (!perform (self, "DELETE", url, op, EMPTY_SHA256, NULL, NULL, ERROR_BODY_MAX, &resp,
+                &status, error))
+    return FALSE;
+  if ((status >= 200 && status <= 299) || status == 404)
+    return TRUE;
+  sluice_s3_error_from_response (error, op, status, resp.body->str, resp.body->len,
+                                 resp.request_id);
+  return FALSE;
+}
+
+typedef struct {
+  SluiceS3PartFunc func;
+  gpointer         user_data;
+} ListPartsData;
+
+static gboolean
+list_parts_record (GHashTable *fields,
+                   gpointer    user_data)
+{
+  ListPartsData *d = user_data;
+  g_autofree char *etag = unquote_etag (field (fields, "ETag"));
+  guint64 number = field_u64 (fields, "PartNumber");
+
+  if (number == 0 || number > SLUICE_S3_MAX_PARTS)
+    return TRUE;
+  return d->func ((guint) number, field_u64 (fields, "Size"), etag, d->user_data);
+}
+
+/**
+ * sluice_s3_client_list_parts:
+ *
+ * The parts the server holds for an upload. An upload that no longer exists (completed,
+ * aborted, expired) is SLUICE_ERROR_NO_SUCH_UPLOAD.
+ */
+gboolean
+sluice_s3_client_list_parts (SluiceS3Client   *self,
+                             const char       *key,
+                             const char       *upload_id,
+                             SluiceS3PartFunc  func,
+                             gpointer          user_data,
+                             GError          **error)
+{
+  g_autofree char *enc_id = sluice_uri_encode (upload_id, FALSE);
+  g_autofree char *op = describe_op ("LIST-PARTS", self->target->bucket, key);
+  ListPartsData d = { func, user_data };
+  guint64 marker = 0;
+  gboolean more = TRUE;
+
+  while (more)
+    {
+      g_auto(Response) resp = { 0 };
+      g_auto(XmlParse) p = { 0 };
+      g_autofree char *query = marker > 0
+        ? g_strdup_printf ("max-parts=1000&part-number-marker=%" G_GUINT64_FORMAT "&uploadId=%s",
+                           marker, enc_id)
+        : g_strdup_printf ("max-parts=1000&uploadId=%s", enc_id);
+      g_autofree char *url = upload_url (self, key, query);
+      guint64 next;
+
+      if (!perform (self, "GET", url, op, EMPTY_SHA256, NULL, NULL, LIST_BODY_MAX, &resp, NULL,
+                    error))
+        return FALSE;
+      if (!xml_parse (&p, "Part", list_parts_record, &d, resp.body->str, resp.body->len, op,
+                      error))
+        return FALSE;
+      next = field_u64 (p.top, "NextPartNumberMarker");
+      more = !p.stopped && g_strcmp0 (field (p.top, "IsTruncated"), "true") == 0 && next > marker;
+      marker = next;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  SluiceS3UploadFunc func;
+  gpointer           user_data;
+} ListUploadsData;
+
+static gboolean
+list_uploads_record (GHashTable *fields,
+                     gpointer    user_data)
+{
+  ListUploadsData *d = user_data;
+
+  if (field (fields, "Key") == NULL || field (fields, "UploadId") == NULL)
+    return TRUE;
+  return d->func (field (fields, "Key"), field (fields, "UploadId"),
+                  field (fields, "Initiated") ? field (fields, "Initiated") : "", d->user_data);
+}
+
+/* Unfinished multipart uploads under @prefix (they cost storage until aborted). */
+gboolean
+sluice_s3_client_list_uploads (SluiceS3Client     *self,
+                               const char         *prefix,
+                               SluiceS3UploadFunc  func,
+                               gpointer            user_data,
+                               GError            **error)
+{
+  g_autofree char *base = sluice_target_bucket_url (self->target);
+  g_autofree char *op = describe_op ("LIST-UPLOADS", self->target->bucket, prefix);
+  g_autofree char *key_marker = NULL;
+  g_autofree char *id_marker = NULL;
+  ListUploadsData d = { func, user_data };
+  gboolean more = TRUE;
+
+  while (more)
+    {
+      g_auto(Response) resp = { 0 };
+      g_auto(XmlParse) p = { 0 };
+      g_autoptr(GString) url = g_string_new (base);
+      g_autofree char *enc_prefix = sluice_uri_encode (prefix ? prefix : "", FALSE);
+
+      g_string_append_c (url, '?');
+      if (key_marker != NULL)
+        {
+          g_autofree char *enc = sluice_uri_encode (key_marker, FALSE);
+          g_string_append_printf (url, "key-marker=%s&", enc);
+        }
+      g_string_append (url, "max-uploads=1000");
+      if (enc_prefix[0] != '\0')
+        g_string_append_printf (url, "&prefix=%s", enc_prefix);
+      if (id_marker != NULL)
+        {
+          g_autofree char *enc = sluice_uri_encode (id_marker, FALSE);
+          g_string_append_printf (url, "&upload-id-marker=%s", enc);
+        }
+      g_string_append (url, "&uploads=");
+
+      if (!perform (self, "GET", url->str, op, EMPTY_SHA256, NULL, NULL, LIST_BODY_MAX, &resp,
+                    NULL, error))
+        return FALSE;
+      if (!xml_parse (&p, "Upload", list_uploads_record, &d, resp.body->str, resp.body->len, op,
+                      error))
+        return FALSE;
+      more = !p.stopped && g_strcmp0 (field (p.top, "IsTruncated"), "true") == 0 &&
+             field (p.top, "NextKeyMarker") != NULL;
+      g_free (key_marker);
+      g_free (id_marker);
+      key_marker = g_strdup (field (p.top, "NextKeyMarker"));
+      id_marker = g_strdup (field (p.top, "NextUploadIdMarker"));
+    }
+  return TRUE;
+}
+
+/**
+ * sluice_s3_multipart_etag:
+ *
+ * The ETag S3 gives a completed multipart object: the MD5 of the concatenated binary MD5s of
+ * its parts, in hex, then "-N". Computed from the part ETags the server returned, it checks
+ * the completed object without hashing the content with MD5 on the client.
+ */
+char *
+sluice_s3_multipart_etag (const SluiceS3Part *parts,
+                          guint               n_parts)
+{
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+
+  for (guint i = 0; i < n_parts; i++)
+    {
+      guint8 bin[16];
+      const char *hex = parts[i].etag;
+
+      if (hex == NULL || strlen (hex) != 32)
+        return NULL;
+      for (int j = 0; j < 16; j++)
+        {
+          int hi = g_ascii_xdigit_value (hex[2 * j]);
+          int lo = g_ascii_xdigit_value (hex[2 * j + 1]);
+          if (hi < 0 || lo < 0)
+            return NULL;
+          bin[j] = (hi << 4) | lo;
+        }
+      g_checksum_update (md5, bin, sizeof bin);
+    }
+  return g_strdup_printf ("%s-%u", g_checksum_get_string (md5), n_parts);
 }

@@ -34,7 +34,26 @@ typedef struct {
   gsize         len;
   const char   *sha256_hex;     /* of body */
   GStrv         meta;           /* "name=value" pairs for x-amz-meta-*, sanitised here */
+  gboolean      if_none_match;  /* never replace an existing object (412 → PRECONDITION) */
 } SluiceS3PutRequest;
+
+typedef struct {
+  guint    number;
+  char    *etag;                /* without quotes */
+  guint64  size;
+} SluiceS3Part;
+
+#define SLUICE_S3_MAX_PARTS      10000
+#define SLUICE_S3_MIN_PART_SIZE  (5 * 1024 * 1024)
+
+typedef gboolean (*SluiceS3PartFunc)   (guint       number,
+                                        guint64     size,
+                                        const char *etag,
+                                        gpointer    user_data);
+typedef gboolean (*SluiceS3UploadFunc) (const char *key,
+                                        const char *upload_id,
+                                        const char *initiated,
+                                        gpointer    user_data);
 
 /* One entry of a listing; returns FALSE to stop. */
 typedef gboolean (*SluiceS3ListFunc) (const char *key,
@@ -74,6 +93,45 @@ gboolean        sluice_s3_client_list_objects   (SluiceS3Client             *sel
                                                  SluiceS3ListFunc            func,
                                                  gpointer                    user_data,
                                                  GError                    **error);
+
+gboolean        sluice_s3_client_create_multipart   (SluiceS3Client           *self,
+                                                     const SluiceS3PutRequest *request,
+                                                     char                    **out_upload_id,
+                                                     GError                  **error);
+gboolean        sluice_s3_client_upload_part        (SluiceS3Client           *self,
+                                                     const char               *key,
+                                                     const char               *upload_id,
+                                                     guint                     part_number,
+                                                     const guint8             *data,
+                                                     gsize                     len,
+                                                     const char               *sha256_hex,
+                                                     char                    **out_etag,
+                                                     GError                  **error);
+gboolean        sluice_s3_client_complete_multipart (SluiceS3Client           *self,
+                                                     const char               *key,
+                                                     const char               *upload_id,
+                                                     const SluiceS3Part       *parts,
+                                                     guint                     n_parts,
+                                                     gboolean                  if_none_match,
+                                                     char                    **out_etag,
+                                                     GError                  **error);
+gboolean        sluice_s3_client_abort_multipart    (SluiceS3Client           *self,
+                                                     const char               *key,
+                                                     const char               *upload_id,
+                                                     GError                  **error);
+gboolean        sluice_s3_client_list_parts         (SluiceS3Client           *self,
+                                                     const char               *key,
+                                                     const char               *upload_id,
+                                                     SluiceS3PartFunc          func,
+                                                     gpointer                  user_data,
+                                                     GError                  **error);
+gboolean        sluice_s3_client_list_uploads       (SluiceS3Client           *self,
+                                                     const char               *prefix,
+                                                     SluiceS3UploadFunc        func,
+                                                     gpointer                  user_data,
+                                                     GError                  **error);
+char           *sluice_s3_multipart_etag            (const SluiceS3Part       *parts,
+                                                     guint                     n_parts);
 
 void            sluice_s3_object_info_clear     (SluiceS3ObjectInfo         *info);
 

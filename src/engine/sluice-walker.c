@@ -81,6 +81,8 @@ struct _SluiceWalker {
   guint64             n_dirs;
   guint               n_skipped;   /* atomic */
   SluiceProgress     *progress;    /* borrowed, may be NULL */
+  SluiceWalkerSinkFunc sink;
+  gpointer            sink_data;
 };
 
 void
@@ -217,6 +219,16 @@ int
 sluice_walker_get_root_fd (SluiceWalker *self)
 {
   return self->root_fd;
+}
+
+/* Hands found files to @sink instead of the queue given to sluice_walker_run(). */
+void
+sluice_walker_set_sink (SluiceWalker         *self,
+                        SluiceWalkerSinkFunc  sink,
+                        gpointer              user_data)
+{
+  self->sink = sink;
+  self->sink_data = user_data;
 }
 
 /* Counts every kept file as "found" the moment it is listed. */
@@ -425,7 +437,8 @@ list_dir (SluiceWalker *self,
         if (self->progress != NULL)
           sluice_progress_add (self->progress, SLUICE_STAGE_FOUND, file->size);
         /* blocks while the pipeline is busy: that is the back-pressure */
-        if (!sluice_queue_push (self->out, file))
+        if (self->sink != NULL ? !self->sink (file, self->sink_data)
+                               : !sluice_queue_push (self->out, file))
           {
             sluice_found_file_free (file);
             closedir (dir);

@@ -43,6 +43,10 @@ typedef void (*SluiceWalkerProblemFunc) (const char   *relpath,
                                          const GError *error,
                                          gpointer      user_data);
 
+/* Where found files go instead of a queue: returns FALSE to stop the walk (file not taken). */
+typedef gboolean (*SluiceWalkerSinkFunc) (SluiceFoundFile *file,
+                                          gpointer         user_data);
+
 typedef struct _SluiceWalker SluiceWalker;
 
 SluiceWalker   *sluice_walker_new          (const char                *root,
@@ -52,6 +56,9 @@ void            sluice_walker_free         (SluiceWalker              *self);
 int             sluice_walker_get_root_fd  (SluiceWalker              *self);
 void            sluice_walker_set_progress (SluiceWalker              *self,
                                             SluiceProgress            *progress);
+void            sluice_walker_set_sink     (SluiceWalker              *self,
+                                            SluiceWalkerSinkFunc       sink,
+                                            gpointer                   user_data);
 gboolean        sluice_walker_run          (SluiceWalker              *self,
                                             SluiceQueue               *out,
                                             SluiceWalkerProblemFunc    problem,

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* Shared by sluice-pipeline.c (the run, small files) and sluice-multipart.c (large files). */
+
+#include "sluice-buffer.h"
+#include "sluice-catalog-writer.h"
+#include "sluice-catalog.h"
+#include "sluice-pipeline.h"
+#include "sluice-probe-pool.h"
+#include "sluice-s3-client.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PartJob PartJob;
+
+/*
+ * Work for the workers: files from the walker (bounded: the walker waits when it is full) and
+ * parts of large files (bounded by the byte budget each part holds). Parts go first, so that
+ * a large file's bytes leave memory as soon as possible; a worker that waits for its own large
+ * file's parts, or for budget, uploads parts meanwhile, so the pool can never deadlock.
+ */
+typedef struct {
+  GMutex   mutex;
+  GCond    cond;
+  GQueue   files;          /* SluiceFoundFile * */
+  guint    files_capacity;
+  gboolean files_closed;
+  gboolean aborted;
+  GQueue   parts;          /* PartJob * */
+  guint    active_large;   /* large files whose parts may still come */
+} WorkQueue;
+
+struct _SluicePipeline {
+  SluicePipelineOptions   options;
+  SluiceProgress         *progress;
+  SluicePipelineFileFunc  failed_func;
+  SluicePipelineFileFunc  warning_func;
+  gpointer                func_data;
+
+  /* during a run */
+  char                   *source_path;    /* canonical */
+  SluiceCatalogWriter    *writer;
+  SluiceProbePool        *probes;
+  SluiceBudget           *budget;
+  SluiceWalker           *walker;
+  WorkQueue               work;
+  GCancellable           *cancellable;
+  gint64                  source_id;
+  gint64                  target_id;
+  gint64                  run_id;
+  guint                   walk_problems;  /* atomic */
+  GMutex                  fatal_mutex;
+  GError                 *fatal;          /* stops the run: catalog broken, disk full */
+  SluicePipelineSummary   last_summary;
+};
+
+typedef struct {
+  SluicePipeline *pipeline;
+  SluiceS3Client *s3;
+  SluiceCatalog  *reader;
+  GThread        *thread;
+} Worker;
+
+/* A catalog write about one file (the fields each operation uses). */
+typedef struct {
+  gint64            source_id;
+  gint64            target_id;
+  gint64            run_id;
+  char             *relpath;
+  char             *key;
+  guint64           size;
+  gint64            mtime_ns;
+  char             *sha256;
+  SluiceMetadata   *meta;
+  gboolean          keep_metadata;   /* a resumed upload: what the first attempt found stays */
+  SluiceProbeState  probe_state;
+  char             *probe_error;
+  gint64            file_id;
+  gint64            object_id;        /* out of the intent, in of the others */
+  SluiceObjectState state;
+  char             *etag;
+  char             *error_code;
+  char             *error_message;
+  char             *note;             /* a warning of the pipeline's own */
+  /* multipart */
+  char             *upload_id;
+  guint64           part_size;
+  guint             part_number;
+  GBytes           *hash_state;
+} FileOp;
+
+FileOp   *_sluice_file_op_new           (SluicePipeline  *self,
+                                         SluiceFoundFile *f,
+                                         const char      *key);
+void      _sluice_file_op_free          (FileOp          *op);
+gboolean  _sluice_intent_op             (SluiceCatalog   *catalog,
+                                         gpointer         data,
+                                         GError         **error);
+gboolean  _sluice_finish_op             (SluiceCatalog   *catalog,
+                                         gpointer         data,
+                                         GError         **error);
+
+void      _sluice_pipeline_fail_file    (SluicePipeline  *self,
+                                         SluiceFoundFile *f,
+                                         const char      *key,
+                                         gint64           object_id,
+                                         const GError    *error);
+void      _sluice_pipeline_skip_existing (SluicePipeline *self,
+                                          SluiceFoundFile *f,
+                                          gint64          object_id,
+                                          guint64         size);
+void      _sluice_pipeline_set_fatal    (SluicePipeline  *self,
+                                         const GError    *error);
+gboolean  _sluice_pipeline_backoff      (SluicePipeline  *self,
+                                         guint            attempt);
+gboolean  _sluice_pipeline_should_retry (SluicePipeline  *self,
+                                         const GError    *error,
+                                         guint            attempt);
+gboolean  _sluice_pipeline_probe        (SluicePipeline      *self,
+                                         SluiceFoundFile     *f,
+                                         SluiceBuffer        *buf,
+                                         const SluiceCatalogEntry *entry,
+                                         const char          *key,
+                                         SluiceMetadata     **out_meta,
+                                         SluiceProbeState    *out_state,
+                                         char               **out_probe_error);
+GStrv     _sluice_pipeline_meta_headers (SluicePipeline  *self,
+                                         const SluiceMetadata *meta);
+gboolean  _sluice_pipeline_acquire      (Worker          *w,
+                                         guint64          bytes);
+
+/* work queue */
+void      _sluice_work_push_part        (SluicePipeline  *self,
+                                         PartJob         *job);
+PartJob  *_sluice_work_pop_part_until   (SluicePipeline  *self,
+                                         guint           *pending);
+void      _sluice_work_large_begin      (SluicePipeline  *self);
+void      _sluice_work_large_end        (SluicePipeline  *self);
+
+/* sluice-multipart.c */
+void      _sluice_pipeline_upload_large (Worker             *w,
+                                         SluiceFoundFile    *f,
+                                         const char         *key,
+                                         SluiceCatalogEntry *entry);
+void      _sluice_pipeline_run_part     (Worker          *w,
+                                         PartJob         *job);
+gboolean  _sluice_pipeline_reconcile_upload (SluicePipeline     *self,
+                                             SluiceS3Client     *s3,
+                                             SluiceCatalog      *reader,
+                                             SluiceCatalogPending *pending,
+                                             SluiceObjectState  *out_state,
+                                             char              **out_etag,
+                                             char              **out_sha256,
+                                             GError            **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FileOp, _sluice_file_op_free)
+
+G_END_DECLS
