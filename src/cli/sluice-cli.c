@@ -684,6 +684,326 @@ cmd_make_bucket (int    argc,
   return EXIT_DONE;
 }
 
+/* ---- verify -------------------------------------------------------------------------------- */
+
+typedef struct {
+  gboolean    json;
+  JsonArray  *problems;
+} VerifyOutput;
+
+static void
+on_verify_problem (SluiceVerifyProblem problem,
+                   const char         *key,
+                   const char         *expected,
+                   const char         *found,
+                   gpointer            user_data)
+{
+  VerifyOutput *out = user_data;
+
+  if (out->json)
+    {
+      JsonObject *o = json_object_new ();
+      json_object_set_string_member (o, "problem", sluice_verify_problem_name (problem));
+      json_object_set_string_member (o, "key", key);
+      json_object_set_string_member (o, "expected", expected);
+      json_object_set_string_member (o, "found", found);
+      json_array_add_object_element (out->problems, o);
+      return;
+    }
+  switch (problem)
+    {
+    case SLUICE_VERIFY_MISSING:
+      g_print (_("missing: %s\n"), key);
+      break;
+    case SLUICE_VERIFY_SIZE_MISMATCH:
+      g_print (_("size differs: %s (catalog %s bytes, bucket %s bytes)\n"), key, expected, found);
+      break;
+    case SLUICE_VERIFY_ETAG_MISMATCH:
+      g_print (_("ETag differs: %s (catalog %s, bucket %s)\n"), key, expected ? expected : "-",
+               found);
+      break;
+    case SLUICE_VERIFY_EXTRA:
+      g_print (_("not in the catalog: %s\n"), key);
+      break;
+    default:
+      break;
+    }
+}
+
+/* The target of an s3:// URI and the options, plus its id in the catalog (0 if unknown). */
+static gboolean
+open_target_and_catalog (const char                 *uri,
+                         TargetArgs                 *targs,
+                         const char                 *catalog_path,
+                         gboolean                    need_catalog,
+                         SluiceCredentialsProvider **out_creds,
+                         SluiceTarget              **out_target,
+                         SluiceCatalog             **out_catalog,
+                         gint64                     *out_target_id,
+                         GError                    **error)
+{
+  g_autofree char *path = catalog_path ? g_strdup (catalog_path) : sluice_catalog_default_path ();
+
+  *out_creds = sluice_credentials_provider_new (targs->profile);
+  *out_target = make_target (uri, targs, *out_creds, error);
+  if (*out_target == NULL)
+    return FALSE;
+  *out_catalog = NULL;
+  *out_target_id = 0;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      if (!need_catalog)
+        return TRUE;
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                   _("There is no catalog at %s"), path);
+      return FALSE;
+    }
+  *out_catalog = sluice_catalog_open (path, TRUE, error);
+  if (*out_catalog == NULL)
+    return FALSE;
+  *out_target_id = sluice_catalog_find_target (*out_catalog, (*out_target)->endpoint,
+                                               (*out_target)->bucket, NULL);
+  return TRUE;
+}
+
+static char *
+key_prefix (const SluiceTarget *target)
+{
+  if (target->prefix == NULL || target->prefix[0] == '\0')
+    return g_strdup ("");
+  return g_strconcat (target->prefix, "/", NULL);
+}
+
+static int
+cmd_verify (int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCredentialsProvider) creds = NULL;
+  g_autoptr(SluiceTarget) target = NULL;
+  g_autoptr(SluiceCatalog) catalog = NULL;
+  g_autoptr(SluiceS3Client) s3 = NULL;
+  g_autofree GOptionEntry *tentries = NULL;
+  g_autofree char *catalog_path = NULL;
+  g_autofree char *prefix = NULL;
+  TargetArgs targs = { 0 };
+  SluiceVerifyReport report = { 0 };
+  VerifyOutput out = { 0 };
+  gboolean json = FALSE, ok;
+  gint64 target_id = 0;
+  int exit_code;
+  GOptionEntry entries[] = {
+    { "catalog", 0, 0, G_OPTION_ARG_FILENAME, &catalog_path,
+      N_("Catalog database (default: $XDG_DATA_HOME/sluice/catalog.db)"), "FILE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
+    { NULL }
+  };
+
+  ctx = g_option_context_new (_("s3://BUCKET[/PREFIX] — compare the catalog with the bucket"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  tentries = target_entries (&targs);
+  g_option_context_add_main_entries (ctx, tentries, GETTEXT_PACKAGE);
+  g_option_context_set_description (ctx,
+    _("Lists the bucket (1,000 keys per request) and reports objects the catalog has as uploaded "
+      "that are missing or whose size or ETag differ, and objects the catalog does not know. "
+      "Exit status 1 when anything is missing or differs."));
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("sluice-cli verify: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc != 2)
+    {
+      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
+      g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+
+  ok = open_target_and_catalog (argv[1], &targs, catalog_path, TRUE, &creds, &target, &catalog,
+                                &target_id, &error);
+  target_args_clear (&targs);
+  if (!ok)
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  prefix = key_prefix (target);
+  s3 = sluice_s3_client_new (target, creds);
+  out.json = json;
+  out.problems = json_array_new ();
+  ok = sluice_verify_target (catalog, target_id, s3, prefix, on_verify_problem, &out, &report,
+                             &error);
+  if (!ok)
+    {
+      print_error (error);
+      json_array_unref (out.problems);
+      return EXIT_USAGE;
+    }
+  exit_code = report.missing + report.size_mismatch + report.etag_mismatch > 0 ? EXIT_SOME_FAILED
+                                                                                : EXIT_DONE;
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonGenerator) gen = json_generator_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+
+      json_builder_begin_object (b);
+#define MEMBER(name, value) \
+      json_builder_set_member_name (b, name); json_builder_add_int_value (b, value);
+      MEMBER ("checked", report.checked);
+      MEMBER ("ok", report.ok);
+      MEMBER ("missing", report.missing);
+      MEMBER ("size_mismatch", report.size_mismatch);
+      MEMBER ("etag_mismatch", report.etag_mismatch);
+      MEMBER ("extra", report.extra);
+      MEMBER ("exit_code", exit_code);
+#undef MEMBER
+      json_builder_set_member_name (b, "problems");
+      json_builder_add_value (b, json_node_init_array (json_node_alloc (), out.problems));
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      json_generator_set_root (gen, root);
+      text = json_generator_to_data (gen, NULL);
+      g_print ("%s\n", text);
+    }
+  else
+    {
+      g_print (_("%llu objects checked: %llu match, %llu missing, %llu differ in size, "
+                 "%llu differ in ETag; %llu in the bucket but not in the catalog\n"),
+               (unsigned long long) report.checked, (unsigned long long) report.ok,
+               (unsigned long long) report.missing, (unsigned long long) report.size_mismatch,
+               (unsigned long long) report.etag_mismatch, (unsigned long long) report.extra);
+      json_array_unref (out.problems);
+    }
+  return exit_code;
+}
+
+/* ---- cleanup ------------------------------------------------------------------------------- */
+
+typedef struct {
+  SluiceS3Client *s3;
+  GHashTable     *known;
+  gboolean        all;
+  gboolean        dry_run;
+  guint           aborted;
+  guint           kept;
+  guint           failed;
+} Cleanup;
+
+static gboolean
+on_upload (const char *key,
+           const char *upload_id,
+           const char *initiated,
+           gpointer    user_data)
+{
+  Cleanup *c = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!c->all && c->known != NULL && g_hash_table_contains (c->known, upload_id))
+    {
+      g_print (_("kept (a later run continues it): %s, started %s\n"), key, initiated);
+      c->kept++;
+      return TRUE;
+    }
+  if (c->dry_run)
+    {
+      g_print (_("would abort: %s, started %s\n"), key, initiated);
+      c->aborted++;
+      return TRUE;
+    }
+  if (!sluice_s3_client_abort_multipart (c->s3, key, upload_id, &error))
+    {
+      print_error (error);
+      c->failed++;
+      return TRUE;
+    }
+  g_print (_("aborted: %s, started %s\n"), key, initiated);
+  c->aborted++;
+  return TRUE;
+}
+
+static int
+cmd_cleanup (int    argc,
+             char **argv)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCredentialsProvider) creds = NULL;
+  g_autoptr(SluiceTarget) target = NULL;
+  g_autoptr(SluiceCatalog) catalog = NULL;
+  g_autoptr(SluiceS3Client) s3 = NULL;
+  g_autoptr(GHashTable) known = NULL;
+  g_autofree GOptionEntry *tentries = NULL;
+  g_autofree char *catalog_path = NULL;
+  g_autofree char *prefix = NULL;
+  TargetArgs targs = { 0 };
+  Cleanup c = { 0 };
+  gboolean all = FALSE, dry_run = FALSE, ok;
+  gint64 target_id = 0;
+  GOptionEntry entries[] = {
+    { "catalog", 0, 0, G_OPTION_ARG_FILENAME, &catalog_path,
+      N_("Catalog database (default: $XDG_DATA_HOME/sluice/catalog.db)"), "FILE" },
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all,
+      N_("Also abort uploads the catalog would continue"), NULL },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, N_("List only; abort nothing"), NULL },
+    { NULL }
+  };
+
+  ctx = g_option_context_new (_("s3://BUCKET[/PREFIX] — abort unfinished multipart uploads"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  tentries = target_entries (&targs);
+  g_option_context_add_main_entries (ctx, tentries, GETTEXT_PACKAGE);
+  g_option_context_set_description (ctx,
+    _("Unfinished multipart uploads are billed until they are aborted. This lists those under "
+      "PREFIX and aborts the ones no catalog run can continue (with --all: every one)."));
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("sluice-cli cleanup: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc != 2)
+    {
+      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
+      g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+  ok = open_target_and_catalog (argv[1], &targs, catalog_path, FALSE, &creds, &target, &catalog,
+                                &target_id, &error);
+  target_args_clear (&targs);
+  if (!ok)
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  if (catalog != NULL && target_id != 0)
+    {
+      known = sluice_catalog_known_upload_ids (catalog, target_id, &error);
+      if (known == NULL)
+        {
+          print_error (error);
+          return EXIT_USAGE;
+        }
+    }
+  prefix = key_prefix (target);
+  s3 = sluice_s3_client_new (target, creds);
+  c.s3 = s3;
+  c.known = known;
+  c.all = all;
+  c.dry_run = dry_run;
+  if (!sluice_s3_client_list_uploads (s3, prefix, on_upload, &c, &error))
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  g_print (dry_run ? _("%u would be aborted, %u kept\n") : _("%u aborted, %u kept\n"),
+           c.aborted, c.kept);
+  return c.failed > 0 ? EXIT_SOME_FAILED : EXIT_DONE;
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
 
 static void
@@ -694,6 +1014,8 @@ usage (void)
                 "Commands:\n"
                 "  ingest SOURCE_DIR s3://BUCKET[/PREFIX]   upload a folder, catalog its metadata\n"
                 "  catalog export [--format csv|jsonl]      write the catalog as a manifest\n"
+                "  verify s3://BUCKET[/PREFIX]              compare the catalog with the bucket\n"
+                "  cleanup s3://BUCKET[/PREFIX]             abort unfinished multipart uploads\n"
                 "  make-bucket s3://BUCKET                  create a bucket\n"
                 "\n"
                 "Run “sluice-cli COMMAND --help” for a command's options.\n"
@@ -735,6 +1057,10 @@ main (int   argc,
     return cmd_catalog (argc - 1, argv + 1);
   if (g_str_equal (command, "make-bucket"))
     return cmd_make_bucket (argc - 1, argv + 1);
+  if (g_str_equal (command, "verify"))
+    return cmd_verify (argc - 1, argv + 1);
+  if (g_str_equal (command, "cleanup"))
+    return cmd_cleanup (argc - 1, argv + 1);
 
   g_printerr (_("sluice-cli: unknown command “%s”\n\n"), command);
   usage ();

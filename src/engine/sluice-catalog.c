@@ -1264,6 +1264,88 @@ sluice_catalog_find_target (SluiceCatalog *self,
   return id;
 }
 
+struct _SluiceCatalogCursor {
+  SluiceCatalog *catalog;
+  sqlite3_stmt  *stmt;
+  char          *upper;
+};
+
+/* Keys in [prefix, prefix with its last byte incremented): a range an index can serve, where
+ * LIKE would have to escape '%' and '_' in user keys. */
+static char *
+prefix_upper_bound (const char *prefix)
+{
+  gsize len = strlen (prefix);
+  char *upper = g_strndup (prefix, len);
+
+  while (len > 0 && (guchar) upper[len - 1] == 0xff)
+    upper[--len] = '\0';
+  if (len == 0)
+    {
+      g_free (upper);
+      return NULL;
+    }
+  upper[len - 1]++;
+  return upper;
+}
+
+SluiceCatalogCursor *
+sluice_catalog_objects_cursor (SluiceCatalog *self,
+                               gint64         target_id,
+                               const char    *prefix,
+                               GError       **error)
+{
+  g_autoptr(SluiceCatalogCursor) cursor = g_new0 (SluiceCatalogCursor, 1);
+  int rc;
+
+  cursor->catalog = self;
+  cursor->upper = prefix_upper_bound (prefix ? prefix : "");
+  rc = sqlite3_prepare_v2 (self->db,
+                           "SELECT key, size, etag, state FROM objects WHERE target_id = ?1 "
+                           "AND key >= ?2 AND (?3 IS NULL OR key < ?3) ORDER BY key",
+                           -1, &cursor->stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, error, rc, "objects");
+      return NULL;
+    }
+  sqlite3_bind_int64 (cursor->stmt, 1, target_id);
+  sqlite3_bind_text (cursor->stmt, 2, prefix ? prefix : "", -1, SQLITE_TRANSIENT);
+  bind_text_or_null (cursor->stmt, 3, cursor->upper);
+  return g_steal_pointer (&cursor);
+}
+
+/* FALSE at the end (no error) or on an error. The strings live until the next call. */
+gboolean
+sluice_catalog_cursor_next (SluiceCatalogCursor *cursor,
+                            SluiceCatalogObject *out_object,
+                            GError             **error)
+{
+  int rc = sqlite3_step (cursor->stmt);
+
+  if (rc == SQLITE_ROW)
+    {
+      out_object->key = (const char *) sqlite3_column_text (cursor->stmt, 0);
+      out_object->size = sqlite3_column_int64 (cursor->stmt, 1);
+      out_object->etag = (const char *) sqlite3_column_text (cursor->stmt, 2);
+      out_object->state = sqlite3_column_int (cursor->stmt, 3);
+      return TRUE;
+    }
+  if (rc != SQLITE_DONE)
+    set_db_error (cursor->catalog, error, rc, "objects");
+  return FALSE;
+}
+
+void
+sluice_catalog_cursor_free (SluiceCatalogCursor *cursor)
+{
+  if (cursor == NULL)
+    return;
+  sqlite3_finalize (cursor->stmt);
+  g_free (cursor->upper);
+  g_free (cursor);
+}
+
 const char *
 sluice_object_state_to_string (SluiceObjectState state)
 {

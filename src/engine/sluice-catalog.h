@@ -213,6 +213,25 @@ gint64         sluice_catalog_find_target        (SluiceCatalog       *self,
                                                   const char          *bucket,
                                                   GError             **error);
 
+/* Objects of a target under a key prefix, in key order (the order S3 lists keys in: bytes). */
+typedef struct _SluiceCatalogCursor SluiceCatalogCursor;
+
+typedef struct {
+  const char        *key;
+  guint64            size;
+  const char        *etag;
+  SluiceObjectState  state;
+} SluiceCatalogObject;
+
+SluiceCatalogCursor *sluice_catalog_objects_cursor (SluiceCatalog       *self,
+                                                    gint64               target_id,
+                                                    const char          *prefix,
+                                                    GError             **error);
+gboolean       sluice_catalog_cursor_next        (SluiceCatalogCursor *cursor,
+                                                  SluiceCatalogObject *out_object,
+                                                  GError             **error);
+void           sluice_catalog_cursor_free        (SluiceCatalogCursor *cursor);
+
 /* Export: one row per file and target, columns as sluice_catalog_export_columns() names. */
 typedef enum {
   SLUICE_VALUE_NULL,
@@ -244,5 +263,6 @@ const char        *sluice_object_state_to_string (SluiceObjectState    state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceCatalog, sluice_catalog_close)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SluiceCatalogEntry, sluice_catalog_entry_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceCatalogUpload, sluice_catalog_upload_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceCatalogCursor, sluice_catalog_cursor_free)
 
 G_END_DECLS

@@ -17,4 +17,5 @@
 #include "sluice-s3-client.h"
 #include "sluice-sanitize.h"
 #include "sluice-target.h"
+#include "sluice-verify.h"
 #include "sluice-walker.h"

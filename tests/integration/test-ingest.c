@@ -876,6 +876,360 @@ test_exif_samples (Fixture       *f,
   g_assert_cmpint (g_subprocess_get_exit_status (check), ==, 0);
 }
 
+/* ---- large files ------------------------------------------------------------------------------ */
+
+#define MiB (1024 * 1024)
+
+static void
+write_random (const char *dir,
+              const char *relpath,
+              gsize       size)
+{
+  g_autofree guint8 *data = g_malloc (size);
+  g_autoptr(GBytes) bytes = NULL;
+
+  for (gsize i = 0; i < size; i += 4)
+    {
+      guint32 r = g_random_int ();
+      memcpy (data + i, &r, MIN (4, size - i));
+    }
+  bytes = g_bytes_new_take (g_steal_pointer (&data), size);
+  write_file (dir, relpath, bytes);
+}
+
+/* What S3 must answer for a file sent in parts of @part bytes: md5 of the part md5s, "-N". */
+static char *
+expected_multipart_etag (const char *dir,
+                         const char *relpath,
+                         gsize       part)
+{
+  g_autofree char *path = g_build_filename (dir, relpath, NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(GChecksum) outer = g_checksum_new (G_CHECKSUM_MD5);
+  gsize len = 0, n = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  for (gsize off = 0; off < len; off += part, n++)
+    {
+      g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+      guint8 digest[16];
+      gsize dlen = sizeof digest;
+
+      g_checksum_update (md5, (const guchar *) data + off, MIN (part, len - off));
+      g_checksum_get_digest (md5, digest, &dlen);
+      g_checksum_update (outer, digest, dlen);
+    }
+  return g_strdup_printf ("%s-%" G_GSIZE_FORMAT, g_checksum_get_string (outer), n);
+}
+
+static void
+ingest_large (Fixture            *f,
+              CliResult          *r,
+              const char * const *extra)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  const char *base[] = { "--multipart-threshold", "8", "--part-size", "5", NULL };
+
+  for (guint i = 0; base[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) base[i]);
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) extra[i]);
+  g_ptr_array_add (args, NULL);
+  ingest_json (f, r, (const char * const *) args->pdata);
+}
+
+static void
+assert_multipart_object (Fixture    *f,
+                         const char *relpath)
+{
+  g_autofree char *key = g_strconcat ("photos/", relpath, NULL);
+  g_autofree char *etag = expected_multipart_etag (f->src, relpath, 5 * MiB);
+  g_auto(SluiceS3ObjectInfo) info = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->src, relpath, NULL);
+  struct stat st;
+
+  sluice_s3_client_head_object (f->s3, key, &info, &error);
+  g_assert_no_error (error);
+  g_assert_true (info.exists);
+  g_assert_cmpstr (info.etag, ==, etag);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpuint (info.size, ==, st.st_size);
+}
+
+static void
+test_multipart (Fixture       *f,
+                gconstpointer  data)
+{
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) e = { 0 };
+  g_auto(CliResult) v = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *export[] = { "catalog", "export", "--catalog", f->catalog, "--format", "jsonl",
+                           NULL };
+  const char *verify[] = { "verify", f->uri, "--endpoint", endpoint, "--catalog", f->catalog,
+                           NULL };
+  g_autoptr(GBytes) jpeg = make_jpeg ("Canon", "Canon EOS R5", 640, 480, 1000);
+
+  write_random (f->src, "video/clip.MOV", 23 * MiB + 12345);
+  write_random (f->src, "video/exactly-two-parts.mp4", 10 * MiB);
+  write_file (f->src, "small.jpg", jpeg);
+  ingest_large (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 3);
+
+  assert_multipart_object (f, "video/clip.MOV");
+  assert_multipart_object (f, "video/exactly-two-parts.mp4");
+
+  /* the catalog knows the whole file's SHA-256 although no single request carried it */
+  run_cli (&e, export, NULL);
+  g_assert_cmpint (e.status, ==, 0);
+  lines = g_strsplit (e.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) row = NULL;
+      g_autofree char *sha = NULL;
+
+      if (lines[i][0] == '\0')
+        continue;
+      row = parse_summary (lines[i]);
+      sha = file_checksum (f->src, json_object_get_string_member (row, "path"),
+                           G_CHECKSUM_SHA256);
+      g_assert_cmpstr (json_object_get_string_member (row, "sha256"), ==, sha);
+      g_assert_cmpstr (json_object_get_string_member (row, "state"), ==, "uploaded");
+    }
+
+  run_cli (&v, verify, NULL);
+  g_assert_cmpint (v.status, ==, 0);
+  g_assert_nonnull (strstr (v.out, "3 objects checked: 3 match"));
+}
+
+typedef struct {
+  guint  uploads;
+  char  *key;
+  char  *upload_id;
+} UploadsSeen;
+
+static gboolean
+count_upload (const char *key,
+              const char *upload_id,
+              const char *initiated,
+              gpointer    user_data)
+{
+  UploadsSeen *u = user_data;
+
+  u->uploads++;
+  g_free (u->key);
+  g_free (u->upload_id);
+  u->key = g_strdup (key);
+  u->upload_id = g_strdup (upload_id);
+  return TRUE;
+}
+
+static gboolean
+count_part (guint       number,
+            guint64     size,
+            const char *etag,
+            gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+  return TRUE;
+}
+
+static guint
+server_parts (Fixture     *f,
+              UploadsSeen *u)
+{
+  g_autoptr(GError) error = NULL;
+  guint parts = 0;
+
+  u->uploads = 0;
+  sluice_s3_client_list_uploads (f->s3, "photos/", count_upload, u, &error);
+  g_assert_no_error (error);
+  if (u->uploads == 0)
+    return 0;
+  sluice_s3_client_list_parts (f->s3, u->key, u->upload_id, count_part, &parts, &error);
+  return error == NULL ? parts : 0;
+}
+
+/* kill -9 in the middle of a large file: the next run continues the same upload, sends only
+ * the parts the server does not have, and the object is exactly the file. */
+static void
+test_multipart_kill_and_resume (Fixture       *f,
+                                gconstpointer  data)
+{
+  const gsize size = 150 * MiB;
+  const guint n_parts = 30;
+  g_autoptr(GSubprocessLauncher) l = launcher_new (NULL);
+  g_autoptr(GSubprocess) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) c = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  UploadsSeen u = { 0 };
+  const char *cleanup[] = { "cleanup", f->uri, "--endpoint", endpoint, "--catalog", f->catalog,
+                            "-n", NULL };
+  guint parts = 0;
+  gint64 read_again;
+
+  write_random (f->src, "big.MOV", size);
+  p = g_subprocess_launcher_spawn (l, &error, cli, "ingest", f->src, f->uri, "--endpoint",
+                                   endpoint, "--catalog", f->catalog, "--jobs", "2",
+                                   "--multipart-threshold", "8", "--part-size", "5", NULL);
+  g_assert_no_error (error);
+  for (int tries = 0; tries < 600 && parts < n_parts / 3; tries++)
+    {
+      g_usleep (20 * 1000);
+      parts = server_parts (f, &u);
+    }
+  g_subprocess_send_signal (p, SIGKILL);
+  g_subprocess_wait (p, NULL, NULL);
+  g_assert_cmpuint (parts, >=, n_parts / 3);
+  g_assert_cmpuint (parts, <, n_parts);
+  g_assert_cmpuint (u.uploads, ==, 1);
+
+  /* the catalog knows the upload: cleanup would keep it for the next run */
+  run_cli (&c, cleanup, NULL);
+  g_assert_cmpint (c.status, ==, 0);
+  g_assert_nonnull (strstr (c.out, "0 would be aborted, 1 kept"));
+
+  ingest_large (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 1);
+  /* finished parts whose hash state was kept are not even read again */
+  read_again = json_object_get_int_member (json_object_get_object_member (s, "bytes"), "read");
+  if (g_test_verbose ())
+    g_printerr ("parts on the server at the kill: %u of %u; bytes read again: %" G_GINT64_FORMAT
+                " of %" G_GSIZE_FORMAT "\n", parts, n_parts, read_again, size);
+  g_assert_cmpint (read_again, <, (gint64) size);
+  assert_multipart_object (f, "big.MOV");
+
+  /* and nothing is left unfinished on the server */
+  g_assert_cmpuint (server_parts (f, &u), ==, 0);
+  g_assert_cmpuint (u.uploads, ==, 0);
+  g_free (u.key);
+  g_free (u.upload_id);
+}
+
+/* --no-overwrite: an object that exists is never replaced, whether sent whole or in parts. */
+static void
+test_no_overwrite (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GBytes) jpeg = make_jpeg ("Canon", "Canon EOS R5", 640, 480, 1000);
+  const char *theirs = "somebody else's object";
+  g_autofree char *theirs_md5 = g_compute_checksum_for_string (G_CHECKSUM_MD5, theirs, -1);
+  g_auto(CliResult) r = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  const char *extra[] = { "--no-overwrite", NULL };
+  const char *keys[] = { "photos/a.jpg", "photos/big.MOV", NULL };
+  char sha[65];
+
+  write_file (f->src, "a.jpg", jpeg);
+  write_random (f->src, "big.MOV", 12 * MiB);
+  write_file (f->src, "b.jpg", jpeg);
+  sluice_sha256_hex ((const guint8 *) theirs, strlen (theirs), sha);
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      SluiceS3PutRequest req = { .key = keys[i], .body = (const guint8 *) theirs,
+                                 .len = strlen (theirs), .sha256_hex = sha };
+      g_autofree char *etag = NULL;
+      g_autoptr(GError) error = NULL;
+
+      sluice_s3_client_put_object (f->s3, &req, &etag, &error);
+      g_assert_no_error (error);
+    }
+
+  ingest_large (f, &r, extra);
+  g_assert_cmpint (r.status, ==, 0);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 1);   /* b.jpg */
+  g_assert_cmpint (summary_files (s, "skipped"), ==, 2);
+
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_auto(SluiceS3ObjectInfo) info = { 0 };
+      g_autoptr(GError) error = NULL;
+
+      sluice_s3_client_head_object (f->s3, keys[i], &info, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (info.etag, ==, theirs_md5);
+    }
+}
+
+/* verify finds what went missing or changed behind the catalog's back. */
+static void
+test_verify_reports_problems (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) v = { 0 };
+  g_autoptr(JsonObject) report = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *verify[] = { "verify", f->uri, "--endpoint", endpoint, "--catalog", f->catalog,
+                           "--json", NULL };
+  const char *other = "changed behind our back";
+  g_autofree char *key_changed = g_strconcat ("photos/", tree_files[1], NULL);
+  g_autofree char *key_deleted = g_strconcat ("photos/", tree_files[0], NULL);
+  SluiceS3PutRequest req = { .key = key_changed, .body = (const guint8 *) other,
+                             .len = strlen (other) };
+  g_autofree char *etag = NULL;
+  char sha[65];
+
+  make_tree (f);
+  ingest_json (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  sluice_s3_client_delete_object (f->s3, key_deleted, &error);
+  g_assert_no_error (error);
+  sluice_sha256_hex ((const guint8 *) other, strlen (other), sha);
+  req.sha256_hex = sha;
+  sluice_s3_client_put_object (f->s3, &req, &etag, &error);
+  g_assert_no_error (error);
+  req.key = "photos/stranger.jpg";
+  sluice_s3_client_put_object (f->s3, &req, NULL, &error);
+  g_assert_no_error (error);
+
+  run_cli (&v, verify, NULL);
+  g_assert_cmpint (v.status, ==, 1);
+  report = parse_summary (v.out);
+  g_assert_cmpint (json_object_get_int_member (report, "checked"), ==, 9);
+  g_assert_cmpint (json_object_get_int_member (report, "ok"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (report, "missing"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (report, "size_mismatch") +
+                   json_object_get_int_member (report, "etag_mismatch"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (report, "extra"), ==, 1);
+}
+
+/* cleanup aborts unfinished uploads nobody will continue. */
+static void
+test_cleanup_aborts_orphans (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_auto(CliResult) c = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *upload_id = NULL;
+  SluiceS3PutRequest req = { .key = "photos/orphan.MOV" };
+  const char *cleanup[] = { "cleanup", f->uri, "--endpoint", endpoint, "--catalog", f->catalog,
+                            NULL };
+  UploadsSeen u = { 0 };
+
+  sluice_s3_client_create_multipart (f->s3, &req, &upload_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint ((server_parts (f, &u), u.uploads), ==, 1);
+
+  run_cli (&c, cleanup, NULL);
+  g_assert_cmpint (c.status, ==, 0);
+  g_assert_nonnull (strstr (c.out, "aborted: photos/orphan.MOV"));
+  server_parts (f, &u);
+  g_assert_cmpuint (u.uploads, ==, 0);
+  g_free (u.key);
+  g_free (u.upload_id);
+}
+
 /* Virtual-hosted addressing: BUCKET.s3.sluice.test, pinned to 127.0.0.1 without DNS. */
 static void
 test_virtual_hosted (Fixture       *f,
@@ -936,6 +1290,11 @@ main (int   argc,
   ADD ("/integration/ingest/sigterm-exit-3", test_sigterm_exit_3);
   ADD ("/integration/ingest/bad-name", test_bad_name_fails_one_file);
   ADD ("/integration/ingest/exif-samples", test_exif_samples);
+  ADD ("/integration/large/multipart", test_multipart);
+  ADD ("/integration/large/kill-and-resume", test_multipart_kill_and_resume);
+  ADD ("/integration/large/no-overwrite", test_no_overwrite);
+  ADD ("/integration/verify/problems", test_verify_reports_problems);
+  ADD ("/integration/cleanup/orphans", test_cleanup_aborts_orphans);
 #undef ADD
 
   return g_test_run ();
