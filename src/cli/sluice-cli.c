@@ -48,11 +48,17 @@ print_error (const GError *error)
   g_mutex_unlock (&output_mutex);
 }
 
+/* A run that had started and stopped for a passing reason (interrupted, disk full, the server
+ * gone, credentials expired) is resumable: 3. Anything said before a file was touched is a
+ * usage or configuration error: 2. */
 static int
-exit_code_for_error (const GError *error)
+exit_code_for_error (const GError *error,
+                     gboolean      started)
 {
   if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED) ||
       g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_NO_SPACE))
+    return EXIT_INTERRUPTED;
+  if (started && sluice_error_is_retryable (error))
     return EXIT_INTERRUPTED;
   return EXIT_USAGE;
 }
@@ -258,6 +264,14 @@ print_summary_json (const SluicePipelineSummary *sum,
   json_builder_add_int_value (b, sum->walk_problems);
   json_builder_set_member_name (b, "probe_restarts");
   json_builder_add_int_value (b, sum->probe_restarts);
+  json_builder_set_member_name (b, "retries");
+  json_builder_add_int_value (b, sum->retries);
+  json_builder_set_member_name (b, "throttled");
+  json_builder_add_int_value (b, sum->throttled);
+  json_builder_set_member_name (b, "concurrency_min");
+  json_builder_add_int_value (b, sum->concurrency_min);
+  json_builder_set_member_name (b, "paused_seconds");
+  json_builder_add_double_value (b, sum->paused_seconds);
   json_builder_set_member_name (b, "exit_code");
   json_builder_add_int_value (b, exit_code);
   json_builder_set_member_name (b, "error");
@@ -392,8 +406,10 @@ cmd_ingest (int    argc,
   gboolean all_files = FALSE, hidden = FALSE, dry_run = FALSE, json = FALSE;
   gboolean no_meta_headers = FALSE, skip_probe_failed = FALSE;
   int jobs = 16, probes = (int) g_get_num_processors (), budget_mb = 256;
-  int threshold_mb = 64, part_mb = 16, retries = 5;
+  int threshold_mb = 64, part_mb = 16, retries = 5, pause_timeout = 300;
   gboolean no_overwrite = FALSE;
+  g_autofree char *bwlimit = NULL;
+  guint64 bwlimit_bytes = 0;
   guint timer = 0, sigint, sigterm;
   int exit_code;
   GOptionEntry entries[] = {
@@ -410,6 +426,10 @@ cmd_ingest (int    argc,
       N_("Size of each part, in MiB (default 16, at least 5)"), "MIB" },
     { "retries", 0, 0, G_OPTION_ARG_INT, &retries,
       N_("Attempts per request when the server or the network fails (default 5)"), "N" },
+    { "bwlimit", 0, 0, G_OPTION_ARG_STRING, &bwlimit,
+      N_("Upload at most RATE per second in all (e.g. 500K, 10M, 1G: KiB, MiB, GiB)"), "RATE" },
+    { "pause-timeout", 0, 0, G_OPTION_ARG_INT, &pause_timeout,
+      N_("Seconds to wait for an unreachable server before stopping (default 300)"), "S" },
     { "no-overwrite", 0, 0, G_OPTION_ARG_NONE, &no_overwrite,
       N_("Never replace an object that exists already (it is skipped)"), NULL },
     { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include,
@@ -459,6 +479,17 @@ cmd_ingest (int    argc,
                     "--memory at least 16\n"));
       return EXIT_USAGE;
     }
+  if (bwlimit != NULL && !sluice_rate_parse (bwlimit, &bwlimit_bytes))
+    {
+      g_printerr (_("sluice-cli ingest: “%s” is not a rate; write it as 500K, 10M or 1G\n"),
+                  bwlimit);
+      return EXIT_USAGE;
+    }
+  if (pause_timeout < 0)
+    {
+      g_printerr (_("sluice-cli ingest: --pause-timeout cannot be negative\n"));
+      return EXIT_USAGE;
+    }
   if (part_mb < 5 || threshold_mb < part_mb)
     {
       g_printerr (_("sluice-cli ingest: --part-size must be at least 5 (S3's minimum) and "
@@ -493,6 +524,8 @@ cmd_ingest (int    argc,
   opts.part_size = (guint64) part_mb * 1024 * 1024;
   opts.retries = retries;
   opts.no_overwrite = no_overwrite;
+  opts.bwlimit = bwlimit_bytes;
+  opts.pause_timeout_s = pause_timeout;
   target_args_clear (&targs);
 
   pipeline = sluice_pipeline_new (&opts, &error);
@@ -529,7 +562,7 @@ cmd_ingest (int    argc,
   g_mutex_unlock (&output_mutex);
 
   if (run.error != NULL)
-    exit_code = exit_code_for_error (run.error);
+    exit_code = exit_code_for_error (run.error, run.summary.run_id != 0);
   else if (run.summary.counts.files[SLUICE_STAGE_FAILED] > 0 || run.summary.walk_problems > 0)
     exit_code = EXIT_SOME_FAILED;
   else

@@ -9,6 +9,7 @@
 #include "sluice-error.h"
 #include "sluice-export.h"
 #include "sluice-hash.h"
+#include "sluice-limiter.h"
 #include "sluice-metadata.h"
 #include "sluice-pipeline.h"
 #include "sluice-probe-pool.h"

@@ -135,13 +135,14 @@ _sluice_pipeline_run_part (Worker  *w,
   g_autofree char *etag = NULL;
   gboolean ok = FALSE;
 
-  for (guint attempt = 1; !g_cancellable_is_cancelled (self->cancellable); attempt++)
+  for (guint attempt = 1; _sluice_pipeline_request_begin (self); attempt++)
     {
       g_clear_error (&error);
       ok = sluice_s3_client_upload_part (w->s3, mp->key, mp->upload_id, job->number,
                                          job->buf->data, job->buf->len, job->buf->sha256_hex,
                                          &etag, &error);
-      if (ok || !_sluice_pipeline_should_retry (self, error, attempt))
+      _sluice_pipeline_request_end (self, error);
+      if (ok || !_sluice_pipeline_should_retry (self, error, &attempt))
         break;
     }
   if (!ok && error == NULL)
@@ -419,7 +420,7 @@ open_upload (Large                *l,
         g_clear_error (&local_error);
         if (sluice_s3_client_create_multipart (l->w->s3, &req, &upload_id, &local_error))
           break;
-        if (!_sluice_pipeline_should_retry (self, local_error, attempt))
+        if (!_sluice_pipeline_should_retry (self, local_error, &attempt))
           {
             g_propagate_error (error, g_steal_pointer (&local_error));
             return FALSE;
@@ -652,7 +653,7 @@ upload_large (Large   *l,
           _sluice_pipeline_skip_existing (self, l->f, l->object_id, l->before.st_size);
           return TRUE;
         }
-      if (!_sluice_pipeline_should_retry (self, local_error, attempt))
+      if (!_sluice_pipeline_should_retry (self, local_error, &attempt))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
@@ -715,8 +716,19 @@ _sluice_pipeline_upload_large (Worker             *w,
 
   if (!upload_large (&l, &error))
     {
-      /* interrupted: the upload stays recorded and the next run continues it */
-      if (!g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED))
+      /* interrupted: the upload stays recorded and the next run continues it, unless the job
+       * was cancelled for good */
+      if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED) && self->discard &&
+          l.mp != NULL && l.mp->upload_id != NULL)
+        {
+          g_autoptr(SluiceS3Client) s3 = sluice_s3_client_new (self->options.target,
+                                                               self->options.credentials);
+          g_autoptr(GError) abort_error = NULL;
+
+          if (!sluice_s3_client_abort_multipart (s3, l.key, l.mp->upload_id, &abort_error))
+            g_debug ("aborting %s: %s", l.key, abort_error->message);
+        }
+      else if (!g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED))
         {
           if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
             _sluice_pipeline_fail_file (self, f, NULL, 0, error);

@@ -6,6 +6,7 @@
 #include "sluice-buffer.h"
 #include "sluice-catalog-writer.h"
 #include "sluice-catalog.h"
+#include "sluice-limiter.h"
 #include "sluice-pipeline.h"
 #include "sluice-probe-pool.h"
 #include "sluice-s3-client.h"
@@ -53,6 +54,20 @@ struct _SluicePipeline {
   GMutex                  fatal_mutex;
   GError                 *fatal;          /* stops the run: catalog broken, disk full */
   SluicePipelineSummary   last_summary;
+
+  /* brakes: AIMD on requests in flight, --bwlimit on bytes */
+  SluiceConcurrency      *concurrency;
+  SluiceRateLimit        *rate;
+  guint                   retries;        /* atomic */
+
+  /* the gate: closed while the user paused the run or the server cannot be reached */
+  GMutex                  gate_mutex;
+  GCond                   gate_cond;
+  gboolean                user_paused;
+  gboolean                server_down;
+  gint64                  paused_since;   /* monotonic, 0 when open */
+  gint64                  paused_us;
+  gboolean                discard;        /* cancel also aborts unfinished uploads */
 };
 
 typedef struct {
@@ -116,7 +131,11 @@ gboolean  _sluice_pipeline_backoff      (SluicePipeline  *self,
                                          guint            attempt);
 gboolean  _sluice_pipeline_should_retry (SluicePipeline  *self,
                                          const GError    *error,
-                                         guint            attempt);
+                                         guint           *attempt);
+gboolean  _sluice_pipeline_gate         (SluicePipeline  *self);
+gboolean  _sluice_pipeline_request_begin (SluicePipeline *self);
+void      _sluice_pipeline_request_end  (SluicePipeline  *self,
+                                         const GError    *error);
 gboolean  _sluice_pipeline_probe        (SluicePipeline      *self,
                                          SluiceFoundFile     *f,
                                          SluiceBuffer        *buf,

@@ -32,6 +32,7 @@ sluice_pipeline_options_init (SluicePipelineOptions *options)
   options->metadata_headers = TRUE;
   options->multipart_threshold = SLUICE_DEFAULT_MULTIPART_THRESHOLD;
   options->part_size = SLUICE_DEFAULT_PART_SIZE;
+  options->pause_timeout_s = 300;
 }
 
 void
@@ -80,6 +81,8 @@ sluice_pipeline_new (const SluicePipelineOptions *options,
   g_mutex_init (&self->fatal_mutex);
   g_mutex_init (&self->work.mutex);
   g_cond_init (&self->work.cond);
+  g_mutex_init (&self->gate_mutex);
+  g_cond_init (&self->gate_cond);
   options_copy (&self->options, options);
   self->progress = sluice_progress_new ();
 
@@ -116,6 +119,8 @@ sluice_pipeline_free (SluicePipeline *self)
   g_mutex_clear (&self->fatal_mutex);
   g_mutex_clear (&self->work.mutex);
   g_cond_clear (&self->work.cond);
+  g_mutex_clear (&self->gate_mutex);
+  g_cond_clear (&self->gate_cond);
   g_free (self);
 }
 
@@ -368,19 +373,240 @@ add_take (GStrvBuilder *b,
   g_free (value);
 }
 
-/* Whether a failed request is worth another try (and then waits before it). */
+/* ---- the gate: pause, resume, an unreachable server ------------------------------------------ */
+
+static void
+gate_close_locked (SluicePipeline *self)
+{
+  if (self->paused_since == 0)
+    self->paused_since = g_get_monotonic_time ();
+}
+
+static void
+gate_open_locked (SluicePipeline *self)
+{
+  if (!self->user_paused && !self->server_down && self->paused_since != 0)
+    {
+      self->paused_us += g_get_monotonic_time () - self->paused_since;
+      self->paused_since = 0;
+    }
+  g_cond_broadcast (&self->gate_cond);
+}
+
+/* Waits while the run is paused; FALSE when it is cancelled. Called from worker threads. */
+gboolean
+_sluice_pipeline_gate (SluicePipeline *self)
+{
+  g_mutex_lock (&self->gate_mutex);
+  while ((self->user_paused || self->server_down) &&
+         !g_cancellable_is_cancelled (self->cancellable))
+    g_cond_wait_until (&self->gate_cond, &self->gate_mutex,
+                       g_get_monotonic_time () + 200 * G_TIME_SPAN_MILLISECOND);
+  g_mutex_unlock (&self->gate_mutex);
+  return !g_cancellable_is_cancelled (self->cancellable);
+}
+
+/* Before each request: the gate, then a place under the AIMD limit. */
+gboolean
+_sluice_pipeline_request_begin (SluicePipeline *self)
+{
+  return _sluice_pipeline_gate (self) &&
+         sluice_concurrency_acquire (self->concurrency, self->cancellable);
+}
+
+void
+_sluice_pipeline_request_end (SluicePipeline *self,
+                              const GError   *error)
+{
+  sluice_concurrency_release (self->concurrency,
+                              g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_THROTTLED));
+}
+
+/* Errors that say the server (or our right to talk to it) is gone, not that this request is
+ * wrong: past their retries they pause the run instead of failing file after file. */
+static gboolean
+is_outage (const GError *error)
+{
+  return g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CONNECT) ||
+         g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_TIMEOUT) ||
+         g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_NETWORK) ||
+         g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_DNS) ||
+         g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN);
+}
+
+static gboolean
+sleep_cancellable (SluicePipeline *self,
+                   guint           ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < end)
+    {
+      if (g_cancellable_is_cancelled (self->cancellable))
+        return FALSE;
+      g_usleep (MIN (100000, MAX (0, end - g_get_monotonic_time ())));
+    }
+  return TRUE;
+}
+
+/*
+ * The server cannot be reached (or refuses our expired credentials) however often a request
+ * is tried: the whole run waits. One worker probes the bucket every 2 s (asking the credential
+ * provider again each time), the others wait at the gate; after --pause-timeout the run stops
+ * (resumable). Returns TRUE when the server is back and the request should be tried again.
+ */
+static gboolean
+wait_for_server (SluicePipeline *self,
+                 const GError   *error)
+{
+  g_autoptr(GError) last = g_error_copy (error);
+  gboolean prober = FALSE, back = FALSE;
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + (gint64) self->options.pause_timeout_s * G_USEC_PER_SEC;
+
+  g_mutex_lock (&self->gate_mutex);
+  if (!self->server_down)
+    {
+      self->server_down = TRUE;
+      gate_close_locked (self);
+      prober = TRUE;
+    }
+  g_mutex_unlock (&self->gate_mutex);
+
+  if (!prober)
+    {
+      /* someone else probes; when the gate opens, this request is tried again */
+      return _sluice_pipeline_gate (self);
+    }
+
+  {
+    g_autoptr(GError) pausing = g_error_new (SLUICE_ERROR, error->code,
+                                             _("Paused: %s Trying again every 2 s for up to %u s."),
+                                             sluice_error_describe (error->code),
+                                             self->options.pause_timeout_s);
+    report_warning (self, NULL, pausing);
+  }
+
+  while (g_get_monotonic_time () < deadline && sleep_cancellable (self, 2000))
+    {
+      g_autoptr(SluiceS3Client) probe = NULL;
+
+      if (g_error_matches (last, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN))
+        sluice_credentials_provider_refresh (self->options.credentials, NULL);
+      probe = sluice_s3_client_new (self->options.target, self->options.credentials);
+      sluice_s3_client_set_cancellable (probe, self->cancellable);
+      g_clear_error (&last);
+      if (sluice_s3_client_check_bucket (probe, &last) ||
+          g_error_matches (last, SLUICE_ERROR, SLUICE_ERROR_ACCESS_DENIED))
+        {
+          back = TRUE;
+          break;
+        }
+      if (!is_outage (last))
+        break;
+    }
+
+  if (!back && !g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_autoptr(GError) fatal = g_error_new (SLUICE_ERROR, error->code,
+                                             _("%s Waited %u s; run again to continue."),
+                                             sluice_error_describe (error->code),
+                                             self->options.pause_timeout_s);
+      _sluice_pipeline_set_fatal (self, fatal);
+    }
+  else if (back)
+    {
+      g_autoptr(GError) resumed = g_error_new_literal (SLUICE_ERROR, error->code,
+                                                       _("The server answers again; resuming."));
+      report_warning (self, NULL, resumed);
+    }
+
+  g_mutex_lock (&self->gate_mutex);
+  self->server_down = FALSE;
+  gate_open_locked (self);
+  g_mutex_unlock (&self->gate_mutex);
+  return back;
+}
+
+/*
+ * Whether a failed request is worth another try, and waits before it: a backoff with full
+ * jitter, or a pause while the server is unreachable (then *@attempt starts again).
+ */
 gboolean
 _sluice_pipeline_should_retry (SluicePipeline *self,
                                const GError   *error,
-                               guint           attempt)
+                               guint          *attempt)
 {
-  if (!sluice_error_is_retryable (error) || attempt >= self->options.retries ||
-      g_cancellable_is_cancelled (self->cancellable))
+  if (g_cancellable_is_cancelled (self->cancellable) || !sluice_error_is_retryable (error))
     return FALSE;
-  if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN))
-    sluice_credentials_provider_refresh (self->options.credentials, NULL);
-  g_debug ("retrying after: %s", error->message);
-  return _sluice_pipeline_backoff (self, attempt);
+  if (*attempt < self->options.retries)
+    {
+      g_atomic_int_inc (&self->retries);
+      if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN))
+        sluice_credentials_provider_refresh (self->options.credentials, NULL);
+      g_debug ("retrying after: %s", error->message);
+      return _sluice_pipeline_backoff (self, *attempt);
+    }
+  if (!is_outage (error) || !wait_for_server (self, error))
+    return FALSE;
+  *attempt = 0;
+  return TRUE;
+}
+
+/* ---- pause, resume and cancel from the outside (the app) ------------------------------------ */
+
+/* Called from any thread: requests in flight finish, no new one starts. */
+void
+sluice_pipeline_pause (SluicePipeline *self)
+{
+  g_mutex_lock (&self->gate_mutex);
+  self->user_paused = TRUE;
+  gate_close_locked (self);
+  g_mutex_unlock (&self->gate_mutex);
+}
+
+void
+sluice_pipeline_resume (SluicePipeline *self)
+{
+  g_mutex_lock (&self->gate_mutex);
+  self->user_paused = FALSE;
+  gate_open_locked (self);
+  g_mutex_unlock (&self->gate_mutex);
+}
+
+gboolean
+sluice_pipeline_is_paused (SluicePipeline *self)
+{
+  gboolean paused;
+
+  g_mutex_lock (&self->gate_mutex);
+  paused = self->user_paused || self->server_down;
+  g_mutex_unlock (&self->gate_mutex);
+  return paused;
+}
+
+/**
+ * sluice_pipeline_cancel:
+ * @discard: also abort the multipart uploads in progress (a cancelled job is not coming
+ *   back, and AWS bills unfinished uploads); FALSE keeps them for the next run (quit)
+ *
+ * Called from any thread while a run is going on.
+ */
+void
+sluice_pipeline_cancel (SluicePipeline *self,
+                        gboolean        discard)
+{
+  GCancellable *cancellable;
+
+  g_mutex_lock (&self->gate_mutex);
+  self->discard = discard;
+  cancellable = self->cancellable != NULL ? g_object_ref (self->cancellable) : NULL;
+  g_mutex_unlock (&self->gate_mutex);
+  if (cancellable != NULL)
+    {
+      g_cancellable_cancel (cancellable);
+      g_object_unref (cancellable);
+    }
 }
 
 GStrv
@@ -438,10 +664,18 @@ upload (Worker        *w,
   for (guint attempt = 1;; attempt++)
     {
       g_autoptr(GError) local_error = NULL;
+      gboolean ok;
 
-      if (sluice_s3_client_put_object (w->s3, &req, out_etag, &local_error))
+      if (!_sluice_pipeline_request_begin (self))
+        {
+          g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED, "cancelled");
+          return FALSE;
+        }
+      ok = sluice_s3_client_put_object (w->s3, &req, out_etag, &local_error);
+      _sluice_pipeline_request_end (self, local_error);
+      if (ok)
         return TRUE;
-      if (!_sluice_pipeline_should_retry (self, local_error, attempt))
+      if (!_sluice_pipeline_should_retry (self, local_error, &attempt))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
@@ -1060,6 +1294,10 @@ config_json (SluicePipeline *self)
   json_builder_add_boolean_value (b, o->no_overwrite);
   json_builder_set_member_name (b, "retries");
   json_builder_add_int_value (b, o->retries);
+  json_builder_set_member_name (b, "bwlimit");
+  json_builder_add_int_value (b, o->bwlimit);
+  json_builder_set_member_name (b, "pause_timeout");
+  json_builder_add_int_value (b, o->pause_timeout_s);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -1090,7 +1328,11 @@ teardown (SluicePipeline *self)
   g_clear_pointer (&self->writer, sluice_catalog_writer_free);
   g_clear_pointer (&self->budget, sluice_budget_free);
   g_clear_pointer (&self->source_path, g_free);
+  g_clear_pointer (&self->concurrency, sluice_concurrency_free);
+  g_clear_pointer (&self->rate, sluice_rate_limit_free);
+  g_mutex_lock (&self->gate_mutex);
   g_clear_object (&self->cancellable);
+  g_mutex_unlock (&self->gate_mutex);
 }
 
 /**
@@ -1122,8 +1364,17 @@ sluice_pipeline_run (SluicePipeline        *self,
   gint64 start = g_get_monotonic_time ();
   gboolean ok = FALSE;
 
+  g_mutex_lock (&self->gate_mutex);
   self->cancellable = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
+  self->paused_us = 0;
+  self->paused_since = self->user_paused ? g_get_monotonic_time () : 0;
+  self->server_down = FALSE;
+  g_mutex_unlock (&self->gate_mutex);
   g_atomic_int_set (&self->walk_problems, 0);
+  g_atomic_int_set (&self->retries, 0);
+  self->concurrency = sluice_concurrency_new (self->options.jobs);
+  if (self->options.bwlimit > 0)
+    self->rate = sluice_rate_limit_new (self->options.bwlimit);
 
   real_source = realpath (self->options.source, NULL);
   if (real_source == NULL)
@@ -1199,6 +1450,7 @@ sluice_pipeline_run (SluicePipeline        *self,
       w->pipeline = self;
       w->s3 = sluice_s3_client_new (self->options.target, self->options.credentials);
       sluice_s3_client_set_cancellable (w->s3, self->cancellable);
+      sluice_s3_client_set_rate_limit (w->s3, self->rate);
       w->reader = sluice_catalog_open (self->options.catalog_path, TRUE, &local_error);
       if (w->reader == NULL)
         {
@@ -1230,6 +1482,14 @@ sluice_pipeline_run (SluicePipeline        *self,
   summary.seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
   summary.run_id = self->run_id;
   summary.walk_problems = g_atomic_int_get (&self->walk_problems);
+  summary.retries = g_atomic_int_get (&self->retries);
+  summary.throttled = sluice_concurrency_throttled (self->concurrency);
+  summary.concurrency_min = sluice_concurrency_min_limit (self->concurrency);
+  g_mutex_lock (&self->gate_mutex);
+  summary.paused_seconds = (self->paused_us + (self->paused_since != 0
+                                               ? g_get_monotonic_time () - self->paused_since
+                                               : 0)) / (double) G_USEC_PER_SEC;
+  g_mutex_unlock (&self->gate_mutex);
 
   if (self->run_id != 0)
     {

@@ -40,6 +40,8 @@ typedef struct {
   guint64                    multipart_threshold; /* files this large go in parts */
   guint64                    part_size;         /* raised as needed to stay within 10,000 parts */
   gboolean                   no_overwrite;      /* If-None-Match: an existing object is kept */
+  guint64                    bwlimit;           /* request body bytes per second, 0 = none */
+  guint                      pause_timeout_s;   /* how long an unreachable server is waited for */
 } SluicePipelineOptions;
 
 #define SLUICE_DEFAULT_MULTIPART_THRESHOLD (G_GUINT64_CONSTANT (64) * 1024 * 1024)
@@ -53,6 +55,10 @@ typedef struct {
   gboolean               cancelled;
   guint64                reconciled;        /* interrupted uploads found complete by HEAD */
   guint                  walk_problems;     /* folders that could not be listed */
+  guint                  retries;           /* requests tried again */
+  guint                  throttled;         /* 429 / SlowDown answers */
+  guint                  concurrency_min;   /* the lowest in-flight limit AIMD came down to */
+  double                 paused_seconds;    /* waiting for the server (or the user) */
   guint64                peak_buffer_bytes;
 } SluicePipelineSummary;
 
@@ -78,6 +84,11 @@ gboolean        sluice_pipeline_run            (SluicePipeline               *se
                                                 GCancellable                 *cancellable,
                                                 SluicePipelineSummary        *out_summary,
                                                 GError                      **error);
+void            sluice_pipeline_pause          (SluicePipeline               *self);
+void            sluice_pipeline_resume         (SluicePipeline               *self);
+gboolean        sluice_pipeline_is_paused      (SluicePipeline               *self);
+void            sluice_pipeline_cancel         (SluicePipeline               *self,
+                                                gboolean                      discard);
 void            sluice_pipeline_run_async      (SluicePipeline               *self,
                                                 GCancellable                 *cancellable,
                                                 GAsyncReadyCallback           callback,

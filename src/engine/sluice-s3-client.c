@@ -9,6 +9,7 @@
 
 #include "sluice-buffer.h"
 #include "sluice-error.h"
+#include "sluice-limiter.h"
 #include "sluice-s3-client.h"
 #include "sluice-sanitize.h"
 
@@ -23,6 +24,7 @@
 
 struct _SluiceS3Client {
   CURL                      *curl;
+  SluiceRateLimit           *rate;         /* borrowed, may be NULL */
   struct curl_slist         *resolve;
   SluiceTarget              *target;
   SluiceCredentialsProvider *credentials;  /* borrowed; outlives the client */
@@ -42,9 +44,10 @@ typedef struct {
 } Response;
 
 typedef struct {
-  const guint8 *data;
-  gsize         len;
-  gsize         pos;
+  const guint8    *data;
+  gsize            len;
+  gsize            pos;
+  SluiceRateLimit *rate;
 } ReadContext;
 
 static void
@@ -151,6 +154,9 @@ read_cb (char   *buffer,
   ReadContext *ctx = user_data;
   gsize n = MIN (size * nitems, ctx->len - ctx->pos);
 
+  /* --bwlimit: the body leaves no faster than the shared rate allows */
+  if (ctx->rate != NULL && n > 0)
+    sluice_rate_limit_consume (ctx->rate, n);
   memcpy (buffer, ctx->data + ctx->pos, n);
   ctx->pos += n;
   return n;
@@ -213,6 +219,14 @@ sluice_s3_client_free (SluiceS3Client *self)
   sluice_target_free (self->target);
   g_clear_object (&self->cancellable);
   g_free (self);
+}
+
+/* Request bodies sent by this client count against @rate (shared by all clients). */
+void
+sluice_s3_client_set_rate_limit (SluiceS3Client  *self,
+                                 SluiceRateLimit *rate)
+{
+  self->rate = rate;
 }
 
 void
@@ -545,6 +559,7 @@ perform (SluiceS3Client     *self,
   else if (g_str_equal (method, "PUT"))
     {
       curl_easy_setopt (c, CURLOPT_UPLOAD, 1L);
+      upload->rate = self->rate;
       curl_easy_setopt (c, CURLOPT_READFUNCTION, read_cb);
       curl_easy_setopt (c, CURLOPT_READDATA, upload);
       curl_easy_setopt (c, CURLOPT_SEEKFUNCTION, seek_cb);

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "sluice-credentials.h"
+#include "sluice-limiter.h"
 #include "sluice-target.h"
 
 G_BEGIN_DECLS
@@ -67,6 +68,8 @@ SluiceS3Client *sluice_s3_client_new            (const SluiceTarget         *tar
 void            sluice_s3_client_free           (SluiceS3Client             *self);
 void            sluice_s3_client_set_cancellable (SluiceS3Client            *self,
                                                  GCancellable               *cancellable);
+void            sluice_s3_client_set_rate_limit (SluiceS3Client             *self,
+                                                 SluiceRateLimit            *rate);
 
 gboolean        sluice_s3_client_check_bucket   (SluiceS3Client             *self,
                                                  GError                    **error);
