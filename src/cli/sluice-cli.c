@@ -272,6 +272,15 @@ print_summary_json (const SluicePipelineSummary *sum,
   json_builder_add_int_value (b, sum->concurrency_min);
   json_builder_set_member_name (b, "paused_seconds");
   json_builder_add_double_value (b, sum->paused_seconds);
+  json_builder_set_member_name (b, "capabilities");
+  {
+    g_autoptr(JsonNode) caps = sum->capabilities ? json_from_string (sum->capabilities, NULL)
+                                                 : NULL;
+    if (caps != NULL)
+      json_builder_add_value (b, g_steal_pointer (&caps));
+    else
+      json_builder_add_null_value (b);
+  }
   json_builder_set_member_name (b, "exit_code");
   json_builder_add_int_value (b, exit_code);
   json_builder_set_member_name (b, "error");
@@ -302,6 +311,11 @@ typedef struct {
   char     *profile;
   char     *ca_file;
   GStrv     resolve;
+  char     *storage_class;
+  char     *sse;
+  char     *sse_kms_key_id;
+  GStrv     tags;
+  gboolean  acl_owner;
   gboolean  path_style;
   gboolean  virtual_hosted;
   gboolean  insecure;
@@ -325,6 +339,17 @@ target_entries (TargetArgs *t)
       N_("Trust the certificates in this PEM file too (self-signed endpoints)"), "FILE" },
     { "insecure", 0, 0, G_OPTION_ARG_NONE, &t->insecure,
       N_("Do not verify the endpoint's TLS certificate (dangerous)"), NULL },
+    { "storage-class", 0, 0, G_OPTION_ARG_STRING, &t->storage_class,
+      N_("Storage class of new objects (STANDARD, STANDARD_IA, INTELLIGENT_TIERING, "
+         "GLACIER_IR, DEEP_ARCHIVE, …)"), "CLASS" },
+    { "sse", 0, 0, G_OPTION_ARG_STRING, &t->sse,
+      N_("Server-side encryption: AES256 or aws:kms"), "ALGORITHM" },
+    { "sse-kms-key-id", 0, 0, G_OPTION_ARG_STRING, &t->sse_kms_key_id,
+      N_("KMS key for --sse aws:kms"), "ID" },
+    { "tag", 0, 0, G_OPTION_ARG_STRING_ARRAY, &t->tags,
+      N_("Tag new objects (repeatable)"), "KEY=VALUE" },
+    { "acl-bucket-owner-full-control", 0, 0, G_OPTION_ARG_NONE, &t->acl_owner,
+      N_("Give the bucket owner full control (buckets of another account)"), NULL },
     { "resolve", 0, 0, G_OPTION_ARG_STRING_ARRAY, &t->resolve,
       N_("Connect to ADDRESS for HOST:PORT, without DNS (as curl --resolve)"),
       "HOST:PORT:ADDRESS" },
@@ -341,6 +366,10 @@ target_args_clear (TargetArgs *t)
   g_free (t->profile);
   g_free (t->ca_file);
   g_strfreev (t->resolve);
+  g_free (t->storage_class);
+  g_free (t->sse);
+  g_free (t->sse_kms_key_id);
+  g_strfreev (t->tags);
 }
 
 /* Builds the target from an s3:// URI and the options, asking the credential provider for
@@ -379,6 +408,11 @@ make_target (const char                *uri,
   target->insecure = t->insecure;
   target->ca_file = g_strdup (t->ca_file);
   target->resolve = g_strdupv (t->resolve);
+  target->storage_class = g_strdup (t->storage_class);
+  target->sse = g_strdup (t->sse);
+  target->sse_kms_key_id = g_strdup (t->sse_kms_key_id);
+  target->tags = g_strdupv (t->tags);
+  target->acl_owner_full_control = t->acl_owner;
 
   if (!sluice_target_validate (target, error))
     return NULL;
@@ -407,7 +441,7 @@ cmd_ingest (int    argc,
   gboolean no_meta_headers = FALSE, skip_probe_failed = FALSE;
   int jobs = 16, probes = (int) g_get_num_processors (), budget_mb = 256;
   int threshold_mb = 64, part_mb = 16, retries = 5, pause_timeout = 300;
-  gboolean no_overwrite = FALSE;
+  gboolean no_overwrite = FALSE, dedupe = FALSE;
   g_autofree char *bwlimit = NULL;
   guint64 bwlimit_bytes = 0;
   guint timer = 0, sigint, sigterm;
@@ -430,6 +464,9 @@ cmd_ingest (int    argc,
       N_("Upload at most RATE per second in all (e.g. 500K, 10M, 1G: KiB, MiB, GiB)"), "RATE" },
     { "pause-timeout", 0, 0, G_OPTION_ARG_INT, &pause_timeout,
       N_("Seconds to wait for an unreachable server before stopping (default 300)"), "S" },
+    { "dedupe", 0, 0, G_OPTION_ARG_NONE, &dedupe,
+      N_("Content already in the bucket under another key is copied on the server, not sent"),
+      NULL },
     { "no-overwrite", 0, 0, G_OPTION_ARG_NONE, &no_overwrite,
       N_("Never replace an object that exists already (it is skipped)"), NULL },
     { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include,
@@ -526,6 +563,7 @@ cmd_ingest (int    argc,
   opts.no_overwrite = no_overwrite;
   opts.bwlimit = bwlimit_bytes;
   opts.pause_timeout_s = pause_timeout;
+  opts.dedupe = dedupe;
   target_args_clear (&targs);
 
   pipeline = sluice_pipeline_new (&opts, &error);
@@ -579,6 +617,7 @@ cmd_ingest (int    argc,
     }
 
   g_clear_error (&run.error);
+  sluice_pipeline_summary_clear (&run.summary);
   sluice_pipeline_options_clear (&opts);
   return exit_code;
 }
@@ -1037,6 +1076,74 @@ cmd_cleanup (int    argc,
   return c.failed > 0 ? EXIT_SOME_FAILED : EXIT_DONE;
 }
 
+/* ---- probe ---------------------------------------------------------------------------------- */
+
+static int
+cmd_probe (int    argc,
+           char **argv)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCredentialsProvider) creds = NULL;
+  g_autoptr(SluiceTarget) target = NULL;
+  g_autoptr(SluiceS3Client) s3 = NULL;
+  g_autoptr(SluiceCapabilities) caps = NULL;
+  g_autofree GOptionEntry *tentries = NULL;
+  g_autofree char *text = NULL;
+  TargetArgs targs = { 0 };
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
+    { NULL }
+  };
+
+  ctx = g_option_context_new (_("s3://BUCKET[/PREFIX] — find out what the server checks and "
+                                "supports"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  tentries = target_entries (&targs);
+  g_option_context_add_main_entries (ctx, tentries, GETTEXT_PACKAGE);
+  g_option_context_set_description (ctx,
+    _("Writes a few small objects under PREFIX/.sluice-probe/ and deletes them again. "
+      "Ingest does this once per target by itself."));
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("sluice-cli probe: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc != 2)
+    {
+      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
+      g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+  creds = sluice_credentials_provider_new (targs.profile);
+  target = make_target (argv[1], &targs, creds, &error);
+  target_args_clear (&targs);
+  if (target == NULL)
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  s3 = sluice_s3_client_new (target, creds);
+  if (!sluice_s3_client_check_bucket (s3, &error) &&
+      !g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_ACCESS_DENIED))
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  g_clear_error (&error);
+  caps = sluice_capabilities_probe (target, creds, &error);
+  if (caps == NULL)
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  text = json ? sluice_capabilities_to_json (caps) : sluice_capabilities_describe (caps);
+  g_print (json ? "%s\n" : "%s", text);
+  return EXIT_DONE;
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
 
 static void
@@ -1049,6 +1156,7 @@ usage (void)
                 "  catalog export [--format csv|jsonl]      write the catalog as a manifest\n"
                 "  verify s3://BUCKET[/PREFIX]              compare the catalog with the bucket\n"
                 "  cleanup s3://BUCKET[/PREFIX]             abort unfinished multipart uploads\n"
+                "  probe s3://BUCKET[/PREFIX]               what the server checks and supports\n"
                 "  make-bucket s3://BUCKET                  create a bucket\n"
                 "\n"
                 "Run “sluice-cli COMMAND --help” for a command's options.\n"
@@ -1094,6 +1202,8 @@ main (int   argc,
     return cmd_verify (argc - 1, argv + 1);
   if (g_str_equal (command, "cleanup"))
     return cmd_cleanup (argc - 1, argv + 1);
+  if (g_str_equal (command, "probe"))
+    return cmd_probe (argc - 1, argv + 1);
 
   g_printerr (_("sluice-cli: unknown command “%s”\n\n"), command);
   usage ();

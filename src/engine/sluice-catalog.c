@@ -111,6 +111,14 @@ static const char schema_v2[] =
   "  hash_state BLOB,"
   "  PRIMARY KEY (object_id, number));";
 
+/* Version 3: finding content by hash (--dedupe), and what a target's server can do. */
+static const char schema_v3[] =
+  "CREATE INDEX objects_by_sha256 ON objects (target_id, sha256);"
+  "CREATE TABLE capabilities ("
+  "  target_id INTEGER PRIMARY KEY REFERENCES targets (id) ON DELETE CASCADE,"
+  "  report TEXT NOT NULL,"
+  "  probed_at INTEGER NOT NULL);";
+
 static gboolean
 set_db_error (SluiceCatalog *self,
               GError       **error,
@@ -281,6 +289,8 @@ migrate (SluiceCatalog *self,
   if (version < 1 && !migrate_step (self, schema_v1, "PRAGMA user_version = 1", error))
     return FALSE;
   if (version < 2 && !migrate_step (self, schema_v2, "PRAGMA user_version = 2", error))
+    return FALSE;
+  if (version < 3 && !migrate_step (self, schema_v3, "PRAGMA user_version = 3", error))
     return FALSE;
   return TRUE;
 }
@@ -1344,6 +1354,70 @@ sluice_catalog_cursor_free (SluiceCatalogCursor *cursor)
   sqlite3_finalize (cursor->stmt);
   g_free (cursor->upper);
   g_free (cursor);
+}
+
+/* An uploaded object of this target with this content, other than @not_key; NULL if none. */
+char *
+sluice_catalog_find_content (SluiceCatalog *self,
+                             gint64         target_id,
+                             const char    *sha256,
+                             const char    *not_key,
+                             GError       **error)
+{
+  sqlite3_stmt *s = stmt (self,
+                          "SELECT key FROM objects WHERE target_id = ?1 AND sha256 = ?2 "
+                          "AND state = ?3 AND key != ?4 LIMIT 1", error);
+  char *key = NULL;
+
+  if (s == NULL)
+    return NULL;
+  sqlite3_bind_int64 (s, 1, target_id);
+  sqlite3_bind_text (s, 2, sha256, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (s, 3, SLUICE_OBJECT_UPLOADED);
+  sqlite3_bind_text (s, 4, not_key ? not_key : "", -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (s) == SQLITE_ROW)
+    key = column_strdup (s, 0);
+  sqlite3_reset (s);
+  return key;
+}
+
+char *
+sluice_catalog_get_capabilities (SluiceCatalog *self,
+                                 gint64         target_id,
+                                 gint64        *out_probed_at)
+{
+  sqlite3_stmt *s = stmt (self, "SELECT report, probed_at FROM capabilities WHERE target_id = ?1",
+                          NULL);
+  char *report = NULL;
+
+  if (s == NULL)
+    return NULL;
+  sqlite3_bind_int64 (s, 1, target_id);
+  if (sqlite3_step (s) == SQLITE_ROW)
+    {
+      report = column_strdup (s, 0);
+      if (out_probed_at != NULL)
+        *out_probed_at = sqlite3_column_int64 (s, 1);
+    }
+  sqlite3_reset (s);
+  return report;
+}
+
+gboolean
+sluice_catalog_set_capabilities (SluiceCatalog *self,
+                                 gint64         target_id,
+                                 const char    *report,
+                                 GError       **error)
+{
+  sqlite3_stmt *s = stmt (self, "INSERT OR REPLACE INTO capabilities (target_id, report, "
+                                "probed_at) VALUES (?1, ?2, ?3)", error);
+
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, target_id);
+  sqlite3_bind_text (s, 2, report, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (s, 3, now_s ());
+  return step_done (self, s, error);
 }
 
 const char *

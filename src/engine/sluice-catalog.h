@@ -73,7 +73,7 @@ typedef struct {
   GPtrArray *parts;        /* SluiceCatalogPart, by number */
 } SluiceCatalogUpload;
 
-#define SLUICE_CATALOG_SCHEMA_VERSION 2
+#define SLUICE_CATALOG_SCHEMA_VERSION 3
 
 char          *sluice_catalog_default_path       (void);
 SluiceCatalog *sluice_catalog_open               (const char          *path,
@@ -211,6 +211,19 @@ GHashTable    *sluice_catalog_known_upload_ids   (SluiceCatalog       *self,
 gint64         sluice_catalog_find_target        (SluiceCatalog       *self,
                                                   const char          *endpoint,
                                                   const char          *bucket,
+                                                  GError             **error);
+
+char          *sluice_catalog_find_content       (SluiceCatalog       *self,
+                                                  gint64               target_id,
+                                                  const char          *sha256,
+                                                  const char          *not_key,
+                                                  GError             **error);
+char          *sluice_catalog_get_capabilities   (SluiceCatalog       *self,
+                                                  gint64               target_id,
+                                                  gint64              *out_probed_at);
+gboolean       sluice_catalog_set_capabilities   (SluiceCatalog       *self,
+                                                  gint64               target_id,
+                                                  const char          *report,
                                                   GError             **error);
 
 /* Objects of a target under a key prefix, in key order (the order S3 lists keys in: bytes). */

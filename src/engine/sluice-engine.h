@@ -4,6 +4,7 @@
 /* The umbrella include for the app, the CLI and the tests. */
 
 #include "sluice-buffer.h"
+#include "sluice-capabilities.h"
 #include "sluice-catalog.h"
 #include "sluice-credentials.h"
 #include "sluice-error.h"

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sluice-capabilities.h"
 #include "sluice-error.h"
 #include "sluice-pipeline-private.h"
 #include "sluice-sanitize.h"
@@ -33,6 +34,12 @@ sluice_pipeline_options_init (SluicePipelineOptions *options)
   options->multipart_threshold = SLUICE_DEFAULT_MULTIPART_THRESHOLD;
   options->part_size = SLUICE_DEFAULT_PART_SIZE;
   options->pause_timeout_s = 300;
+}
+
+void
+sluice_pipeline_summary_clear (SluicePipelineSummary *summary)
+{
+  g_clear_pointer (&summary->capabilities, g_free);
 }
 
 void
@@ -116,6 +123,7 @@ sluice_pipeline_free (SluicePipeline *self)
   sluice_pipeline_options_clear (&self->options);
   g_clear_pointer (&self->progress, sluice_progress_free);
   g_clear_error (&self->fatal);
+  g_free (self->last_summary.capabilities);
   g_mutex_clear (&self->fatal_mutex);
   g_mutex_clear (&self->work.mutex);
   g_cond_clear (&self->work.cond);
@@ -1064,6 +1072,31 @@ process_file (Worker          *w,
       return;
     }
 
+  /* --dedupe: the same bytes are in this bucket already: a server-side copy makes the key */
+  if (self->options.dedupe)
+    {
+      g_autofree char *twin = sluice_catalog_find_content (w->reader, self->target_id,
+                                                           buf->sha256_hex, key, NULL);
+      g_autoptr(GError) copy_error = NULL;
+
+      if (twin != NULL &&
+          sluice_s3_client_copy_object (w->s3, twin, key, self->options.no_overwrite, &etag,
+                                        &copy_error))
+        {
+          done = _sluice_file_op_new (self, f, key);
+          done->object_id = intent->object_id;
+          done->state = SLUICE_OBJECT_UPLOADED;
+          done->etag = g_steal_pointer (&etag);
+          done->note = g_strdup_printf (_("copied on the server from %s"), twin);
+          sluice_catalog_writer_run (self->writer, _sluice_finish_op, done,
+                                     (GDestroyNotify) _sluice_file_op_free);
+          sluice_progress_add (self->progress, SLUICE_STAGE_DEDUPLICATED, buf->len);
+          return;
+        }
+      if (copy_error != NULL)
+        g_debug ("copy of %s failed, uploading instead: %s", twin, copy_error->message);
+    }
+
   if (upload (w, key, f->relpath, buf, intent->meta, &etag, &error))
     {
       done = _sluice_file_op_new (self, f, key);
@@ -1240,6 +1273,77 @@ reconcile (SluicePipeline *self,
   return sluice_catalog_writer_run_sync (self->writer, reconcile_op, ops, error);
 }
 
+/* ---- what the server can do ------------------------------------------------------------------- */
+
+typedef struct {
+  gint64  target_id;
+  char   *report;
+} CapabilitiesOp;
+
+static gboolean
+capabilities_op (SluiceCatalog *catalog,
+                 gpointer       data,
+                 GError       **error)
+{
+  CapabilitiesOp *op = data;
+
+  return sluice_catalog_set_capabilities (catalog, op->target_id, op->report, error);
+}
+
+/*
+ * Probes the endpoint once per target (again when object options are set: a server that
+ * rejects them must say so before the run, not once per file), and refuses what it cannot
+ * honour.
+ */
+static gboolean
+check_capabilities (SluicePipeline        *self,
+                    SluicePipelineSummary *summary,
+                    GError               **error)
+{
+  g_autoptr(SluiceCatalog) reader = sluice_catalog_open (self->options.catalog_path, TRUE, error);
+  g_autoptr(SluiceCapabilities) caps = NULL;
+  g_autofree char *cached = NULL;
+
+  if (reader == NULL)
+    return FALSE;
+  cached = sluice_catalog_get_capabilities (reader, self->target_id, NULL);
+  if (cached != NULL && !sluice_target_has_object_options (self->options.target))
+    caps = sluice_capabilities_from_json (cached);
+  if (caps == NULL)
+    {
+      CapabilitiesOp op = { self->target_id, NULL };
+
+      caps = sluice_capabilities_probe (self->options.target, self->options.credentials, error);
+      if (caps == NULL)
+        return FALSE;
+      op.report = sluice_capabilities_to_json (caps);
+      if (!sluice_catalog_writer_run_sync (self->writer, capabilities_op, &op, error))
+        {
+          g_free (op.report);
+          return FALSE;
+        }
+      g_free (op.report);
+    }
+  summary->capabilities = sluice_capabilities_to_json (caps);
+
+  if (self->options.no_overwrite && caps->if_none_match_put == SLUICE_CAP_NO)
+    {
+      g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                           _("This server ignores If-None-Match, so --no-overwrite cannot "
+                             "promise that no object is replaced. Leave it out, or use a "
+                             "server that honours conditional writes."));
+      return FALSE;
+    }
+  if (caps->verifies_payload_hash == SLUICE_CAP_NO)
+    {
+      g_autoptr(GError) warning = g_error_new_literal (SLUICE_ERROR, SLUICE_ERROR_PROTOCOL,
+        _("This server does not verify the payload hash it is sent: a body damaged on the way "
+          "would not be refused. Sluice still checks the ETags it gets back."));
+      report_warning (self, NULL, warning);
+    }
+  return TRUE;
+}
+
 /* ---- the run ------------------------------------------------------------------------------------ */
 
 static char *
@@ -1298,6 +1402,12 @@ config_json (SluicePipeline *self)
   json_builder_add_int_value (b, o->bwlimit);
   json_builder_set_member_name (b, "pause_timeout");
   json_builder_add_int_value (b, o->pause_timeout_s);
+  json_builder_set_member_name (b, "dedupe");
+  json_builder_add_boolean_value (b, o->dedupe);
+  json_builder_set_member_name (b, "storage_class");
+  json_builder_add_string_value (b, o->target->storage_class);
+  json_builder_set_member_name (b, "sse");
+  json_builder_add_string_value (b, o->target->sse);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -1426,6 +1536,8 @@ sluice_pipeline_run (SluicePipeline        *self,
 
   if (!self->options.dry_run)
     {
+      if (!check_capabilities (self, &summary, &local_error))
+        goto out;
       if (!reconcile (self, s3, &summary.reconciled, &local_error))
         goto out;
       self->probes = sluice_probe_pool_new (self->options.helper_path, self->options.probes,
@@ -1535,7 +1647,10 @@ out:
         }
       *out_summary = summary;
     }
+  g_free (self->last_summary.capabilities);
   self->last_summary = summary;
+  if (out_summary != NULL)
+    out_summary->capabilities = g_strdup (summary.capabilities);
   if (cancel_handler != 0)
     g_cancellable_disconnect (self->cancellable, cancel_handler);
   teardown (self);
@@ -1594,6 +1709,9 @@ sluice_pipeline_run_finish (SluicePipeline         *self,
 
   /* the summary is there whether the run succeeded or not (what was done before a failure) */
   if (out_summary != NULL)
-    *out_summary = self->last_summary;
+    {
+      *out_summary = self->last_summary;
+      out_summary->capabilities = g_strdup (self->last_summary.capabilities);
+    }
   return g_task_propagate_boolean (G_TASK (result), error);
 }

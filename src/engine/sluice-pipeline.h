@@ -42,6 +42,7 @@ typedef struct {
   gboolean                   no_overwrite;      /* If-None-Match: an existing object is kept */
   guint64                    bwlimit;           /* request body bytes per second, 0 = none */
   guint                      pause_timeout_s;   /* how long an unreachable server is waited for */
+  gboolean                   dedupe;            /* same content already there: server-side copy */
 } SluicePipelineOptions;
 
 #define SLUICE_DEFAULT_MULTIPART_THRESHOLD (G_GUINT64_CONSTANT (64) * 1024 * 1024)
@@ -59,6 +60,7 @@ typedef struct {
   guint                  throttled;         /* 429 / SlowDown answers */
   guint                  concurrency_min;   /* the lowest in-flight limit AIMD came down to */
   double                 paused_seconds;    /* waiting for the server (or the user) */
+  char                  *capabilities;      /* JSON: what the server was found to do */
   guint64                peak_buffer_bytes;
 } SluicePipelineSummary;
 
@@ -69,6 +71,7 @@ typedef void (*SluicePipelineFileFunc) (const char   *relpath,
 
 typedef struct _SluicePipeline SluicePipeline;
 
+void            sluice_pipeline_summary_clear  (SluicePipelineSummary        *summary);
 void            sluice_pipeline_options_init   (SluicePipelineOptions        *options);
 void            sluice_pipeline_options_clear  (SluicePipelineOptions        *options);
 

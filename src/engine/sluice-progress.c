@@ -77,6 +77,7 @@ sluice_stage_name (SluiceStage stage)
 {
   static const char *const names[SLUICE_N_STAGES] = {
     "found", "read", "probed", "uploaded", "skipped", "failed", "probe_failed", "warnings",
+    "deduplicated",
   };
 
   return stage < SLUICE_N_STAGES ? names[stage] : "unknown";

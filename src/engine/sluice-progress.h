@@ -18,6 +18,7 @@ typedef enum {
   SLUICE_STAGE_FAILED,
   SLUICE_STAGE_PROBE_FAILED,  /* metadata lost, file still uploaded */
   SLUICE_STAGE_WARNINGS,      /* files with warnings */
+  SLUICE_STAGE_DEDUPLICATED,  /* made by a server-side copy of the same content (--dedupe) */
   SLUICE_N_STAGES,
 } SluiceStage;
 

@@ -337,6 +337,11 @@ code_for_s3_error (const char *code,
     { "EntityTooLarge", SLUICE_ERROR_TOO_LARGE },
     { "KeyTooLongError", SLUICE_ERROR_INVALID_KEY },
     { "InvalidBucketName", SLUICE_ERROR_INVALID_ARGUMENT },
+    { "InvalidArgument", SLUICE_ERROR_INVALID_ARGUMENT },
+    { "InvalidRequest", SLUICE_ERROR_INVALID_ARGUMENT },
+    { "InvalidStorageClass", SLUICE_ERROR_INVALID_ARGUMENT },
+    { "NotImplemented", SLUICE_ERROR_INVALID_ARGUMENT },
+    { "KMS.NotFoundException", SLUICE_ERROR_INVALID_ARGUMENT },
     { "NoSuchUpload", SLUICE_ERROR_NO_SUCH_UPLOAD },
     { "NoSuchKey", SLUICE_ERROR_NOT_FOUND },
     { "InvalidPart", SLUICE_ERROR_NO_SUCH_UPLOAD },
@@ -658,6 +663,27 @@ sluice_s3_client_create_bucket (SluiceS3Client *self,
                   NULL, error);
 }
 
+/* Storage class, encryption, tags and ACL: on every request that makes an object. */
+static struct curl_slist *
+append_object_options (struct curl_slist  *headers,
+                       const SluiceTarget *target)
+{
+  g_autofree char *tagging = sluice_target_tagging (target);
+
+  if (target->storage_class != NULL)
+    headers = append_header (headers, "x-amz-storage-class", target->storage_class);
+  if (target->sse != NULL)
+    headers = append_header (headers, "x-amz-server-side-encryption", target->sse);
+  if (target->sse_kms_key_id != NULL)
+    headers = append_header (headers, "x-amz-server-side-encryption-aws-kms-key-id",
+                             target->sse_kms_key_id);
+  if (tagging != NULL)
+    headers = append_header (headers, "x-amz-tagging", tagging);
+  if (target->acl_owner_full_control)
+    headers = append_header (headers, "x-amz-acl", "bucket-owner-full-control");
+  return headers;
+}
+
 static struct curl_slist *
 append_meta (struct curl_slist *headers,
              GStrv              meta)
@@ -702,6 +728,7 @@ sluice_s3_client_put_object (SluiceS3Client           *self,
                                                  : "application/octet-stream");
   headers = append_header (headers, "x-amz-meta-sha256", request->sha256_hex);
   headers = append_meta (headers, request->meta);
+  headers = append_object_options (headers, self->target);
   if (request->if_none_match)
     headers = append_header (headers, "If-None-Match", "*");
 
@@ -716,6 +743,46 @@ sluice_s3_client_put_object (SluiceS3Client           *self,
     }
   if (out_etag != NULL)
     *out_etag = g_steal_pointer (&resp.etag);
+  return TRUE;
+}
+
+/**
+ * sluice_s3_client_put_raw:
+ *
+ * A PUT for probing what a server checks: the payload hash header and Content-MD5 are sent as
+ * given (possibly wrong on purpose). Returns FALSE only when no answer came; a non-2xx answer
+ * is returned in @out_status and @out_server_error.
+ */
+gboolean
+sluice_s3_client_put_raw (SluiceS3Client  *self,
+                          const char      *key,
+                          const guint8    *body,
+                          gsize            len,
+                          const char      *payload_sha256,
+                          const char      *content_md5,
+                          gboolean         if_none_match,
+                          long            *out_status,
+                          GError         **out_server_error,
+                          GError         **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_autofree char *url = sluice_target_object_url (self->target, key);
+  g_autofree char *op = describe_op ("PUT", self->target->bucket, key);
+  struct curl_slist *headers = NULL;
+  ReadContext upload = { body, len, 0 };
+
+  headers = append_header (headers, "Content-Type", "application/octet-stream");
+  headers = append_object_options (headers, self->target);
+  if (content_md5 != NULL)
+    headers = append_header (headers, "Content-MD5", content_md5);
+  if (if_none_match)
+    headers = append_header (headers, "If-None-Match", "*");
+  if (!perform (self, "PUT", url, op, payload_sha256, headers, &upload, ERROR_BODY_MAX, &resp,
+                out_status, error))
+    return FALSE;
+  if (*out_status < 200 || *out_status > 299)
+    sluice_s3_error_from_response (out_server_error, op, *out_status, resp.body->str,
+                                   resp.body->len, resp.request_id);
   return TRUE;
 }
 
@@ -1062,6 +1129,7 @@ sluice_s3_client_create_multipart (SluiceS3Client           *self,
   if (request->sha256_hex != NULL)
     headers = append_header (headers, "x-amz-meta-sha256", request->sha256_hex);
   headers = append_meta (headers, request->meta);
+  headers = append_object_options (headers, self->target);
 
   if (!perform (self, "POST", url, op, EMPTY_SHA256, headers, &body, ERROR_BODY_MAX, &resp, NULL,
                 error))
@@ -1177,6 +1245,55 @@ sluice_s3_client_complete_multipart (SluiceS3Client     *self,
         }
       *out_etag = g_steal_pointer (&info.etag);
     }
+  return TRUE;
+}
+
+/**
+ * sluice_s3_client_copy_object:
+ *
+ * Makes @dst_key a server-side copy of @src_key in the same bucket (metadata copied, object
+ * options applied): no byte of content travels. Like completion, a copy may answer 200 with an
+ * <Error> document.
+ */
+gboolean
+sluice_s3_client_copy_object (SluiceS3Client  *self,
+                              const char      *src_key,
+                              const char      *dst_key,
+                              gboolean         if_none_match,
+                              char           **out_etag,
+                              GError         **error)
+{
+  g_auto(Response) resp = { 0 };
+  g_auto(XmlParse) p = { 0 };
+  g_autofree char *url = sluice_target_object_url (self->target, dst_key);
+  g_autofree char *op = describe_op ("COPY", self->target->bucket, dst_key);
+  g_autofree char *enc_src = sluice_uri_encode (src_key, TRUE);
+  g_autofree char *source = g_strdup_printf ("/%s/%s", self->target->bucket, enc_src);
+  struct curl_slist *headers = NULL;
+  ReadContext body = { (const guint8 *) "", 0, 0 };
+  long status = 0;
+
+  headers = append_header (headers, "x-amz-copy-source", source);
+  headers = append_header (headers, "x-amz-metadata-directive", "COPY");
+  headers = append_object_options (headers, self->target);
+  if (self->target->tags != NULL && self->target->tags[0] != NULL)
+    headers = append_header (headers, "x-amz-tagging-directive", "REPLACE");
+  if (if_none_match)
+    headers = append_header (headers, "If-None-Match", "*");
+
+  if (!perform (self, "PUT", url, op, EMPTY_SHA256, headers, &body, ERROR_BODY_MAX, &resp,
+                &status, error))
+    return FALSE;
+  if (status < 200 || status > 299 || g_strstr_len (resp.body->str, resp.body->len, "<Error>"))
+    {
+      sluice_s3_error_from_response (error, op, status >= 200 && status <= 299 ? 500 : status,
+                                     resp.body->str, resp.body->len, resp.request_id);
+      return FALSE;
+    }
+  if (!xml_parse (&p, NULL, NULL, NULL, resp.body->str, resp.body->len, op, error))
+    return FALSE;
+  if (out_etag != NULL)
+    *out_etag = unquote_etag (field (p.top, "ETag"));
   return TRUE;
 }
 

@@ -133,6 +133,22 @@ gboolean        sluice_s3_client_list_uploads       (SluiceS3Client           *s
                                                      SluiceS3UploadFunc        func,
                                                      gpointer                  user_data,
                                                      GError                  **error);
+gboolean        sluice_s3_client_copy_object        (SluiceS3Client           *self,
+                                                     const char               *src_key,
+                                                     const char               *dst_key,
+                                                     gboolean                  if_none_match,
+                                                     char                    **out_etag,
+                                                     GError                  **error);
+gboolean        sluice_s3_client_put_raw            (SluiceS3Client           *self,
+                                                     const char               *key,
+                                                     const guint8             *body,
+                                                     gsize                     len,
+                                                     const char               *payload_sha256,
+                                                     const char               *content_md5,
+                                                     gboolean                  if_none_match,
+                                                     long                     *out_status,
+                                                     GError                  **out_server_error,
+                                                     GError                  **error);
 char           *sluice_s3_multipart_etag            (const SluiceS3Part       *parts,
                                                      guint                     n_parts);
 

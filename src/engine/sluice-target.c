@@ -32,6 +32,11 @@ sluice_target_copy (const SluiceTarget *self)
   copy->insecure = self->insecure;
   copy->ca_file = g_strdup (self->ca_file);
   copy->resolve = g_strdupv (self->resolve);
+  copy->storage_class = g_strdup (self->storage_class);
+  copy->sse = g_strdup (self->sse);
+  copy->sse_kms_key_id = g_strdup (self->sse_kms_key_id);
+  copy->tags = g_strdupv (self->tags);
+  copy->acl_owner_full_control = self->acl_owner_full_control;
   return copy;
 }
 
@@ -46,6 +51,10 @@ sluice_target_free (SluiceTarget *self)
   g_free (self->prefix);
   g_free (self->ca_file);
   g_strfreev (self->resolve);
+  g_free (self->storage_class);
+  g_free (self->sse);
+  g_free (self->sse_kms_key_id);
+  g_strfreev (self->tags);
   g_free (self);
 }
 
@@ -174,6 +183,39 @@ sluice_target_validate (const SluiceTarget *self,
                      "addressing"), self->bucket);
       return FALSE;
     }
+  for (guint i = 0; self->tags != NULL && self->tags[i] != NULL; i++)
+    {
+      const char *eq = strchr (self->tags[i], '=');
+      if (eq == NULL || eq == self->tags[i] || !g_utf8_validate (self->tags[i], -1, NULL))
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                       _("The tag “%s” is not of the form KEY=VALUE"), self->tags[i]);
+          return FALSE;
+        }
+    }
+  if (self->sse != NULL && !g_str_equal (self->sse, "AES256") &&
+      !g_str_equal (self->sse, "aws:kms") && !g_str_equal (self->sse, "aws:kms:dsse"))
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                   _("Server-side encryption “%s” is not AES256 or aws:kms"), self->sse);
+      return FALSE;
+    }
+  if (self->sse_kms_key_id != NULL && g_strcmp0 (self->sse, "aws:kms") != 0 &&
+      g_strcmp0 (self->sse, "aws:kms:dsse") != 0)
+    {
+      g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                           _("A KMS key id needs --sse aws:kms"));
+      return FALSE;
+    }
+  if (self->storage_class != NULL)
+    for (const char *p = self->storage_class; *p != '\0'; p++)
+      if (!g_ascii_isupper (*p) && *p != '_')
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                       _("“%s” is not a storage class (STANDARD, STANDARD_IA, GLACIER_IR, …)"),
+                       self->storage_class);
+          return FALSE;
+        }
   if (self->region == NULL || self->region[0] == '\0' ||
       strpbrk (self->region, ":/ \t\r\n") != NULL)
     {
@@ -255,6 +297,33 @@ sluice_target_object_key (const SluiceTarget *self,
       return NULL;
     }
   return g_steal_pointer (&key);
+}
+
+gboolean
+sluice_target_has_object_options (const SluiceTarget *self)
+{
+  return self->storage_class != NULL || self->sse != NULL || self->sse_kms_key_id != NULL ||
+         (self->tags != NULL && self->tags[0] != NULL) || self->acl_owner_full_control;
+}
+
+/* The x-amz-tagging value: key=value pairs, each side percent-encoded, joined with '&'. */
+char *
+sluice_target_tagging (const SluiceTarget *self)
+{
+  GString *out;
+
+  if (self->tags == NULL || self->tags[0] == NULL)
+    return NULL;
+  out = g_string_new (NULL);
+  for (guint i = 0; self->tags[i] != NULL; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (self->tags[i], "=", 2);
+      g_autofree char *k = sluice_uri_encode (kv[0], FALSE);
+      g_autofree char *v = sluice_uri_encode (kv[1] ? kv[1] : "", FALSE);
+
+      g_string_append_printf (out, "%s%s=%s", i ? "&" : "", k, v);
+    }
+  return g_string_free (out, FALSE);
 }
 
 char *

@@ -18,6 +18,12 @@ typedef struct {
   gboolean  insecure;      /* do not verify TLS certificates (per target, with a warning) */
   char     *ca_file;       /* extra CA bundle for self-signed endpoints */
   GStrv     resolve;       /* "HOST:PORT:ADDRESS" pins, as curl --resolve (no DNS needed) */
+  /* object options, sent with every PUT, CreateMultipartUpload and copy */
+  char     *storage_class;   /* STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, … */
+  char     *sse;             /* "AES256" or "aws:kms" */
+  char     *sse_kms_key_id;
+  GStrv     tags;            /* "key=value" */
+  gboolean  acl_owner_full_control;  /* x-amz-acl: bucket-owner-full-control */
 } SluiceTarget;
 
 #define SLUICE_KEY_MAX_BYTES 1024
@@ -38,6 +44,9 @@ char         *sluice_target_object_url      (const SluiceTarget *self,
                                              const char         *key);
 char         *sluice_target_bucket_url      (const SluiceTarget *self);
 char         *sluice_target_host            (const SluiceTarget *self);
+
+gboolean      sluice_target_has_object_options (const SluiceTarget *self);
+char         *sluice_target_tagging           (const SluiceTarget *self);
 
 char         *sluice_uri_encode             (const char         *text,
                                              gboolean            keep_slash);

@@ -1230,6 +1230,68 @@ test_cleanup_aborts_orphans (Fixture       *f,
   g_free (u.upload_id);
 }
 
+/* --dedupe: content already in the bucket is copied on the server, not sent again. */
+static void
+test_dedupe (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GBytes) jpeg = make_jpeg ("Canon", "Canon EOS 40D", 640, 480, 30000);
+  g_auto(CliResult) r1 = { 0 };
+  g_auto(CliResult) r2 = { 0 };
+  g_autoptr(JsonObject) s2 = NULL;
+  const char *extra[] = { "--dedupe", NULL };
+  const char *both[] = { "2019/IMG_0001.JPG", "Copy of 2019/IMG_0001.JPG", NULL };
+
+  write_file (f->src, both[0], jpeg);
+  ingest_json (f, &r1, extra);
+  g_assert_cmpint (r1.status, ==, 0);
+
+  write_file (f->src, both[1], jpeg);
+  ingest_json (f, &r2, extra);
+  g_assert_cmpint (r2.status, ==, 0);
+  s2 = parse_summary (r2.out);
+  g_assert_cmpint (summary_files (s2, "deduplicated"), ==, 1);
+  g_assert_cmpint (summary_files (s2, "uploaded"), ==, 0);
+  assert_server_matches (f, both);
+}
+
+/* Object options the server rejects stop the run before any file is sent, in plain words. */
+static void
+test_object_options_checked_first (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) ok = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_auto(Listing) l = { 0 };
+  const char *bad[] = { "--storage-class", "NO_SUCH_CLASS", NULL };
+  const char *good[] = { "--tag", "project=sluice", "--tag", "owner=ml team",
+                         "--acl-bucket-owner-full-control", NULL };
+  JsonObject *caps;
+
+  make_tree (f);
+  ingest_json (f, &r, bad);
+  g_assert_cmpint (r.status, ==, 2);
+  s = parse_summary (r.out);
+  g_assert_nonnull (strstr (json_object_get_string_member (
+                              json_object_get_object_member (s, "error"), "message"),
+                            "object options"));
+  list_bucket (f, &l);
+  g_assert_cmpuint (g_hash_table_size (l.etags), ==, 0);   /* nothing sent, nothing left */
+
+  ingest_json (f, &ok, good);
+  g_assert_cmpint (ok.status, ==, 0);
+  g_clear_pointer (&s, json_object_unref);
+  s = parse_summary (ok.out);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 9);
+  /* what the capability probe found about this (strict) server */
+  caps = json_object_get_object_member (s, "capabilities");
+  g_assert_nonnull (caps);
+  g_assert_cmpstr (json_object_get_string_member (caps, "verifies_payload_hash"), ==, "yes");
+  g_assert_cmpstr (json_object_get_string_member (caps, "if_none_match_put"), ==, "yes");
+  assert_server_matches (f, tree_files);
+}
+
 /* Virtual-hosted addressing: BUCKET.s3.sluice.test, pinned to 127.0.0.1 without DNS. */
 static void
 test_virtual_hosted (Fixture       *f,
@@ -1295,6 +1357,8 @@ main (int   argc,
   ADD ("/integration/large/no-overwrite", test_no_overwrite);
   ADD ("/integration/verify/problems", test_verify_reports_problems);
   ADD ("/integration/cleanup/orphans", test_cleanup_aborts_orphans);
+  ADD ("/integration/dedupe/server-side-copy", test_dedupe);
+  ADD ("/integration/options/checked-first", test_object_options_checked_first);
 #undef ADD
 
   return g_test_run ();
