@@ -419,6 +419,46 @@ make_target (const char                *uri,
   return g_steal_pointer (&target);
 }
 
+/* Parses a command's options: -1 when the command may go on, else the exit status. */
+static int
+parse_command (GOptionContext *ctx,
+               const char     *command,
+               int            *argc,
+               char         ***argv,
+               int             want_argc)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      g_printerr ("sluice-cli %s: %s\n", command, error->message);
+      return EXIT_USAGE;
+    }
+  if (*argc != want_argc)
+    {
+      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
+      g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+  return -1;
+}
+
+/* The target an s3:// URI and the options name, with its credentials; the options are used
+ * up. */
+static SluiceTarget *
+open_target (const char                 *uri,
+             TargetArgs                 *targs,
+             SluiceCredentialsProvider **out_creds,
+             GError                    **error)
+{
+  SluiceTarget *target;
+
+  *out_creds = sluice_credentials_provider_new (targs->profile);
+  target = make_target (uri, targs, *out_creds, error);
+  target_args_clear (targs);
+  return target;
+}
+
 static int
 cmd_ingest (int    argc,
             char **argv)
@@ -723,25 +763,16 @@ cmd_make_bucket (int    argc,
   g_autoptr(SluiceS3Client) s3 = NULL;
   g_autofree GOptionEntry *tentries = NULL;
   TargetArgs targs = { 0 };
+  int exit_code;
 
   ctx = g_option_context_new (_("s3://BUCKET — create a bucket"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   tentries = target_entries (&targs);
   g_option_context_add_main_entries (ctx, tentries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      g_printerr ("sluice-cli make-bucket: %s\n", error->message);
-      return EXIT_USAGE;
-    }
-  if (argc != 2)
-    {
-      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
-      g_printerr ("%s", help);
-      return EXIT_USAGE;
-    }
-  creds = sluice_credentials_provider_new (targs.profile);
-  target = make_target (argv[1], &targs, creds, &error);
-  target_args_clear (&targs);
+  exit_code = parse_command (ctx, "make-bucket", &argc, &argv, 2);
+  if (exit_code >= 0)
+    return exit_code;
+  target = open_target (argv[1], &targs, &creds, &error);
   if (target == NULL)
     {
       print_error (error);
@@ -816,8 +847,7 @@ open_target_and_catalog (const char                 *uri,
 {
   g_autofree char *path = catalog_path ? g_strdup (catalog_path) : sluice_catalog_default_path ();
 
-  *out_creds = sluice_credentials_provider_new (targs->profile);
-  *out_target = make_target (uri, targs, *out_creds, error);
+  *out_target = open_target (uri, targs, out_creds, error);
   if (*out_target == NULL)
     return FALSE;
   *out_catalog = NULL;
@@ -881,21 +911,12 @@ cmd_verify (int    argc,
     _("Lists the bucket (1,000 keys per request) and reports objects the catalog has as uploaded "
       "that are missing or whose size or ETag differ, and objects the catalog does not know. "
       "Exit status 1 when anything is missing or differs."));
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      g_printerr ("sluice-cli verify: %s\n", error->message);
-      return EXIT_USAGE;
-    }
-  if (argc != 2)
-    {
-      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
-      g_printerr ("%s", help);
-      return EXIT_USAGE;
-    }
+  exit_code = parse_command (ctx, "verify", &argc, &argv, 2);
+  if (exit_code >= 0)
+    return exit_code;
 
   ok = open_target_and_catalog (argv[1], &targs, catalog_path, TRUE, &creds, &target, &catalog,
                                 &target_id, &error);
-  target_args_clear (&targs);
   if (!ok)
     {
       print_error (error);
@@ -1012,6 +1033,7 @@ cmd_cleanup (int    argc,
   g_autofree char *catalog_path = NULL;
   g_autofree char *prefix = NULL;
   TargetArgs targs = { 0 };
+  int exit_code;
   Cleanup c = { 0 };
   gboolean all = FALSE, dry_run = FALSE, ok;
   gint64 target_id = 0;
@@ -1032,20 +1054,11 @@ cmd_cleanup (int    argc,
   g_option_context_set_description (ctx,
     _("Unfinished multipart uploads are billed until they are aborted. This lists those under "
       "PREFIX and aborts the ones no catalog run can continue (with --all: every one)."));
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      g_printerr ("sluice-cli cleanup: %s\n", error->message);
-      return EXIT_USAGE;
-    }
-  if (argc != 2)
-    {
-      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
-      g_printerr ("%s", help);
-      return EXIT_USAGE;
-    }
+  exit_code = parse_command (ctx, "cleanup", &argc, &argv, 2);
+  if (exit_code >= 0)
+    return exit_code;
   ok = open_target_and_catalog (argv[1], &targs, catalog_path, FALSE, &creds, &target, &catalog,
                                 &target_id, &error);
-  target_args_clear (&targs);
   if (!ok)
     {
       print_error (error);
@@ -1091,6 +1104,7 @@ cmd_probe (int    argc,
   g_autofree GOptionEntry *tentries = NULL;
   g_autofree char *text = NULL;
   TargetArgs targs = { 0 };
+  int exit_code;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
@@ -1106,20 +1120,10 @@ cmd_probe (int    argc,
   g_option_context_set_description (ctx,
     _("Writes a few small objects under PREFIX/.sluice-probe/ and deletes them again. "
       "Ingest does this once per target by itself."));
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      g_printerr ("sluice-cli probe: %s\n", error->message);
-      return EXIT_USAGE;
-    }
-  if (argc != 2)
-    {
-      g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
-      g_printerr ("%s", help);
-      return EXIT_USAGE;
-    }
-  creds = sluice_credentials_provider_new (targs.profile);
-  target = make_target (argv[1], &targs, creds, &error);
-  target_args_clear (&targs);
+  exit_code = parse_command (ctx, "probe", &argc, &argv, 2);
+  if (exit_code >= 0)
+    return exit_code;
+  target = open_target (argv[1], &targs, &creds, &error);
   if (target == NULL)
     {
       print_error (error);
