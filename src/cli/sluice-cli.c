@@ -1148,6 +1148,60 @@ cmd_probe (int    argc,
   return EXIT_DONE;
 }
 
+/* ---- presign -------------------------------------------------------------------------------- */
+
+static int
+cmd_presign (int    argc,
+             char **argv)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCredentialsProvider) creds = NULL;
+  g_autoptr(SluiceTarget) target = NULL;
+  g_autoptr(SluiceCredentials) c = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree GOptionEntry *tentries = NULL;
+  g_autofree char *url = NULL;
+  TargetArgs targs = { 0 };
+  int expires = 3600;
+  int exit_code;
+  GOptionEntry entries[] = {
+    { "expires", 0, 0, G_OPTION_ARG_INT, &expires,
+      N_("Seconds the URL stays valid (default 3600, at most 604800)"), "S" },
+    { NULL }
+  };
+
+  ctx = g_option_context_new (_("s3://BUCKET/KEY — print a URL that downloads the object"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  tentries = target_entries (&targs);
+  g_option_context_add_main_entries (ctx, tentries, GETTEXT_PACKAGE);
+  exit_code = parse_command (ctx, "presign", &argc, &argv, 2);
+  if (exit_code >= 0)
+    return exit_code;
+  if (expires < 1 || expires > 604800)
+    {
+      g_printerr (_("sluice-cli presign: --expires must be between 1 and 604800 seconds\n"));
+      return EXIT_USAGE;
+    }
+  target = open_target (argv[1], &targs, &creds, &error);
+  if (target == NULL)
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  c = sluice_credentials_provider_get (creds, &error);
+  if (c == NULL)
+    {
+      print_error (error);
+      return EXIT_USAGE;
+    }
+  /* the "prefix" of s3://bucket/key is the whole key here */
+  url = sluice_s3_presign (target, c, target->prefix, now, expires);
+  g_print ("%s\n", url);
+  return EXIT_DONE;
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
 
 static void
@@ -1161,6 +1215,7 @@ usage (void)
                 "  verify s3://BUCKET[/PREFIX]              compare the catalog with the bucket\n"
                 "  cleanup s3://BUCKET[/PREFIX]             abort unfinished multipart uploads\n"
                 "  probe s3://BUCKET[/PREFIX]               what the server checks and supports\n"
+                "  presign s3://BUCKET/KEY                  a URL that downloads the object\n"
                 "  make-bucket s3://BUCKET                  create a bucket\n"
                 "\n"
                 "Run “sluice-cli COMMAND --help” for a command's options.\n"
@@ -1208,6 +1263,8 @@ main (int   argc,
     return cmd_cleanup (argc - 1, argv + 1);
   if (g_str_equal (command, "probe"))
     return cmd_probe (argc - 1, argv + 1);
+  if (g_str_equal (command, "presign"))
+    return cmd_presign (argc - 1, argv + 1);
 
   g_printerr (_("sluice-cli: unknown command “%s”\n\n"), command);
   usage ();

@@ -18,6 +18,7 @@
 #include "sluice-queue.h"
 #include "sluice-s3-client.h"
 #include "sluice-sanitize.h"
+#include "sluice-sigv4.h"
 #include "sluice-target.h"
 #include "sluice-verify.h"
 #include "sluice-walker.h"

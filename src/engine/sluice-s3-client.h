@@ -149,6 +149,13 @@ gboolean        sluice_s3_client_put_raw            (SluiceS3Client           *s
                                                      long                     *out_status,
                                                      GError                  **out_server_error,
                                                      GError                  **error);
+void            sluice_s3_client_set_fixed_date     (SluiceS3Client           *self,
+                                                     const char               *amz_date);
+char           *sluice_s3_presign                   (const SluiceTarget       *target,
+                                                     const SluiceCredentials  *credentials,
+                                                     const char               *key,
+                                                     GDateTime                *when,
+                                                     guint                     expires_seconds);
 char           *sluice_s3_multipart_etag            (const SluiceS3Part       *parts,
                                                      guint                     n_parts);
 

@@ -1292,6 +1292,55 @@ test_object_options_checked_first (Fixture       *f,
   assert_server_matches (f, tree_files);
 }
 
+/* A presigned URL (Sluice signs it: curl does not presign) downloads the object, with no
+ * credentials, from the real server; a tampered one is refused. */
+static void
+test_presigned_url (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) p = { 0 };
+  g_autofree char *uri = g_strdup_printf ("s3://%s/photos/%s", f->bucket, tree_files[2]);
+  const char *presign[] = { "presign", uri, "--endpoint", endpoint, "--expires", "600", NULL };
+  g_autofree char *url = NULL;
+  g_autofree char *tampered = NULL;
+  g_autofree char *md5 = NULL;
+  g_autofree char *got = NULL;
+  g_autoptr(GSubprocess) curl = NULL;
+  g_autoptr(GSubprocess) bad = NULL;
+  g_autoptr(GError) error = NULL;
+
+  make_tree (f);
+  md5 = file_checksum (f->src, tree_files[2], G_CHECKSUM_MD5);
+  ingest_json (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_cli (&p, presign, NULL);
+  g_assert_cmpint (p.status, ==, 0);
+  url = g_strstrip (g_strdup (p.out));
+  g_assert_true (g_str_has_prefix (url, endpoint));
+  g_assert_nonnull (strstr (url, "X-Amz-Signature="));
+
+  curl = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "curl", "-sf", url, NULL);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GBytes) stdout_bytes = NULL;
+    g_subprocess_communicate (curl, NULL, NULL, &stdout_bytes, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_get_successful (curl));
+    got = g_compute_checksum_for_bytes (G_CHECKSUM_MD5, stdout_bytes);
+  }
+  g_assert_cmpstr (got, ==, md5);
+
+  /* one character of the signature changed: the server says no */
+  tampered = g_strdup (url);
+  tampered[strlen (tampered) - 1] = tampered[strlen (tampered) - 1] == '0' ? '1' : '0';
+  bad = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, "curl", "-sf", tampered,
+                          NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait (bad, NULL, NULL);
+  g_assert_false (g_subprocess_get_successful (bad));
+}
+
 /* Virtual-hosted addressing: BUCKET.s3.sluice.test, pinned to 127.0.0.1 without DNS. */
 static void
 test_virtual_hosted (Fixture       *f,
@@ -1359,6 +1408,7 @@ main (int   argc,
   ADD ("/integration/cleanup/orphans", test_cleanup_aborts_orphans);
   ADD ("/integration/dedupe/server-side-copy", test_dedupe);
   ADD ("/integration/options/checked-first", test_object_options_checked_first);
+  ADD ("/integration/presign/get", test_presigned_url);
 #undef ADD
 
   return g_test_run ();
