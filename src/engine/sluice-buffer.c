@@ -195,6 +195,9 @@ buffer_create (SluiceBuffer *self,
       *out_map = NULL;
       return set_errno_error (error, errno, SLUICE_ERROR_FAILED, "mmap", "buffer");
     }
+  /* a fork in another thread (a helper starting) must not inherit this writable mapping:
+   * while a child holds it, the write seal cannot be added */
+  madvise (*out_map, len, MADV_DONTFORK);
   return TRUE;
 }
 
@@ -208,8 +211,16 @@ buffer_seal (SluiceBuffer *self,
 {
   if (map != NULL)
     munmap (map, len);
-  if (fcntl (self->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-    return set_errno_error (error, errno, SLUICE_ERROR_FAILED, "sealing", "buffer");
+  /* a fork that came between mmap and madvise holds the mapping until its exec: brief */
+  for (int tries = 0;; tries++)
+    {
+      if (fcntl (self->fd, F_ADD_SEALS,
+                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0)
+        break;
+      if (errno != EBUSY || tries >= 200)
+        return set_errno_error (error, errno, SLUICE_ERROR_FAILED, "sealing", "buffer");
+      g_usleep (1000);
+    }
   self->len = len;
   if (len == 0)
     {
@@ -256,7 +267,8 @@ sluice_buffer_read_file (int            dirfd,
   int src;
   gboolean ok = FALSE;
 
-  src = openat (dirfd, relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: a FIFO named like a photo must be refused, not wait for a writer */
+  src = openat (dirfd, relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (src < 0)
     {
       set_errno_error (error, errno, SLUICE_ERROR_SOURCE_UNREADABLE, "open", relpath);
@@ -448,7 +460,11 @@ sluice_buffer_new_from_data (const guint8 *data,
     return NULL;
   if (len > 0)
     memcpy (map, data, len);
-  sluice_sha256_hex (data, len, self->sha256_hex);
+  {
+    g_autoptr(SluiceSha256) hash = sluice_sha256_new ();
+    sluice_sha256_update (hash, data, len);
+    sluice_sha256_finish (hash, self->sha256, self->sha256_hex);
+  }
   if (!buffer_seal (self, map, len, error))
     return NULL;
   return g_steal_pointer (&self);

@@ -1459,7 +1459,8 @@ static const char export_sql[] =
   "  m.make, m.model, m.lens_model, m.datetime_original, m.subsec_time_original,"
   "  m.offset_time_original, m.exposure_num, m.exposure_den, m.f_number, m.iso,"
   "  m.focal_length, m.orientation, m.exif_width, m.exif_height, m.width, m.height,"
-  "  m.gps_latitude, m.gps_longitude, m.gps_altitude, m.has_thumbnail "
+  "  m.gps_latitude, m.gps_longitude, m.gps_altitude, m.has_thumbnail,"
+  "  EXISTS (SELECT 1 FROM warnings w WHERE w.file_id = f.id AND w.stage = 'error') "
   "FROM files f JOIN sources s ON s.id = f.source_id "
   "LEFT JOIN objects o ON o.file_id = f.id "
   "LEFT JOIN targets t ON t.id = o.target_id "
@@ -1533,7 +1534,8 @@ sluice_catalog_export_rows (SluiceCatalog       *self,
 
       values[col].kind = SLUICE_VALUE_TEXT;  /* state */
       if (sqlite3_column_type (s, 7) == SQLITE_NULL)
-        values[col].s = sqlite3_column_type (s, 9) != SQLITE_NULL ? "failed" : "pending";
+        values[col].s = sqlite3_column_type (s, 9) != SQLITE_NULL || sqlite3_column_int (s, 31)
+                        ? "failed" : "pending";
       else
         values[col].s = sluice_object_state_to_string (sqlite3_column_int (s, 7));
       col++;

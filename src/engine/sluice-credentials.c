@@ -138,8 +138,9 @@ load_aws_file (const char  *path,
       *p = '#';
   if (!g_key_file_load_from_data (kf, contents, len, G_KEY_FILE_NONE, &local_error))
     {
+      /* GKeyFile quotes the offending line, which may hold a secret: name the file only */
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_NO_CREDENTIALS,
-                   _("Cannot parse %s: %s"), path, local_error->message);
+                   _("Cannot parse %s: it is not in the INI format of the AWS files"), path);
       return NULL;
     }
   return g_steal_pointer (&kf);

@@ -102,6 +102,9 @@ helper_spawn (SluiceProbePool *self,
   h = g_new0 (Helper, 1);
   h->sock = pair[0];
   h->process = g_subprocess_launcher_spawn (launcher, error, self->helper_path, NULL);
+  /* drop our copy of the child's end: a helper that dies at once then reads as a crash (the
+   * socket closes), not as a helper that never greets */
+  g_subprocess_launcher_close (launcher);
   if (h->process == NULL)
     {
       g_prefix_error (error, _("Cannot start the metadata helper %s: "), self->helper_path);

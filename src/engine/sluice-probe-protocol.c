@@ -176,8 +176,12 @@ recv_all (int      sock,
         continue;
       if (r == 0)
         {
-          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_TIMEOUT,
-                       "no progress for %d s", timeout_ms / 1000);
+          if (timeout_ms % 1000 == 0)
+            g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_TIMEOUT,
+                         "no progress for %d s", timeout_ms / 1000);
+          else
+            g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_TIMEOUT,
+                         "no progress for %.1f s", timeout_ms / 1000.0);
           return FALSE;
         }
 

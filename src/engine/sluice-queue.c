@@ -19,10 +19,11 @@ SluiceQueue *
 sluice_queue_new (guint          capacity,
                   GDestroyNotify free_func)
 {
-  SluiceQueue *self = g_new0 (SluiceQueue, 1);
+  SluiceQueue *self;
 
   g_return_val_if_fail (capacity > 0, NULL);
 
+  self = g_new0 (SluiceQueue, 1);
   g_mutex_init (&self->mutex);
   g_cond_init (&self->not_full);
   g_cond_init (&self->not_empty);

@@ -109,9 +109,10 @@ sluice_target_parse_uri (SluiceTarget *self,
 
   if (uri == NULL || !g_str_has_prefix (uri, "s3://"))
     {
+      g_autofree char *shown = g_utf8_make_valid (uri != NULL ? uri : "", -1);
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
                    _("“%s” is not an S3 address; write it as s3://BUCKET or s3://BUCKET/PREFIX"),
-                   uri != NULL ? uri : "");
+                   shown);
       return FALSE;
     }
   rest = uri + strlen ("s3://");
@@ -119,8 +120,9 @@ sluice_target_parse_uri (SluiceTarget *self,
   bucket = slash != NULL ? g_strndup (rest, slash - rest) : g_strdup (rest);
   if (!g_utf8_validate (bucket, -1, NULL) || !bucket_name_ok (bucket, FALSE))
     {
+      g_autofree char *shown = g_utf8_make_valid (bucket, -1);
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
-                   _("“%s” is not a valid bucket name"), bucket);
+                   _("“%s” is not a valid bucket name"), shown);
       return FALSE;
     }
 

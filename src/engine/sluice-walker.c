@@ -297,8 +297,6 @@ want_file (SluiceWalker   *self,
     return FALSE;
   if (globs_match (self->include, relpath, name))
     return TRUE;
-  if (self->include[0] != NULL && !self->all_files)
-    return FALSE;
   return self->all_files || *out_kind != SLUICE_FILE_KIND_OTHER;
 }
 
@@ -508,6 +506,7 @@ sluice_walker_run (SluiceWalker            *self,
   self->problem_data = user_data;
   self->cancellable = cancellable;
   self->stop = FALSE;
+  g_hash_table_remove_all (self->seen);
   g_queue_push_tail (&self->dirs, g_strdup (""));
 
   for (guint i = 0; i < self->listers; i++)

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-catalog-writer"
+
+#include "config.h"
+
+#include "sluice-catalog-writer.h"
+#include "sluice-error.h"
+#include "sluice-test-util.h"
+
+/*
+ * The catalog writer thread: synchronous operations return only once committed (seen from
+ * another connection), asynchronous ones from many threads all land, and a failing operation
+ * undoes only its own writes within a shared batch.
+ */
+
+typedef struct {
+  char                *path;
+  SluiceCatalogWriter *writer;
+  gint64               source;
+} Fixture;
+
+typedef struct {
+  gint64    source;
+  char     *relpath;
+  gboolean  fail;          /* write, then fail: the write must be undone */
+  guint64   seen_commits;  /* commits counted when the op ran (on the writer thread) */
+  Fixture  *f;
+} UpsertOp;
+
+static gint destroyed;
+
+static void
+upsert_op_free (UpsertOp *op)
+{
+  g_atomic_int_inc (&destroyed);
+  g_free (op->relpath);
+  g_free (op);
+}
+
+static UpsertOp *
+upsert_op_new (Fixture    *f,
+               const char *relpath,
+               gboolean    fail)
+{
+  UpsertOp *op = g_new0 (UpsertOp, 1);
+
+  op->f = f;
+  op->source = f->source;
+  op->relpath = g_strdup (relpath);
+  op->fail = fail;
+  return op;
+}
+
+/* Runs on the writer thread. */
+static gboolean
+upsert_op (SluiceCatalog *catalog,
+           gpointer       data,
+           GError       **error)
+{
+  UpsertOp *op = data;
+
+  op->seen_commits = sluice_catalog_writer_commits (op->f->writer);
+  if (sluice_catalog_upsert_file (catalog, op->source, op->relpath, 1, 1, NULL, 0, error) == 0)
+    return FALSE;
+  if (op->fail)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_KEY, "boom: %s", op->relpath);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = sluice_test_make_dir ("writer");
+  SluiceCatalog *catalog;
+
+  f->path = g_build_filename (dir, "catalog.db", NULL);
+  catalog = sluice_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  f->source = sluice_catalog_ensure_source (catalog, "/src", &error);
+  g_assert_no_error (error);
+  f->writer = sluice_catalog_writer_new (catalog);
+  g_assert_true (sluice_catalog_writer_get_catalog (f->writer) == catalog);
+  g_atomic_int_set (&destroyed, 0);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_clear_pointer (&f->writer, sluice_catalog_writer_free);
+  g_free (f->path);
+}
+
+/* Whether @relpath is visible to a separate, read-only connection: committed. */
+static gboolean
+committed (Fixture    *f,
+           const char *relpath)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCatalog) reader = sluice_catalog_open (f->path, TRUE, &error);
+  g_auto(SluiceCatalogEntry) entry = { 0 };
+  gboolean found;
+
+  g_assert_no_error (error);
+  found = sluice_catalog_lookup (reader, f->source, 0, relpath, &entry, &error);
+  g_assert_no_error (error);
+  return found;
+}
+
+static void
+test_run_sync_commits (Fixture       *f,
+                       gconstpointer  data)
+{
+  for (int i = 0; i < 20; i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("sync-%d.jpg", i);
+      g_autoptr(GError) error = NULL;
+      UpsertOp *op = upsert_op_new (f, relpath, FALSE);
+      guint64 before = sluice_catalog_writer_commits (f->writer);
+
+      /* the upload intent: durable when run_sync returns, not merely queued */
+      g_assert_true (sluice_catalog_writer_run_sync (f->writer, upsert_op, op, &error));
+      g_assert_no_error (error);
+      g_assert_true (committed (f, relpath));
+      g_assert_cmpuint (sluice_catalog_writer_commits (f->writer), >, before);
+      upsert_op_free (op);
+    }
+}
+
+static void
+test_run_sync_error (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  UpsertOp *bad = upsert_op_new (f, "bad.jpg", TRUE);
+  UpsertOp *good = upsert_op_new (f, "good.jpg", FALSE);
+
+  /* the op's own error comes back, its writes are undone, the writer carries on */
+  g_assert_false (sluice_catalog_writer_run_sync (f->writer, upsert_op, bad, &error));
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_KEY);
+  g_assert_cmpstr (error->message, ==, "boom: bad.jpg");
+  g_clear_error (&error);
+  g_assert_false (committed (f, "bad.jpg"));
+
+  g_assert_true (sluice_catalog_writer_get_error (f->writer, &error));
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_writer_run_sync (f->writer, upsert_op, good, &error));
+  g_assert_no_error (error);
+  g_assert_true (committed (f, "good.jpg"));
+  upsert_op_free (bad);
+  upsert_op_free (good);
+}
+
+#define THREADS 8
+#define PER_THREAD 250
+
+typedef struct {
+  Fixture *f;
+  guint    index;
+} Producer;
+
+static gpointer
+producer_thread (gpointer user_data)
+{
+  Producer *p = user_data;
+
+  for (guint i = 0; i < PER_THREAD; i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("t%u/%u.jpg", p->index, i);
+      sluice_catalog_writer_run (p->f->writer, upsert_op, upsert_op_new (p->f, relpath, FALSE),
+                                 (GDestroyNotify) upsert_op_free);
+    }
+  return NULL;
+}
+
+static void
+test_async_from_threads (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCatalog) reader = NULL;
+  Producer producers[THREADS];
+  GThread *threads[THREADS];
+
+  for (guint i = 0; i < THREADS; i++)
+    {
+      producers[i].f = f;
+      producers[i].index = i;
+      threads[i] = g_thread_new ("producer", producer_thread, &producers[i]);
+    }
+  for (guint i = 0; i < THREADS; i++)
+    g_thread_join (threads[i]);
+
+  /* flush: everything queued before it is committed */
+  g_assert_true (sluice_catalog_writer_flush (f->writer, &error));
+  g_assert_no_error (error);
+
+  reader = sluice_catalog_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  for (guint t = 0; t < THREADS; t++)
+    for (guint i = 0; i < PER_THREAD; i++)
+      {
+        g_autofree char *relpath = g_strdup_printf ("t%u/%u.jpg", t, i);
+        g_auto(SluiceCatalogEntry) entry = { 0 };
+
+        g_assert_true (sluice_catalog_lookup (reader, f->source, 0, relpath, &entry, &error));
+      }
+
+  /* every operation's data is released, once the writer has finished (the ops still look at
+   * f->writer while it shuts down, so it is cleared afterwards) */
+  sluice_catalog_writer_free (f->writer);
+  f->writer = NULL;
+  g_assert_cmpint (g_atomic_int_get (&destroyed), ==, THREADS * PER_THREAD);
+}
+
+typedef struct {
+  GMutex   mutex;
+  GCond    cond;
+  gboolean started;
+  gboolean released;
+} Gate;
+
+/* Runs on the writer thread and holds it until the test opens the gate, so that everything
+ * queued meanwhile goes into the next batch together. */
+static gboolean
+gate_op (SluiceCatalog *catalog,
+         gpointer       data,
+         GError       **error)
+{
+  Gate *gate = data;
+
+  g_mutex_lock (&gate->mutex);
+  gate->started = TRUE;
+  g_cond_broadcast (&gate->cond);
+  while (!gate->released)
+    g_cond_wait (&gate->cond, &gate->mutex);
+  g_mutex_unlock (&gate->mutex);
+  return TRUE;
+}
+
+static void
+test_failure_in_batch (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  Gate gate = { 0 };
+  UpsertOp *ops[3];
+
+  g_mutex_init (&gate.mutex);
+  g_cond_init (&gate.cond);
+
+  sluice_catalog_writer_run (f->writer, gate_op, &gate, NULL);
+  g_mutex_lock (&gate.mutex);
+  while (!gate.started)
+    g_cond_wait (&gate.cond, &gate.mutex);
+  g_mutex_unlock (&gate.mutex);
+
+  /* three operations wait while the writer is held: one batch, one transaction */
+  ops[0] = upsert_op_new (f, "before.jpg", FALSE);
+  ops[1] = upsert_op_new (f, "failing.jpg", TRUE);
+  ops[2] = upsert_op_new (f, "after.jpg", FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    sluice_catalog_writer_run (f->writer, upsert_op, ops[i], NULL);
+
+  /* a fire-and-forget op that fails is logged */
+  g_test_expect_message ("sluice-catalog-writer", G_LOG_LEVEL_WARNING, "*boom: failing.jpg*");
+  g_mutex_lock (&gate.mutex);
+  gate.released = TRUE;
+  g_cond_broadcast (&gate.cond);
+  g_mutex_unlock (&gate.mutex);
+
+  g_assert_true (sluice_catalog_writer_flush (f->writer, &error));
+  g_assert_no_error (error);
+  g_test_assert_expected_messages ();
+
+  /* they did run in the same transaction ... */
+  g_assert_cmpuint (ops[0]->seen_commits, ==, ops[1]->seen_commits);
+  g_assert_cmpuint (ops[1]->seen_commits, ==, ops[2]->seen_commits);
+  /* ... and only the failing one was undone */
+  g_assert_true (committed (f, "before.jpg"));
+  g_assert_false (committed (f, "failing.jpg"));
+  g_assert_true (committed (f, "after.jpg"));
+  g_assert_true (sluice_catalog_writer_get_error (f->writer, &error));
+
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    upsert_op_free (ops[i]);
+  g_mutex_clear (&gate.mutex);
+  g_cond_clear (&gate.cond);
+}
+
+static void
+test_flush_idle (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sluice_catalog_writer_flush (f->writer, &error));
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_writer_flush (f->writer, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_free_finishes_queue (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCatalog) reader = NULL;
+
+  for (int i = 0; i < 500; i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("late-%d.jpg", i);
+      sluice_catalog_writer_run (f->writer, upsert_op, upsert_op_new (f, relpath, FALSE),
+                                 (GDestroyNotify) upsert_op_free);
+    }
+  /* shutting down finishes every queued operation before closing the catalog */
+  sluice_catalog_writer_free (f->writer);
+  f->writer = NULL;
+  g_assert_cmpint (g_atomic_int_get (&destroyed), ==, 500);
+
+  reader = sluice_catalog_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 500; i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("late-%d.jpg", i);
+      g_auto(SluiceCatalogEntry) entry = { 0 };
+
+      g_assert_true (sluice_catalog_lookup (reader, f->source, 0, relpath, &entry, &error));
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+#define ADD(path, fn) \
+  g_test_add ("/engine/catalog-writer/" path, Fixture, NULL, fixture_set_up, fn, \
+              fixture_tear_down)
+  ADD ("run-sync-commits", test_run_sync_commits);
+  ADD ("run-sync-error", test_run_sync_error);
+  ADD ("async-from-threads", test_async_from_threads);
+  ADD ("failure-in-batch", test_failure_in_batch);
+  ADD ("flush-idle", test_flush_idle);
+  ADD ("free-finishes-queue", test_free_finishes_queue);
+#undef ADD
+
+  return g_test_run ();
+}
