@@ -4,7 +4,9 @@
 #   build  compilers and libraries to build the engine, the CLI, the helper and the app
 #   test   build + what the test suite runs: Ceph RGW (the S3 server), exiftool, Xvfb,
 #          desktop-file-utils, appstream, gettext, bubblewrap (the Flatpak sandbox emulation),
-#          clang with its sanitizer and libFuzzer runtimes (the fuzz smoke test)
+#          clang with its sanitizer and libFuzzer runtimes (the fuzz smoke test),
+#          gnome-keyring and dbus (a real Secret Service for the app tests), stunnel4 (a TLS
+#          endpoint in front of the test server)
 set -euo pipefail
 
 build_pkgs=(
@@ -19,6 +21,7 @@ test_pkgs=(
   libimage-exiftool-perl python3
   xvfb xauth desktop-file-utils appstream
   bubblewrap clang libclang-rt-14-dev
+  gnome-keyring dbus stunnel4
 )
 
 case "${1:-all}" in

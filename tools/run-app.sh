@@ -29,6 +29,10 @@ trap '[ "$started" = 1 ] && bash "$s3" stop "$dir" >/dev/null 2>&1 || true' EXIT
 "$build/src/cli/sluice-cli" make-bucket s3://sluice-demo --endpoint "$SLUICE_TEST_S3_ENDPOINT" \
   2>/dev/null || true   # already there on a second start
 
+# With no saved target, the app offers these as a ready "Local test server" target (kept in
+# memory only; the secret comes from the environment).
+export SLUICE_DEFAULT_ENDPOINT="$SLUICE_TEST_S3_ENDPOINT" SLUICE_DEFAULT_BUCKET=sluice-demo
+
 cat <<TXT
 Local S3 server: $SLUICE_TEST_S3_ENDPOINT  bucket: sluice-demo
 From another terminal:

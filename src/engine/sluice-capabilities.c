@@ -58,6 +58,130 @@ md5_base64 (const guint8 *data,
   return g_base64_encode (digest, dlen);
 }
 
+/* The probe's own requests meet the same weather as any other: a few tries with backoff for
+ * what can pass on a second try. */
+#define PROBE_TRIES 5
+
+static void
+pause_before (guint attempt)
+{
+  g_usleep ((200 << MIN (attempt, 5)) * 1000 + g_random_int_range (0, 100000));
+}
+
+static gboolean
+put_raw_retrying (SluiceS3Client *s3,
+                  const char     *key,
+                  const guint8   *body,
+                  gsize           len,
+                  const char     *payload_sha256,
+                  const char     *content_md5,
+                  gboolean        if_none_match,
+                  long           *out_status,
+                  GError        **out_server_error,
+                  GError        **error)
+{
+  for (guint attempt = 1;; attempt++)
+    {
+      g_autoptr(GError) transport = NULL;
+
+      g_clear_error (out_server_error);
+      if (!sluice_s3_client_put_raw (s3, key, body, len, payload_sha256, content_md5,
+                                     if_none_match, out_status, out_server_error, &transport))
+        {
+          if (attempt < PROBE_TRIES && sluice_error_is_retryable (transport))
+            {
+              pause_before (attempt);
+              continue;
+            }
+          g_propagate_error (error, g_steal_pointer (&transport));
+          return FALSE;
+        }
+      if (*out_server_error != NULL && sluice_error_is_retryable (*out_server_error) &&
+          attempt < PROBE_TRIES)
+        {
+          pause_before (attempt);
+          continue;
+        }
+      return TRUE;
+    }
+}
+
+static gboolean
+delete_retrying (SluiceS3Client *s3,
+                 const char     *key,
+                 GError        **error)
+{
+  for (guint attempt = 1;; attempt++)
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (sluice_s3_client_delete_object (s3, key, &local))
+        return TRUE;
+      if (attempt >= PROBE_TRIES || !sluice_error_is_retryable (local))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      pause_before (attempt);
+    }
+}
+
+static void
+abort_retrying (SluiceS3Client *s3,
+                const char     *key,
+                const char     *upload_id)
+{
+  for (guint attempt = 1;; attempt++)
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (sluice_s3_client_abort_multipart (s3, key, upload_id, &local) ||
+          attempt >= PROBE_TRIES || !sluice_error_is_retryable (local))
+        return;
+      pause_before (attempt);
+    }
+}
+
+typedef struct {
+  SluiceS3Client *s3;
+} Leftovers;
+
+static gboolean
+delete_leftover (const char *key,
+                 guint64     size,
+                 const char *etag,
+                 const char *last_modified,
+                 gpointer    user_data)
+{
+  Leftovers *l = user_data;
+
+  delete_retrying (l->s3, key, NULL);
+  return TRUE;
+}
+
+static gboolean
+abort_leftover (const char *key,
+                const char *upload_id,
+                const char *initiated,
+                gpointer    user_data)
+{
+  Leftovers *l = user_data;
+
+  sluice_s3_client_abort_multipart (l->s3, key, upload_id, NULL);
+  return TRUE;
+}
+
+/* A probe interrupted by a crash left its objects behind: the next probe removes them. */
+static void
+remove_leftovers (SluiceS3Client *s3,
+                  const char     *probe_root)
+{
+  Leftovers l = { s3 };
+
+  sluice_s3_client_list_uploads (s3, probe_root, abort_leftover, &l, NULL);
+  sluice_s3_client_list_objects (s3, probe_root, delete_leftover, &l, NULL);
+}
+
 /**
  * sluice_capabilities_probe:
  *
@@ -75,6 +199,7 @@ sluice_capabilities_probe (const SluiceTarget        *target,
   g_autoptr(GError) server = NULL;
   g_autoptr(GError) local = NULL;
   g_autofree char *base = NULL;
+  g_autofree char *probe_root = NULL;
   g_autofree char *key_a = NULL;
   g_autofree char *key_b = NULL;
   g_autofree char *md5 = NULL;
@@ -85,14 +210,16 @@ sluice_capabilities_probe (const SluiceTarget        *target,
   long status = 0;
   guint32 r = g_random_int ();
 
-  base = g_strdup_printf ("%s%s.sluice-probe/%08x", target->prefix, target->prefix[0] ? "/" : "",
-                          r);
+  probe_root = g_strdup_printf ("%s%s.sluice-probe/", target->prefix,
+                                target->prefix[0] ? "/" : "");
+  base = g_strdup_printf ("%s%08x", probe_root, r);
+  remove_leftovers (s3, probe_root);
   key_a = g_strconcat (base, "/a", NULL);
   key_b = g_strconcat (base, "/b", NULL);
   sluice_sha256_hex ((const guint8 *) body, sizeof body - 1, sha);
 
   /* a plain PUT with the object options: if this fails, nothing can be uploaded as set up */
-  if (!sluice_s3_client_put_raw (s3, key_a, (const guint8 *) body, sizeof body - 1, sha, NULL,
+  if (!put_raw_retrying (s3, key_a, (const guint8 *) body, sizeof body - 1, sha, NULL,
                                  FALSE, &status, &server, error))
     return NULL;
   if (server != NULL)
@@ -107,7 +234,7 @@ sluice_capabilities_probe (const SluiceTarget        *target,
 
   /* a wrong payload hash must be refused: that is the integrity check Sluice relies on */
   g_clear_error (&server);
-  if (!sluice_s3_client_put_raw (s3, key_b, (const guint8 *) body, sizeof body - 1, wrong, NULL,
+  if (!put_raw_retrying (s3, key_b, (const guint8 *) body, sizeof body - 1, wrong, NULL,
                                  FALSE, &status, &server, &local))
     note (self, _("payload hash"), local);
   else if (server == NULL)
@@ -123,7 +250,7 @@ sluice_capabilities_probe (const SluiceTarget        *target,
   g_clear_error (&server);
   g_clear_error (&local);
   md5 = md5_base64 ((const guint8 *) "something else", 14);
-  if (!sluice_s3_client_put_raw (s3, key_b, (const guint8 *) body, sizeof body - 1, sha, md5,
+  if (!put_raw_retrying (s3, key_b, (const guint8 *) body, sizeof body - 1, sha, md5,
                                  FALSE, &status, &server, &local))
     note (self, _("Content-MD5"), local);
   else
@@ -132,7 +259,7 @@ sluice_capabilities_probe (const SluiceTarget        *target,
   /* If-None-Match: * on a PUT of an existing key */
   g_clear_error (&server);
   g_clear_error (&local);
-  if (!sluice_s3_client_put_raw (s3, key_a, (const guint8 *) body, sizeof body - 1, sha, NULL,
+  if (!put_raw_retrying (s3, key_a, (const guint8 *) body, sizeof body - 1, sha, NULL,
                                  TRUE, &status, &server, &local))
     note (self, _("If-None-Match on PUT"), local);
   else if (status == 412)
@@ -149,10 +276,15 @@ sluice_capabilities_probe (const SluiceTarget        *target,
     g_autofree char *part_etag = NULL;
     g_autofree char *etag = NULL;
 
-    if (!sluice_s3_client_create_multipart (s3, &req, &upload_id, &local) ||
-        !sluice_s3_client_upload_part (s3, key_a, upload_id, 1, (const guint8 *) body,
-                                       sizeof body - 1, sha, &part_etag, &local))
+    if (!sluice_s3_client_create_multipart (s3, &req, &upload_id, &local))
       note (self, _("multipart upload"), local);
+    else if (!sluice_s3_client_upload_part (s3, key_a, upload_id, 1, (const guint8 *) body,
+                                            sizeof body - 1, sha, &part_etag, &local))
+      {
+        /* nothing unfinished may stay behind: it would be billed */
+        note (self, _("multipart upload"), local);
+        abort_retrying (s3, key_a, upload_id);
+      }
     else
       {
         SluiceS3Part part = { 1, part_etag, sizeof body - 1 };
@@ -176,7 +308,7 @@ sluice_capabilities_probe (const SluiceTarget        *target,
             g_autofree char *part2 = NULL;
 
             self->if_none_match_complete = SLUICE_CAP_YES;
-            sluice_s3_client_abort_multipart (s3, key_a, upload_id, NULL);
+            abort_retrying (s3, key_a, upload_id);
             if (sluice_s3_client_create_multipart (s3, &req, &id2, NULL) &&
                 sluice_s3_client_upload_part (s3, key_a, id2, 1, (const guint8 *) body,
                                               sizeof body - 1, sha, &part2, NULL))
@@ -187,13 +319,15 @@ sluice_capabilities_probe (const SluiceTarget        *target,
                   self->multipart_etag_suffix = g_str_has_suffix (etag2, "-1") ? SLUICE_CAP_YES
                                                                                : SLUICE_CAP_NO;
                 else
-                  sluice_s3_client_abort_multipart (s3, key_a, id2, NULL);
+                  abort_retrying (s3, key_a, id2);
               }
+            else if (id2 != NULL)
+              abort_retrying (s3, key_a, id2);
           }
         else
           {
             note (self, _("If-None-Match on completion"), local);
-            sluice_s3_client_abort_multipart (s3, key_a, upload_id, NULL);
+            abort_retrying (s3, key_a, upload_id);
           }
       }
   }
@@ -223,10 +357,10 @@ sluice_capabilities_probe (const SluiceTarget        *target,
 
   /* and leave nothing behind */
   g_clear_error (&local);
-  if (sluice_s3_client_delete_object (s3, key_a, &local))
+  if (delete_retrying (s3, key_a, &local))
     {
       self->can_delete = SLUICE_CAP_YES;
-      sluice_s3_client_delete_object (s3, key_b, NULL);
+      delete_retrying (s3, key_b, NULL);
     }
   else
     {

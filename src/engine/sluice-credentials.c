@@ -126,7 +126,9 @@ load_aws_file (const char  *path,
 
   if (!g_file_get_contents (path, &contents, &len, &local_error))
     {
-      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      /* no file, or no ~/.aws folder (HOME may even be a file): nothing configured there */
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ||
+          g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR))
         return NULL;
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_NO_CREDENTIALS,
                    _("Cannot read %s: %s"), path, local_error->message);

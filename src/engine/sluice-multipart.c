@@ -728,7 +728,8 @@ _sluice_pipeline_upload_large (Worker             *w,
           if (!sluice_s3_client_abort_multipart (s3, l.key, l.mp->upload_id, &abort_error))
             g_debug ("aborting %s: %s", l.key, abort_error->message);
         }
-      else if (!g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED))
+      else if (!g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED) &&
+               !g_cancellable_is_cancelled (self->cancellable))
         {
           if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
             _sluice_pipeline_fail_file (self, f, NULL, 0, error);

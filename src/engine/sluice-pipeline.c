@@ -1029,7 +1029,7 @@ process_file (Worker          *w,
   buf = read_with_retries (w, f, &error);
   if (buf == NULL)
     {
-      if (!is_cancelled_error (error))
+      if (!is_cancelled_error (error) && !g_cancellable_is_cancelled (self->cancellable))
         _sluice_pipeline_fail_file (self, f, key, 0, error);
       return;
     }
@@ -1109,8 +1109,10 @@ process_file (Worker          *w,
       return;
     }
 
-  if (is_cancelled_error (error))
-    return;   /* stays UPLOADING: the next run reconciles it with a HEAD */
+  /* interrupted (a cancel, or a stop after an outage): it stays UPLOADING and the next run
+   * reconciles it with a HEAD, instead of being counted as failed */
+  if (is_cancelled_error (error) || g_cancellable_is_cancelled (self->cancellable))
+    return;
   if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PRECONDITION))
     {
       _sluice_pipeline_skip_existing (self, f, intent->object_id, buf->len);

@@ -1417,7 +1417,12 @@ sluice_s3_client_list_parts (SluiceS3Client   *self,
 
       if (!perform (self, "GET", url, op, EMPTY_SHA256, NULL, NULL, LIST_BODY_MAX, &resp, NULL,
                     error))
-        return FALSE;
+        {
+          /* Ceph RGW says NoSuchKey for an upload that was completed: it is gone all the same */
+          if (error != NULL && g_error_matches (*error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND))
+            (*error)->code = SLUICE_ERROR_NO_SUCH_UPLOAD;
+          return FALSE;
+        }
       if (!xml_parse (&p, "Part", list_parts_record, &d, resp.body->str, resp.body->len, op,
                       error))
         return FALSE;
