@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "sluice-application.h"
+#include "sluice-preferences-window.h"
 #include "sluice-window.h"
 
 /* The resources live under the release id's path in both builds, so that the Devel build
@@ -20,15 +21,39 @@ struct _SluiceApplication
 
 G_DEFINE_FINAL_TYPE (SluiceApplication, sluice_application, ADW_TYPE_APPLICATION)
 
-/* Main thread only, like every callback in this file. */
+/* Main thread only, like every callback in this file.
+ *
+ * Quitting closes the windows one by one, so that a window with a run going on asks first
+ * (and, if told to stop, closes once the files in flight are finished). */
 static void
 sluice_application_quit_action (GSimpleAction *action,
                                 GVariant      *parameter,
                                 gpointer       user_data)
 {
-  GApplication *app = G_APPLICATION (user_data);
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  g_autoptr(GList) windows = g_list_copy (gtk_application_get_windows (app));
 
-  g_application_quit (app);
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (GTK_WINDOW (l->data));
+}
+
+static void
+sluice_application_preferences_action (GSimpleAction *action,
+                                       GVariant      *parameter,
+                                       gpointer       user_data)
+{
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  GtkWindow *parent = gtk_application_get_active_window (app);
+
+  gtk_window_present (GTK_WINDOW (sluice_preferences_window_new (parent)));
+}
+
+static void
+sluice_application_activate_action (GSimpleAction *action,
+                                    GVariant      *parameter,
+                                    gpointer       user_data)
+{
+  g_application_activate (G_APPLICATION (user_data));
 }
 
 static void
@@ -63,6 +88,8 @@ sluice_application_about_action (GSimpleAction *action,
 static const GActionEntry app_entries[] = {
   { .name = "quit", .activate = sluice_application_quit_action },
   { .name = "about", .activate = sluice_application_about_action },
+  { .name = "preferences", .activate = sluice_application_preferences_action },
+  { .name = "activate", .activate = sluice_application_activate_action },
 };
 
 static void
@@ -77,11 +104,30 @@ sluice_application_activate (GApplication *app)
   gtk_window_present (window);
 }
 
+/* Folders from the command line (`sluice ~/Pictures /mnt/nas/photos`) or a file manager's
+ * "Open With". They go to the active window, or a new one. */
+static void
+sluice_application_open (GApplication  *app,
+                         GFile        **files,
+                         int            n_files,
+                         const char    *hint)
+{
+  GtkWindow *window;
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  if (window == NULL)
+    window = GTK_WINDOW (sluice_window_new (SLUICE_APPLICATION (app)));
+
+  gtk_window_present (window);
+  sluice_window_open_folders (SLUICE_WINDOW (window), files, (guint) n_files);
+}
+
 static void
 sluice_application_startup (GApplication *app)
 {
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *close_accels[] = { "<Control>w", NULL };
+  static const char *preferences_accels[] = { "<Control>comma", NULL };
 
   /* Chains up first: AdwApplication initialises libadwaita and loads style.css, and
    * GtkApplication loads gtk/help-overlay.ui and adds the resource icons to the theme. */
@@ -94,6 +140,8 @@ sluice_application_startup (GApplication *app)
 
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "window.close", close_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences",
+                                         preferences_accels);
 }
 
 static void
@@ -103,6 +151,7 @@ sluice_application_class_init (SluiceApplicationClass *klass)
 
   app_class->activate = sluice_application_activate;
   app_class->startup = sluice_application_startup;
+  app_class->open = sluice_application_open;
 }
 
 static void

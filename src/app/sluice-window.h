@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SluiceWindow, sluice_window, SLUICE, WINDOW, AdwApplicationWindow)
 
-SluiceWindow *sluice_window_new (SluiceApplication *application);
+SluiceWindow *sluice_window_new          (SluiceApplication  *application);
+void          sluice_window_open_folders (SluiceWindow       *self,
+                                          GFile             **files,
+                                          guint               n_files);
+gboolean      sluice_window_is_busy      (SluiceWindow       *self);
 
 G_END_DECLS
