@@ -486,16 +486,6 @@ update_key_preview (SluiceWindow *self)
 
 /* ---- runs ------------------------------------------------------------------------------------ */
 
-static gboolean
-engine_supports_template (const SluiceKeyTemplate *tmpl)
-{
-#ifdef SLUICE_HAVE_PIPELINE_KEY_TEMPLATE
-  return TRUE;
-#else
-  return sluice_key_template_is_default (tmpl);
-#endif
-}
-
 static void
 fill_options (SluiceWindow          *self,
               SluicePipelineOptions *opts)
@@ -512,12 +502,10 @@ fill_options (SluiceWindow          *self,
   opts->bwlimit = (guint64) g_settings_get_int (self->settings, "bandwidth-limit") * 1024;
   opts->metadata_headers = g_settings_get_boolean (self->settings, "metadata-headers");
   opts->skip_probe_failed = !g_settings_get_boolean (self->settings, "upload-probe-failed");
-#ifdef SLUICE_HAVE_PIPELINE_KEY_TEMPLATE
   {
     g_autofree char *tmpl = g_settings_get_string (self->settings, "key-template");
     opts->key_template = g_steal_pointer (&tmpl);
   }
-#endif
 }
 
 static void
@@ -806,13 +794,6 @@ start_with (SluiceWindow            *self,
       _sluice_window_toast (self, error->message);
       return;
     }
-  if (!engine_supports_template (tmpl))
-    {
-      _sluice_window_toast (self, _("This version of Sluice can only use the key template "
-                                    "{path}"));
-      return;
-    }
-
   data = g_new0 (StartData, 1);
   data->self = g_object_ref (self);
   data->sources = g_ptr_array_ref (sources);

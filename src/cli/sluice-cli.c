@@ -483,6 +483,7 @@ cmd_ingest (int    argc,
   int threshold_mb = 64, part_mb = 16, retries = 5, pause_timeout = 300;
   gboolean no_overwrite = FALSE, dedupe = FALSE;
   g_autofree char *bwlimit = NULL;
+  g_autofree char *key_template = NULL;
   guint64 bwlimit_bytes = 0;
   guint timer = 0, sigint, sigterm;
   int exit_code;
@@ -504,6 +505,9 @@ cmd_ingest (int    argc,
       N_("Upload at most RATE per second in all (e.g. 500K, 10M, 1G: KiB, MiB, GiB)"), "RATE" },
     { "pause-timeout", 0, 0, G_OPTION_ARG_INT, &pause_timeout,
       N_("Seconds to wait for an unreachable server before stopping (default 300)"), "S" },
+    { "key-template", 0, 0, G_OPTION_ARG_STRING, &key_template,
+      N_("Object keys from a template: {path} (default), {year}/{month}/{day}, {camera}, "
+         "{sha256}, {name}, {ext}"), "TEMPLATE" },
     { "dedupe", 0, 0, G_OPTION_ARG_NONE, &dedupe,
       N_("Content already in the bucket under another key is copied on the server, not sent"),
       NULL },
@@ -604,6 +608,7 @@ cmd_ingest (int    argc,
   opts.bwlimit = bwlimit_bytes;
   opts.pause_timeout_s = pause_timeout;
   opts.dedupe = dedupe;
+  opts.key_template = g_steal_pointer (&key_template);
   target_args_clear (&targs);
 
   pipeline = sluice_pipeline_new (&opts, &error);

@@ -323,7 +323,7 @@ abort_upload (Worker     *w,
 typedef struct {
   Worker             *w;
   SluiceFoundFile    *f;
-  const char         *key;
+  char               *key;        /* owned */
   SluiceCatalogEntry *entry;
   int                 fd;
   struct stat         before;
@@ -345,6 +345,7 @@ large_clear (Large *l)
   g_clear_pointer (&l->hash, sluice_sha256_free);
   g_clear_pointer (&l->done, g_hash_table_unref);
   g_clear_pointer (&l->upload, sluice_catalog_upload_free);
+  g_clear_pointer (&l->key, g_free);
 }
 
 /* Reads part @number (once), feeding the whole-file hash. */
@@ -472,6 +473,59 @@ intent (Large           *l,
   return TRUE;
 }
 
+/* The whole file's SHA-256 before any part is sent, for a key template with {sha256}: the one
+ * case where a large file is read twice (the content names its key). */
+static gboolean
+prehash (Large   *l,
+         char     out_hex[65],
+         GError **error)
+{
+  g_autoptr(SluiceSha256) hash = sluice_sha256_new ();
+  g_autofree guint8 *chunk = g_malloc (1024 * 1024);
+  guint64 done = 0;
+
+  while (done < (guint64) l->before.st_size)
+    {
+      ssize_t n = pread (l->fd, chunk, 1024 * 1024, done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_autofree char *display = g_filename_display_name (l->f->relpath);
+          g_set_error (error, SLUICE_ERROR, n == 0 ? SLUICE_ERROR_SOURCE_CHANGED
+                                                   : SLUICE_ERROR_SOURCE_UNREADABLE,
+                       "%s: read: %s", display, n == 0 ? "short" : g_strerror (errno));
+          return FALSE;
+        }
+      sluice_sha256_update (hash, chunk, n);
+      done += n;
+      if (g_cancellable_is_cancelled (l->w->pipeline->cancellable))
+        {
+          g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED, "cancelled");
+          return FALSE;
+        }
+    }
+  sluice_sha256_finish (hash, NULL, out_hex);
+  return TRUE;
+}
+
+static gboolean
+make_late_key (Large                *l,
+               const SluiceMetadata *meta,
+               GError              **error)
+{
+  SluicePipeline *self = l->w->pipeline;
+  char sha[65];
+  gboolean need_hash = (self->key_needs & SLUICE_KEY_NEEDS_SHA256) != 0;
+
+  if (need_hash && !prehash (l, sha, error))
+    return FALSE;
+  l->key = _sluice_pipeline_object_key (self, l->f, meta, stat_mtime_ns (&l->before),
+                                        need_hash ? sha : NULL, error);
+  return l->key != NULL;
+}
+
 static gboolean
 upload_large (Large   *l,
               GError **error)
@@ -494,14 +548,21 @@ upload_large (Large   *l,
   l->mp = g_new0 (Multipart, 1);
   l->mp->refs = 1;
   l->mp->pipeline = self;
-  l->mp->key = g_strdup (l->key);
   l->mp->n_parts = (l->before.st_size + l->part_size - 1) / l->part_size;
   l->mp->parts = g_new0 (SluiceS3Part, l->mp->n_parts);
   for (guint i = 0; i < l->mp->n_parts; i++)
     l->mp->parts[i].number = i + 1;
 
+  /* a key made from metadata or content: an upload recorded for this very version of the file
+   * had the key it still has */
+  if (l->key == NULL && l->entry != NULL && l->entry->object_id != 0 && l->entry->key != NULL &&
+      l->entry->size == (guint64) l->before.st_size &&
+      l->entry->mtime_ns == stat_mtime_ns (&l->before))
+    l->key = g_strdup (l->entry->key);
+
   /* an object row exists already when this is a second attempt: its upload may continue */
-  if (l->entry != NULL && l->entry->object_id != 0 && g_strcmp0 (l->entry->key, l->key) == 0)
+  if (l->key != NULL && l->entry != NULL && l->entry->object_id != 0 &&
+      g_strcmp0 (l->entry->key, l->key) == 0)
     {
       l->upload = sluice_catalog_get_upload (w->reader, l->entry->object_id, error);
       if (l->upload == NULL && error != NULL && *error != NULL)
@@ -525,6 +586,10 @@ upload_large (Large   *l,
                                    &probe_error))
         return TRUE;   /* failed and recorded (--skip-probe-failed) */
     }
+
+  if (l->key == NULL && !make_late_key (l, meta, error))
+    return FALSE;
+  l->mp->key = g_strdup (l->key);
 
   if (!intent (l, &meta, probe_state, &probe_error, resuming, error))
     return FALSE;
@@ -699,7 +764,7 @@ _sluice_pipeline_upload_large (Worker             *w,
 
   l.w = w;
   l.f = f;
-  l.key = key;
+  l.key = g_strdup (key);   /* NULL: made from metadata or content once they are known */
   l.entry = entry;
   l.fd = openat (sluice_walker_get_root_fd (self->walker), f->relpath,
                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -731,13 +796,14 @@ _sluice_pipeline_upload_large (Worker             *w,
       else if (!g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED) &&
                !g_cancellable_is_cancelled (self->cancellable))
         {
-          if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
+          if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION) ||
+              l.key == NULL)
             _sluice_pipeline_fail_file (self, f, NULL, 0, error);
           else if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CATALOG) ||
                    g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_NO_SPACE))
             _sluice_pipeline_set_fatal (self, error);
           else
-            _sluice_pipeline_fail_file (self, f, key, l.object_id, error);
+            _sluice_pipeline_fail_file (self, f, l.key, l.object_id, error);
         }
     }
   large_clear (&l);

@@ -6,6 +6,7 @@
 #include "sluice-buffer.h"
 #include "sluice-catalog-writer.h"
 #include "sluice-catalog.h"
+#include "sluice-key-template.h"
 #include "sluice-limiter.h"
 #include "sluice-pipeline.h"
 #include "sluice-probe-pool.h"
@@ -54,6 +55,8 @@ struct _SluicePipeline {
   GMutex                  fatal_mutex;
   GError                 *fatal;          /* stops the run: catalog broken, disk full */
   SluicePipelineSummary   last_summary;
+  SluiceKeyTemplate      *key_template;   /* NULL: PREFIX/relative path */
+  SluiceKeyTemplateNeeds  key_needs;
 
   /* brakes: AIMD on requests in flight, --bwlimit on bytes */
   SluiceConcurrency      *concurrency;
@@ -156,6 +159,13 @@ PartJob  *_sluice_work_pop_part_until   (SluicePipeline  *self,
                                          guint           *pending);
 void      _sluice_work_large_begin      (SluicePipeline  *self);
 void      _sluice_work_large_end        (SluicePipeline  *self);
+
+char     *_sluice_pipeline_object_key   (SluicePipeline       *self,
+                                         SluiceFoundFile      *f,
+                                         const SluiceMetadata *meta,
+                                         gint64                mtime_ns,
+                                         const char           *sha256,
+                                         GError              **error);
 
 /* sluice-multipart.c */
 void      _sluice_pipeline_upload_large (Worker             *w,

@@ -51,6 +51,7 @@ sluice_pipeline_options_clear (SluicePipelineOptions *options)
   g_clear_pointer (&options->walker.include, g_strfreev);
   g_clear_pointer (&options->walker.exclude, g_strfreev);
   g_clear_pointer (&options->helper_path, g_free);
+  g_clear_pointer (&options->key_template, g_free);
 }
 
 static void
@@ -66,6 +67,7 @@ options_copy (SluicePipelineOptions       *dst,
   dst->walker.exclude = g_strdupv (src->walker.exclude);
   dst->helper_path = src->helper_path ? g_strdup (src->helper_path)
                                       : sluice_probe_find_helper ();
+  dst->key_template = g_strdup (src->key_template);
   dst->jobs = CLAMP (src->jobs, 1, 256);
   dst->probes = CLAMP (src->probes, 1, 64);
   dst->retries = CLAMP (src->retries, 1, 20);
@@ -112,6 +114,16 @@ sluice_pipeline_new (const SluicePipelineOptions *options,
                            _("No credentials provider"));
       return NULL;
     }
+  if (self->options.key_template != NULL)
+    {
+      self->key_template = sluice_key_template_new (self->options.key_template, error);
+      if (self->key_template == NULL)
+        return NULL;
+      if (sluice_key_template_is_default (self->key_template))
+        g_clear_pointer (&self->key_template, sluice_key_template_free);
+      else
+        self->key_needs = sluice_key_template_get_needs (self->key_template);
+    }
   return g_steal_pointer (&self);
 }
 
@@ -123,6 +135,7 @@ sluice_pipeline_free (SluicePipeline *self)
   sluice_pipeline_options_clear (&self->options);
   g_clear_pointer (&self->progress, sluice_progress_free);
   g_clear_error (&self->fatal);
+  g_clear_pointer (&self->key_template, sluice_key_template_free);
   g_free (self->last_summary.capabilities);
   g_mutex_clear (&self->fatal_mutex);
   g_mutex_clear (&self->work.mutex);
@@ -691,6 +704,30 @@ upload (Worker        *w,
     }
 }
 
+/* ---- keys -------------------------------------------------------------------------------------- */
+
+/* The object key of a file: PREFIX/relative path, or what the key template makes of the file's
+ * metadata, dates and hash (then only known after the read and the probe). */
+char *
+_sluice_pipeline_object_key (SluicePipeline       *self,
+                             SluiceFoundFile      *f,
+                             const SluiceMetadata *meta,
+                             gint64                mtime_ns,
+                             const char           *sha256,
+                             GError              **error)
+{
+  if (self->key_template == NULL)
+    return sluice_target_object_key (self->options.target, f->relpath, error);
+  return sluice_key_template_object_key (self->key_template, self->options.target, f->relpath,
+                                         meta, mtime_ns, sha256, error);
+}
+
+static gboolean
+key_known_early (SluicePipeline *self)
+{
+  return (self->key_needs & (SLUICE_KEY_NEEDS_METADATA | SLUICE_KEY_NEEDS_SHA256)) == 0;
+}
+
 /* ---- work queue ------------------------------------------------------------------------------ */
 
 /* The walker's sink: blocks while the file queue is full (back-pressure). */
@@ -987,14 +1024,17 @@ process_file (Worker          *w,
   gboolean known;
   FileOp *done;
 
-  key = sluice_target_object_key (self->options.target, f->relpath, &error);
-  if (key == NULL)
+  if (key_known_early (self))
     {
-      if (!self->options.dry_run)
-        _sluice_pipeline_fail_file (self, f, NULL, 0, error);
-      else
-        report_failure (self, f->relpath, error);
-      return;
+      key = _sluice_pipeline_object_key (self, f, NULL, f->mtime_ns, NULL, &error);
+      if (key == NULL)
+        {
+          if (!self->options.dry_run)
+            _sluice_pipeline_fail_file (self, f, NULL, 0, error);
+          else
+            report_failure (self, f->relpath, error);
+          return;
+        }
     }
 
   known = sluice_catalog_lookup (w->reader, self->source_id, self->target_id, f->relpath, &entry,
@@ -1005,9 +1045,11 @@ process_file (Worker          *w,
       return;
     }
 
-  /* uploaded before and unchanged by size and mtime: nothing to read, nothing to send */
+  /* uploaded before and unchanged by size and mtime: nothing to read, nothing to send (a key
+   * made from metadata or content cannot change while those do not) */
   if (known && entry.object_id != 0 && entry.state == SLUICE_OBJECT_UPLOADED &&
-      entry.size == f->size && entry.mtime_ns == f->mtime_ns && g_strcmp0 (entry.key, key) == 0)
+      entry.size == f->size && entry.mtime_ns == f->mtime_ns &&
+      (key == NULL || g_strcmp0 (entry.key, key) == 0))
     {
       sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, f->size);
       return;
@@ -1037,7 +1079,8 @@ process_file (Worker          *w,
 
   /* size or mtime differ but the bytes are what was uploaded: a touch, not a change */
   if (known && entry.object_id != 0 && entry.state == SLUICE_OBJECT_UPLOADED &&
-      g_strcmp0 (entry.key, key) == 0 && g_strcmp0 (entry.object_sha256, buf->sha256_hex) == 0)
+      (key == NULL || g_strcmp0 (entry.key, key) == 0) &&
+      g_strcmp0 (entry.object_sha256, buf->sha256_hex) == 0)
     {
       FileOp *touch = _sluice_file_op_new (self, f, key);
       touch->file_id = entry.file_id;
@@ -1051,6 +1094,17 @@ process_file (Worker          *w,
   if (!_sluice_pipeline_probe (self, f, buf, known ? &entry : NULL, key, &meta, &probe_state,
                                &probe_error))
     return;
+
+  /* a key template that needs the metadata or the hash: now they are known */
+  if (key == NULL)
+    {
+      key = _sluice_pipeline_object_key (self, f, meta, buf->mtime_ns, buf->sha256_hex, &error);
+      if (key == NULL)
+        {
+          _sluice_pipeline_fail_file (self, f, NULL, 0, error);
+          return;
+        }
+    }
 
   /* the intent, durable before the request goes out */
   intent = _sluice_file_op_new (self, f, key);
@@ -1406,6 +1460,8 @@ config_json (SluicePipeline *self)
   json_builder_add_int_value (b, o->pause_timeout_s);
   json_builder_set_member_name (b, "dedupe");
   json_builder_add_boolean_value (b, o->dedupe);
+  json_builder_set_member_name (b, "key_template");
+  json_builder_add_string_value (b, o->key_template ? o->key_template : "{path}");
   json_builder_set_member_name (b, "storage_class");
   json_builder_add_string_value (b, o->target->storage_class);
   json_builder_set_member_name (b, "sse");

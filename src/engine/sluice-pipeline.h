@@ -43,6 +43,7 @@ typedef struct {
   guint64                    bwlimit;           /* request body bytes per second, 0 = none */
   guint                      pause_timeout_s;   /* how long an unreachable server is waited for */
   gboolean                   dedupe;            /* same content already there: server-side copy */
+  char                      *key_template;      /* NULL or "{path}": PREFIX/relative path */
 } SluicePipelineOptions;
 
 #define SLUICE_DEFAULT_MULTIPART_THRESHOLD (G_GUINT64_CONSTANT (64) * 1024 * 1024)

@@ -1292,6 +1292,42 @@ test_object_options_checked_first (Fixture       *f,
   assert_server_matches (f, tree_files);
 }
 
+/* --key-template: keys from metadata and content; two files mapping to one key are an error for
+ * the second, never an overwrite. */
+static void
+test_key_template (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GBytes) a = make_jpeg ("Canon", "Canon EOS 40D", 64, 64, 1000);
+  g_autoptr(GBytes) b = make_jpeg ("Canon", "Canon EOS 40D", 64, 64, 2000);
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) c = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_autofree char *sha = NULL;
+  g_autofree char *expected = NULL;
+  g_auto(Listing) l = { 0 };
+  const char *tmpl[] = { "--key-template", "{camera}/{sha256}.{ext}", NULL };
+  const char *flat[] = { "--key-template", "flat/{name}.{ext}", NULL };
+
+  write_file (f->src, "2019/IMG_0001.JPG", a);
+  write_file (f->src, "2020/IMG_0001.JPG", b);
+  ingest_json (f, &r, tmpl);
+  g_assert_cmpint (r.status, ==, 0);
+  sha = file_checksum (f->src, "2019/IMG_0001.JPG", G_CHECKSUM_SHA256);
+  expected = g_strdup_printf ("photos/Canon EOS 40D/%s.JPG", sha);
+  list_bucket (f, &l);
+  g_assert_true (g_hash_table_contains (l.etags, expected));
+  g_assert_cmpuint (g_hash_table_size (l.etags), ==, 2);
+
+  /* {name} flattens the folders: the second IMG_0001.JPG must not replace the first */
+  ingest_json (f, &c, flat);
+  g_assert_cmpint (c.status, ==, 1);
+  s = parse_summary (c.out);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 1);
+  g_assert_cmpint (summary_files (s, "failed"), ==, 1);
+  g_assert_nonnull (strstr (c.err, "already belongs to"));
+}
+
 /* A presigned URL (Sluice signs it: curl does not presign) downloads the object, with no
  * credentials, from the real server; a tampered one is refused. */
 static void
@@ -1409,6 +1445,7 @@ main (int   argc,
   ADD ("/integration/dedupe/server-side-copy", test_dedupe);
   ADD ("/integration/options/checked-first", test_object_options_checked_first);
   ADD ("/integration/presign/get", test_presigned_url);
+  ADD ("/integration/key-template", test_key_template);
 #undef ADD
 
   return g_test_run ();
