@@ -311,6 +311,7 @@ typedef struct {
   char     *profile;
   char     *ca_file;
   GStrv     resolve;
+  char     *saved;           /* --target NAME */
   char     *storage_class;
   char     *sse;
   char     *sse_kms_key_id;
@@ -325,6 +326,9 @@ static GOptionEntry *
 target_entries (TargetArgs *t)
 {
   GOptionEntry entries[] = {
+    { "target", 0, 0, G_OPTION_ARG_STRING, &t->saved,
+      N_("A target saved in the app (endpoint, bucket, prefix, options; the secret from the "
+         "keyring); an s3:// address, if given too, replaces its bucket and prefix"), "NAME" },
     { "endpoint", 0, 0, G_OPTION_ARG_STRING, &t->endpoint,
       N_("S3 endpoint (default: AWS_ENDPOINT_URL, the profile's endpoint_url, or AWS)"), "URL" },
     { "region", 0, 0, G_OPTION_ARG_STRING, &t->region,
@@ -365,6 +369,7 @@ target_args_clear (TargetArgs *t)
   g_free (t->region);
   g_free (t->profile);
   g_free (t->ca_file);
+  g_free (t->saved);
   g_strfreev (t->resolve);
   g_free (t->storage_class);
   g_free (t->sse);
@@ -443,8 +448,41 @@ parse_command (GOptionContext *ctx,
   return -1;
 }
 
-/* The target an s3:// URI and the options name, with its credentials; the options are used
- * up. */
+/* A target saved by the app (targets.ini; the secret from the keyring), the same the app
+ * uses. @uri, when given, replaces its bucket and prefix. */
+static SluiceTarget *
+open_saved_target (const char                 *name,
+                   const char                 *uri,
+                   SluiceCredentialsProvider **out_creds,
+                   GError                    **error)
+{
+  g_autoptr(SluiceTargetStore) store = sluice_target_store_new (NULL);
+  g_autoptr(SluiceTarget) target = NULL;
+  const SluiceSavedTarget *saved;
+
+  if (!sluice_target_store_load (store, error))
+    return NULL;
+  saved = sluice_target_store_lookup (store, name);
+  if (saved == NULL)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                   _("There is no saved target named “%s” in %s"), name,
+                   sluice_target_store_get_path (store));
+      return NULL;
+    }
+  target = sluice_target_copy (saved->target);
+  if (uri != NULL && !sluice_target_parse_uri (target, uri, error))
+    return NULL;
+  if (!sluice_target_validate (target, error))
+    return NULL;
+  *out_creds = sluice_saved_target_credentials_sync (saved, NULL, error);
+  if (*out_creds == NULL)
+    return NULL;
+  return g_steal_pointer (&target);
+}
+
+/* The target an s3:// URI (or --target NAME) and the options name, with its credentials; the
+ * options are used up. */
 static SluiceTarget *
 open_target (const char                 *uri,
              TargetArgs                 *targs,
@@ -453,6 +491,12 @@ open_target (const char                 *uri,
 {
   SluiceTarget *target;
 
+  if (targs->saved != NULL)
+    {
+      target = open_saved_target (targs->saved, uri, out_creds, error);
+      target_args_clear (targs);
+      return target;
+    }
   *out_creds = sluice_credentials_provider_new (targs->profile);
   target = make_target (uri, targs, *out_creds, error);
   target_args_clear (targs);
@@ -548,7 +592,7 @@ cmd_ingest (int    argc,
       g_printerr ("sluice-cli ingest: %s\n", error->message);
       return EXIT_USAGE;
     }
-  if (argc != 3)
+  if (argc != 3 && !(argc == 2 && targs.saved != NULL))
     {
       g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
       g_printerr ("%s", help);
@@ -578,13 +622,11 @@ cmd_ingest (int    argc,
       return EXIT_USAGE;
     }
 
-  creds = sluice_credentials_provider_new (targs.profile);
   sluice_pipeline_options_init (&opts);
-  opts.target = make_target (argv[2], &targs, creds, &error);
+  opts.target = open_target (argc == 3 ? argv[2] : NULL, &targs, &creds, &error);
   if (opts.target == NULL)
     {
       print_error (error);
-      target_args_clear (&targs);
       return EXIT_USAGE;
     }
   target_uri = sluice_target_to_uri (opts.target);
@@ -609,7 +651,6 @@ cmd_ingest (int    argc,
   opts.pause_timeout_s = pause_timeout;
   opts.dedupe = dedupe;
   opts.key_template = g_steal_pointer (&key_template);
-  target_args_clear (&targs);
 
   pipeline = sluice_pipeline_new (&opts, &error);
   if (pipeline == NULL)

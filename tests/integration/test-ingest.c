@@ -1328,6 +1328,45 @@ test_key_template (Fixture       *f,
   g_assert_nonnull (strstr (c.err, "already belongs to"));
 }
 
+/* sluice-cli --target NAME uses a target saved by the app (targets.ini). */
+static void
+test_saved_target (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *config = g_build_filename (f->dir, "config", NULL);
+  g_autofree char *dir = g_build_filename (config, "sluice", NULL);
+  g_autofree char *ini = g_build_filename (dir, "targets.ini", NULL);
+  g_autofree char *text = NULL;
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) missing = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) s = NULL;
+  const char *args[] = { "ingest", f->src, "--target", "Local test", "--catalog", f->catalog,
+                         "--json", NULL };
+  const char *nope[] = { "ingest", f->src, "--target", "Nowhere", "--catalog", f->catalog,
+                         NULL };
+
+  make_tree (f);
+  g_mkdir_with_parents (dir, 0700);
+  /* the CLI inherits this: where it looks for the app's saved targets */
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  text = g_strdup_printf ("[Local test]\nendpoint=%s\nregion=%s\nbucket=%s\nprefix=photos\n"
+                          "addressing=path\ncredentials=environment\n", endpoint,
+                          g_getenv ("AWS_DEFAULT_REGION"), f->bucket);
+  g_file_set_contents (ini, text, -1, &error);
+  g_assert_no_error (error);
+
+  run_cli (&r, args, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 9);
+  assert_server_matches (f, tree_files);
+
+  run_cli (&missing, nope, NULL);
+  g_assert_cmpint (missing.status, ==, 2);
+  g_assert_nonnull (strstr (missing.err, "no saved target named"));
+}
+
 /* A presigned URL (Sluice signs it: curl does not presign) downloads the object, with no
  * credentials, from the real server; a tampered one is refused. */
 static void
@@ -1446,6 +1485,7 @@ main (int   argc,
   ADD ("/integration/options/checked-first", test_object_options_checked_first);
   ADD ("/integration/presign/get", test_presigned_url);
   ADD ("/integration/key-template", test_key_template);
+  ADD ("/integration/saved-target", test_saved_target);
 #undef ADD
 
   return g_test_run ();
