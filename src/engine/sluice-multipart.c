@@ -367,6 +367,47 @@ read_part (Large   *l,
                                    self->cancellable, error);
 }
 
+typedef struct {
+  const char *key;
+  GPtrArray  *ids;
+} SameKey;
+
+static gboolean
+collect_same_key (const char *key,
+                  const char *upload_id,
+                  const char *initiated,
+                  gpointer    user_data)
+{
+  SameKey *sk = user_data;
+
+  if (g_str_equal (key, sk->key))
+    g_ptr_array_add (sk->ids, g_strdup (upload_id));
+  return TRUE;
+}
+
+/*
+ * An upload id becomes durable in the catalog only after the server gave it: a crash between
+ * the two leaves an upload nobody knows, billed until aborted. Before a new upload of a key,
+ * the unfinished uploads of that very key (which this one will replace anyway) are aborted.
+ */
+static void
+abort_unrecorded_uploads (Large *l)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  SameKey sk = { l->key, ids };
+
+  if (!sluice_s3_client_list_uploads (l->w->s3, l->key, collect_same_key, &sk, NULL))
+    return;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!sluice_s3_client_abort_multipart (l->w->s3, l->key, g_ptr_array_index (ids, i),
+                                             &error))
+        g_debug ("aborting an unrecorded upload of %s: %s", l->key, error->message);
+    }
+}
+
 /*
  * Starts a new upload, or continues the one the catalog recorded for this object when it was
  * for the same version of the file. A stale upload (the file changed, the part size differs,
@@ -409,6 +450,7 @@ open_upload (Large                *l,
     }
 
   l->done = g_hash_table_new (NULL, NULL);
+  abort_unrecorded_uploads (l);
   headers = _sluice_pipeline_meta_headers (self, meta);
   {
     SluiceS3PutRequest req = {
