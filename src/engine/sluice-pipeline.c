@@ -262,6 +262,25 @@ failure_op (SluiceCatalog *catalog,
 }
 
 static gboolean
+probe_failure_op (SluiceCatalog *catalog,
+                  gpointer       data,
+                  GError       **error)
+{
+  FileOp *op = data;
+  gint64 file_id;
+
+  file_id = sluice_catalog_upsert_file (catalog, op->source_id, op->relpath, op->size,
+                                        op->mtime_ns, op->sha256, op->run_id, error);
+  if (file_id == 0 ||
+      !sluice_catalog_set_metadata (catalog, file_id, op->run_id, NULL, op->probe_state,
+                                    op->probe_error, error))
+    return FALSE;
+  return sluice_catalog_record_failure (catalog, op->source_id, op->target_id, op->relpath,
+                                        op->key, op->run_id, op->error_code, op->error_message,
+                                        error);
+}
+
+static gboolean
 touch_op (SluiceCatalog *catalog,
           gpointer       data,
           GError       **error)
@@ -1001,7 +1020,21 @@ _sluice_pipeline_probe (SluicePipeline            *self,
 
   if (self->options.skip_probe_failed)
     {
-      _sluice_pipeline_fail_file (self, f, key, 0, error);
+      /* failed, and remembered as a poison file: the file row keeps its hash and the
+       * helper's verdict, so a rerun on the same bytes does not try a helper again */
+      FileOp *op = _sluice_file_op_new (self, f, key);
+
+      op->size = buf->len;
+      op->mtime_ns = buf->mtime_ns;
+      op->sha256 = g_strdup (buf->sha256_hex);
+      op->probe_state = SLUICE_PROBE_STATE_FAILED;
+      op->probe_error = g_strdup (*out_probe_error);
+      op->error_code = g_strdup (sluice_error_code_name (error->code));
+      op->error_message = g_strdup (error->message);
+      sluice_catalog_writer_run (self->writer, probe_failure_op, op,
+                                 (GDestroyNotify) _sluice_file_op_free);
+      sluice_progress_add (self->progress, SLUICE_STAGE_FAILED, buf->len);
+      report_failure (self, f->relpath, error);
       return FALSE;
     }
   return TRUE;
