@@ -1872,3 +1872,41 @@ sluice_probe_exif_extract (const guint8 *data,
   g_clear_pointer (&probe.owned, g_byte_array_unref);
   return g_steal_pointer (&meta);
 }
+
+/* A small JPEG whose EXIF block (IFD0 with Make, an Exif IFD with a date stored past the end of
+ * the block, a GPS IFD) takes libexif through its loader and its log and the extractor through
+ * its field readers. */
+static const guint8 warm_up_jpeg[] = {
+  0xff, 0xd8, 0xff, 0xe1, 0x00, 0x64, 'E', 'x', 'i', 'f', 0, 0,
+  /* TIFF header, IFD0 at 8 */
+  'I', 'I', 0x2a, 0, 8, 0, 0, 0,
+  /* IFD0: Make (ASCII 5 at 50), ExifIfdPointer (56), GPSInfoIfdPointer (74) */
+  3, 0,
+  0x0f, 0x01, 2, 0, 5, 0, 0, 0, 50, 0, 0, 0,
+  0x69, 0x87, 4, 0, 1, 0, 0, 0, 56, 0, 0, 0,
+  0x25, 0x88, 4, 0, 1, 0, 0, 0, 74, 0, 0, 0,
+  0, 0, 0, 0,
+  /* 50: "Warm" */
+  'W', 'a', 'r', 'm', 0, 0,
+  /* 56: Exif IFD: DateTimeOriginal, 20 bytes at 200, past the end */
+  1, 0,
+  0x03, 0x90, 2, 0, 20, 0, 0, 0, 200, 0, 0, 0,
+  0, 0, 0, 0,
+  /* 74: GPS IFD: GPSVersionID 2.2.0.0 */
+  1, 0,
+  0x00, 0x00, 1, 0, 4, 0, 0, 0, 2, 2, 0, 0,
+  0, 0, 0, 0,
+  /* SOF0 8x8, EOI */
+  0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00,
+  0xff, 0xd9,
+};
+
+SluiceMetadata *
+sluice_probe_exif_warm_up (void)
+{
+  /* libexif binds its text domain and looks up its catalogue on the first translated string;
+   * the result, found or not, is cached for the life of the process */
+  exif_format_get_name (EXIF_FORMAT_LONG);
+  exif_tag_get_name_in_ifd (EXIF_TAG_MAKE, EXIF_IFD_0);
+  return sluice_probe_exif_extract (warm_up_jpeg, sizeof warm_up_jpeg, "warm-up.jpg");
+}

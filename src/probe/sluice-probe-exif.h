@@ -15,4 +15,11 @@ SluiceMetadata *sluice_probe_exif_extract (const guint8 *data,
                                            gsize         len,
                                            const char   *name_hint);
 
+/*
+ * Runs the extractor once on a built-in sample and asks libexif for a translated name, so that
+ * whatever libexif and the extractor set up lazily (libexif's message catalogue lookup, which
+ * opens files) is done before the helper's sandbox forbids it. Returns what it extracted.
+ */
+SluiceMetadata *sluice_probe_exif_warm_up (void);
+
 G_END_DECLS

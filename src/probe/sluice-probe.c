@@ -13,17 +13,45 @@
 #include "sluice-error.h"
 #include "sluice-probe-exif.h"
 #include "sluice-probe-protocol.h"
+#include "sluice-probe-sandbox.h"
+#ifdef SLUICE_PROBE_TEST_MODES
+#include "sluice-probe-test-modes.h"
+#endif
 
 /*
  * sluice-probe: parses untrusted file bytes for the engine.
  *
  * It talks only over the socket it inherits on fd 3, reads only the memfds the engine passes
- * it, and never opens files or sockets itself. One request at a time; the engine restarts a
- * helper that dies or stalls, so any failure here costs one file's metadata, not the run.
+ * it, and never opens files or sockets itself: a seccomp allow-list (sluice-probe-sandbox.c)
+ * holds it to that. One request at a time; the engine restarts a helper that dies or stalls,
+ * so any failure here costs one file's metadata, not the run.
  */
 
+/* Everything that needs more than the allow-list gives, done once before it is installed. */
+static void
+warm_up (void)
+{
+  g_autoptr(SluiceMetadata) meta = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) normal = NULL;
+
+  /* the extraction path, and a reply as it goes on the wire */
+  meta = sluice_probe_exif_warm_up ();
+  reply = g_variant_ref_sink (sluice_metadata_to_variant (meta));
+  normal = g_variant_get_normal_form (reply);
+  g_variant_get_size (normal);
+  /* the protocol's error paths format errno: glibc looks for its message catalogue once */
+  strerror (EPIPE);
+  /* g_printerr converts to the console charset, looked up once (GLib's log writer asks on every
+   * message whether stderr is the journal or a terminal: the filter answers "no" politely) */
+  g_get_console_charset (NULL);
+  sluice_error_quark ();
+}
+
 static GVariant *
-probe_one (int          fd,
+probe_one (int          sock,
+           guint32      id,
+           int          fd,
            const char  *name,
            guint64      declared_size,
            GError     **error)
@@ -38,8 +66,9 @@ probe_one (int          fd,
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "fstat: %s", g_strerror (errno));
       return NULL;
     }
-  /* trust what we can see, not what the frame says */
-  len = MIN ((guint64) st.st_size, declared_size);
+  /* trust what we can see, not what the frame says; and no more than the address space limit
+   * leaves room for */
+  len = MIN (MIN ((guint64) st.st_size, declared_size), SLUICE_PROBE_MAX_MAP);
 
   if (len > 0)
     {
@@ -52,28 +81,29 @@ probe_one (int          fd,
     }
 
   meta = sluice_probe_exif_extract (map, len, name);
+  if (len < MIN ((guint64) st.st_size, declared_size))
+    sluice_metadata_add_warning (meta, "only the first %" G_GSIZE_FORMAT " bytes were read "
+                                 "for metadata", len);
+
+#ifdef SLUICE_PROBE_TEST_MODES
+  /* test builds only: a file that starts with "SLUICE-TEST:" makes this helper misbehave */
+  if (sluice_probe_test_mode_run (sock, id, map, len, meta))
+    {
+      if (map != NULL)
+        munmap (map, len);
+      return NULL;
+    }
+#endif
 
   if (map != NULL)
     munmap (map, len);
   return sluice_metadata_to_variant (meta);
 }
 
-int
-main (int   argc,
-      char *argv[])
+/* Serves requests until the engine closes the socket. Returns the exit status. */
+static int
+serve (int sock)
 {
-  const int sock = SLUICE_PROBE_SOCKET_FD;
-  g_autoptr(GError) error = NULL;
-
-  setlocale (LC_ALL, "C.UTF-8");
-
-  if (!sluice_probe_frame_send (sock, SLUICE_PROBE_MSG_HELLO, 0,
-                                g_variant_new ("(u)", SLUICE_PROBE_PROTOCOL_VERSION), -1, &error))
-    {
-      g_printerr ("sluice-probe: %s\n", error->message);
-      return 1;
-    }
-
   for (;;)
     {
       g_autoptr(GVariant) request = NULL;
@@ -106,9 +136,13 @@ main (int   argc,
         }
 
       g_variant_get (request, "(&st)", &name, &size);
-      reply = probe_one (fd, name, size, &local_error);
+      /* this file's CPU budget starts now */
+      sluice_probe_sandbox_arm_cpu_limit ();
+      reply = probe_one (sock, id, fd, name, size, &local_error);
       close (fd);
 
+      if (reply == NULL && local_error == NULL)
+        continue; /* a test mode answered (or chose not to) */
       if (reply == NULL)
         {
           if (!sluice_probe_frame_send (sock, SLUICE_PROBE_MSG_ERROR, id,
@@ -123,4 +157,37 @@ main (int   argc,
           return 1;
         }
     }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const int sock = SLUICE_PROBE_SOCKET_FD;
+  g_autoptr(GError) error = NULL;
+
+  setlocale (LC_ALL, "C.UTF-8");
+#ifdef SLUICE_PROBE_TEST_MODES
+  sluice_probe_test_mode_init ();
+#endif
+  warm_up ();
+
+  /* first thing after the warm-up, before a single byte from the engine is read */
+  if (!sluice_probe_sandbox_enter (sock, &error))
+    {
+      /* loud, never silent; the engine cannot tell yet (see the HELLO in the protocol) */
+      g_printerr ("sluice-probe: WARNING: running without a sandbox: %s\n", error->message);
+      g_clear_error (&error);
+    }
+
+  if (!sluice_probe_frame_send (sock, SLUICE_PROBE_MSG_HELLO, 0,
+                                g_variant_new ("(u)", SLUICE_PROBE_PROTOCOL_VERSION), -1, &error))
+    {
+      g_printerr ("sluice-probe: %s\n", error->message);
+      _exit (1);
+    }
+
+  /* _exit: there is nothing to flush, and exit handlers (LeakSanitizer's among them) would
+   * need system calls the filter does not allow */
+  _exit (serve (sock));
 }
