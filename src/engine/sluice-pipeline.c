@@ -577,9 +577,13 @@ _sluice_pipeline_should_retry (SluicePipeline *self,
                                const GError   *error,
                                guint          *attempt)
 {
+  gboolean expired = g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN);
+
   if (g_cancellable_is_cancelled (self->cancellable) || !sluice_error_is_retryable (error))
     return FALSE;
-  if (*attempt < self->options.retries)
+  /* expired credentials: one more try with what the provider has now, then the whole run
+   * waits (every worker retrying on its own would only collect more refusals) */
+  if (*attempt < (expired ? MIN (2u, self->options.retries) : self->options.retries))
     {
       g_atomic_int_inc (&self->retries);
       if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN))

@@ -195,8 +195,12 @@ describe_death (GSubprocess *process)
       int sig = g_subprocess_get_term_sig (process);
       const char *abbrev = sigabbrev_np (sig);
 
+      const char *why = sig == SIGSYS ? " (a system call the sandbox forbids)"
+                        : sig == SIGXCPU ? " (more than 5 s of CPU for one file)"
+                        : sig == SIGTRAP ? " (a fatal GLib error such as out of memory)" : "";
+
       if (abbrev != NULL)
-        return g_strdup_printf ("metadata helper crashed with SIG%s", abbrev);
+        return g_strdup_printf ("metadata helper crashed with SIG%s%s", abbrev, why);
       return g_strdup_printf ("metadata helper crashed with signal %d", sig);
     }
   return g_strdup_printf ("metadata helper exited with status %d",

@@ -49,12 +49,12 @@ static const Expected media[] = {
 
 /* regular files that only --all-files takes */
 static const char *const others[] = {
-  "notes.txt", "data.bin", "noext", "trailingdot.", "sub/readme.md",
+  "notes.txt", "data.bin", "noext", "trailingdot.", "sub/readme.md", NULL
 };
 
 /* hidden: only --hidden takes them */
 static const char *const hidden[] = {
-  ".hidden.jpg", ".hiddendir/x.jpg",
+  ".hidden.jpg", ".hiddendir/x.jpg", NULL
 };
 
 /* NAS and desktop clutter: never taken */
@@ -96,9 +96,9 @@ make_tree (const char *dir)
       sluice_test_write_file (path, content, -1);
       set_mtime (path, 1500000000 + 86400 * i, 123456789 + i);
     }
-  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (others) - 1; i++)
     sluice_test_write_file_at (dir, others[i], "other", -1);
-  for (guint i = 0; i < G_N_ELEMENTS (hidden); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (hidden) - 1; i++)
     sluice_test_write_file_at (dir, hidden[i], "hidden", -1);
   for (guint i = 0; i < G_N_ELEMENTS (clutter); i++)
     sluice_test_write_file_at (dir, clutter[i], "clutter", -1);
@@ -350,7 +350,7 @@ test_all_files (Fixture       *f,
   walk (f->root, &options, &r);
   /* every regular file, still without hidden files, clutter, links and the FIFO */
   assert_found (&r, (const char *const *) expected->pdata);
-  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (others) - 1; i++)
     {
       SluiceFoundFile *file = g_hash_table_lookup (r.found, others[i]);
       g_assert_cmpint (file->kind, ==, SLUICE_FILE_KIND_OTHER);

@@ -222,6 +222,7 @@ test_curl_pinned (void)
         g_string_append_c (s, *p);
     g_assert_cmpstr (s->str, ==, ours);
   }
+  g_free (c.head);
 }
 
 int
