@@ -1381,6 +1381,27 @@ sluice_catalog_find_content (SluiceCatalog *self,
   return key;
 }
 
+/* Whether an uploaded object of this target has exactly @size bytes (a cheap first test for
+ * --dedupe of large files, before their content is hashed). */
+gboolean
+sluice_catalog_has_size (SluiceCatalog *self,
+                         gint64         target_id,
+                         guint64        size)
+{
+  sqlite3_stmt *s = stmt (self, "SELECT 1 FROM objects WHERE target_id = ?1 AND size = ?2 "
+                                "AND state = ?3 AND sha256 IS NOT NULL LIMIT 1", NULL);
+  gboolean found;
+
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, target_id);
+  sqlite3_bind_int64 (s, 2, size);
+  sqlite3_bind_int (s, 3, SLUICE_OBJECT_UPLOADED);
+  found = sqlite3_step (s) == SQLITE_ROW;
+  sqlite3_reset (s);
+  return found;
+}
+
 char *
 sluice_catalog_get_capabilities (SluiceCatalog *self,
                                  gint64         target_id,

@@ -218,6 +218,9 @@ char          *sluice_catalog_find_content       (SluiceCatalog       *self,
                                                   const char          *sha256,
                                                   const char          *not_key,
                                                   GError             **error);
+gboolean       sluice_catalog_has_size           (SluiceCatalog       *self,
+                                                  gint64               target_id,
+                                                  guint64              size);
 char          *sluice_catalog_get_capabilities   (SluiceCatalog       *self,
                                                   gint64               target_id,
                                                   gint64              *out_probed_at);

@@ -633,6 +633,40 @@ upload_large (Large   *l,
     return FALSE;
   l->mp->key = g_strdup (l->key);
 
+  /* --dedupe: when an uploaded object has this very size, hash first (a second read, only
+   * then) and make a server-side copy if the content is there already */
+  if (self->options.dedupe && !resuming &&
+      sluice_catalog_has_size (w->reader, self->target_id, l->before.st_size))
+    {
+      char content[65];
+      g_autofree char *twin = NULL;
+      g_autofree char *copy_etag = NULL;
+      g_autoptr(GError) copy_error = NULL;
+
+      if (!prehash (l, content, error))
+        return FALSE;
+      twin = sluice_catalog_find_content (w->reader, self->target_id, content, l->key, NULL);
+      if (twin != NULL)
+        {
+          if (!intent (l, &meta, probe_state, &probe_error, FALSE, error))
+            return FALSE;
+          if (sluice_s3_client_copy_object (w->s3, twin, l->key, self->options.no_overwrite,
+                                            &copy_etag, &copy_error))
+            {
+              op = _sluice_file_op_new (self, l->f, l->key);
+              op->object_id = l->object_id;
+              op->state = SLUICE_OBJECT_UPLOADED;
+              op->etag = g_steal_pointer (&copy_etag);
+              op->sha256 = g_strdup (content);
+              sluice_catalog_writer_run (self->writer, _sluice_finish_op, op,
+                                         (GDestroyNotify) _sluice_file_op_free);
+              sluice_progress_add (self->progress, SLUICE_STAGE_DEDUPLICATED, l->before.st_size);
+              return TRUE;
+            }
+          g_debug ("copy of %s failed, uploading instead: %s", twin, copy_error->message);
+        }
+    }
+
   if (!intent (l, &meta, probe_state, &probe_error, resuming, error))
     return FALSE;
   l->mp->object_id = l->object_id;

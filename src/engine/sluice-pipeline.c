@@ -1178,7 +1178,6 @@ process_file (Worker          *w,
           done->object_id = intent->object_id;
           done->state = SLUICE_OBJECT_UPLOADED;
           done->etag = g_steal_pointer (&etag);
-          done->note = g_strdup_printf (_("copied on the server from %s"), twin);
           sluice_catalog_writer_run (self->writer, _sluice_finish_op, done,
                                      (GDestroyNotify) _sluice_file_op_free);
           sluice_progress_add (self->progress, SLUICE_STAGE_DEDUPLICATED, buf->len);

@@ -1255,6 +1255,53 @@ test_dedupe (Fixture       *f,
   assert_server_matches (f, both);
 }
 
+/* --dedupe for files sent in parts: a same-size object makes Sluice hash first, then copy. */
+static void
+test_dedupe_large (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_auto(CliResult) r1 = { 0 };
+  g_auto(CliResult) r2 = { 0 };
+  g_autoptr(JsonObject) s2 = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  const char *extra[] = { "--dedupe", NULL };
+
+  write_random (f->src, "video/a.MOV", 12 * MiB);
+  ingest_large (f, &r1, extra);
+  g_assert_cmpint (r1.status, ==, 0);
+
+  path = g_build_filename (f->src, "video/a.MOV", NULL);
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  copy = g_build_filename (f->src, "backup/a copy.MOV", NULL);
+  {
+    g_autofree char *dir = g_path_get_dirname (copy);
+    g_mkdir_with_parents (dir, 0755);
+  }
+  g_assert_true (g_file_set_contents (copy, contents, len, NULL));
+
+  ingest_large (f, &r2, extra);
+  g_assert_cmpint (r2.status, ==, 0);
+  s2 = parse_summary (r2.out);
+  g_assert_cmpint (summary_files (s2, "deduplicated"), ==, 1);
+  g_assert_cmpint (summary_files (s2, "uploaded"), ==, 0);
+  assert_multipart_object (f, "video/a.MOV");
+  {
+    g_auto(SluiceS3ObjectInfo) a = { 0 };
+    g_auto(SluiceS3ObjectInfo) b = { 0 };
+    g_autoptr(GError) error = NULL;
+
+    sluice_s3_client_head_object (f->s3, "photos/video/a.MOV", &a, &error);
+    g_assert_no_error (error);
+    sluice_s3_client_head_object (f->s3, "photos/backup/a copy.MOV", &b, &error);
+    g_assert_no_error (error);
+    g_assert_true (b.exists);
+    g_assert_cmpuint (b.size, ==, a.size);
+  }
+}
+
 /* Object options the server rejects stop the run before any file is sent, in plain words. */
 static void
 test_object_options_checked_first (Fixture       *f,
@@ -1482,6 +1529,7 @@ main (int   argc,
   ADD ("/integration/verify/problems", test_verify_reports_problems);
   ADD ("/integration/cleanup/orphans", test_cleanup_aborts_orphans);
   ADD ("/integration/dedupe/server-side-copy", test_dedupe);
+  ADD ("/integration/dedupe/large", test_dedupe_large);
   ADD ("/integration/options/checked-first", test_object_options_checked_first);
   ADD ("/integration/presign/get", test_presigned_url);
   ADD ("/integration/key-template", test_key_template);
