@@ -290,8 +290,8 @@ sluice_buffer_read_file (int            dirfd,
     {
       g_autofree char *display = g_filename_display_name (relpath);
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE,
-                   "%s: %" G_GUINT64_FORMAT " bytes is larger than this version uploads in one "
-                   "request (1 GiB); multipart upload is not implemented yet",
+                   "%s: %" G_GUINT64_FORMAT " bytes is more than one buffer holds (1 GiB); "
+                   "such files are sent in parts",
                    display, (guint64) before.st_size);
       goto out;
     }

@@ -75,6 +75,8 @@ options_copy (SluicePipelineOptions       *dst,
     dst->memory_budget = 16 * 1024 * 1024;
   dst->part_size = MAX (dst->part_size, (guint64) SLUICE_S3_MIN_PART_SIZE);
   dst->multipart_threshold = MAX (dst->multipart_threshold, dst->part_size);
+  /* a file sent whole is held whole in one buffer: never more than a buffer may hold */
+  dst->multipart_threshold = MIN (dst->multipart_threshold, SLUICE_BUFFER_MAX_SINGLE);
   /* a part must fit the budget, or it could never be read */
   dst->memory_budget = MAX (dst->memory_budget, 2 * dst->part_size);
 }
