@@ -67,6 +67,8 @@ def main():
       meta.get("kernel", "?"), meta.get("rclone", "?"), meta.get("exiftool", "?"), meta.get("ceph", "?")))
     P("medians of %s timed runs per tool (page cache dropped before each); rclone+exiftool: 1 run;"
       % meta.get("runs", "?"))
+    if meta.get("parts", "timed,peer,countfs") != "timed,peer,countfs":
+        P("measured only: %s" % meta["parts"])
     if meta.get("nice"):
         P("measured commands, S3 daemons and countfs ran at nice %s (a busy shared machine)" % meta["nice"])
     P("CPU = user+sys of the client process tree; RSS = peak of the sum over the tree (50 ms samples);")
@@ -186,7 +188,7 @@ def main():
             P("  " + " ".join(v.rjust(x) if i else v.ljust(x) for i, (v, x) in enumerate(zip(row, w))))
         for tool in ("sluice", "rclone"):
             s = summ.get(tool)
-            if s:
+            if s and s["n"]:
                 P("    %-7s wall per run %s; CPU per run %s; max tree RSS %s MB; other CPU %s" % (
                   tool, s["wall_s_all"], s["cpu_s_all"], fmt(s["rss_tree_mb_max"], 0),
                   s["other_cpu_s_all"]))
