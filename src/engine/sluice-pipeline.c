@@ -27,7 +27,7 @@ sluice_pipeline_options_init (SluicePipelineOptions *options)
   memset (options, 0, sizeof *options);
   options->jobs = 16;
   options->probes = g_get_num_processors ();
-  options->memory_budget = 256 * 1024 * 1024;
+  options->memory_budget = 96 * 1024 * 1024;
   options->probe_timeout_ms = SLUICE_PROBE_DEFAULT_TIMEOUT_MS;
   options->retries = 5;
   options->metadata_headers = TRUE;
@@ -940,16 +940,12 @@ read_with_retries (Worker          *w,
           g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED, "cancelled");
           return NULL;
         }
-      buf = sluice_buffer_read_file (sluice_walker_get_root_fd (self->walker), f->relpath,
-                                     NULL, self->cancellable, &local_error);
+      /* the budget charge is what was taken, whatever the size is now */
+      buf = sluice_buffer_read_file_charged (sluice_walker_get_root_fd (self->walker),
+                                             f->relpath, self->budget, f->size,
+                                             self->cancellable, &local_error);
       if (buf != NULL)
-        {
-          /* the budget charge is what was taken, whatever the size is now */
-          buf->budget = self->budget;
-          buf->charged = f->size;
-          return buf;
-        }
-      sluice_budget_release (self->budget, f->size);
+        return buf;
       if (!g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED) ||
           attempt >= SOURCE_CHANGED_TRIES || !_sluice_pipeline_backoff (self, attempt + 2))
         {
