@@ -18,7 +18,9 @@ tree is never written):
      copies. A copy a translator means (a product name, a word the language borrowed, such
      as German "Name" or "Region") is marked with a translator comment "# identical" on the
      entry in po/LL.po. Unmarked copies of four words or more fail each; shorter ones fail
-     when they are more than 20 % of the catalog.
+     when they are more than 20 % of the catalog;
+   - typography (where the language has rules here): French takes a no-break space before
+     : ; ! ? » and after « and no English quotes; German quotes „like this“.
 
 Every failure names the source file and line of the string and says how to fix it.
 
@@ -175,6 +177,20 @@ def is_copy(entry):
     return bool(words_of(entry.msgid))
 
 
+def typography_problems(lang, text):
+    problems = []
+    if lang == "fr":
+        if re.search(r" [:;!?»]", text) or "« " in text:
+            problems.append("a plain space where French needs a no-break space (U+00A0) "
+                            "before : ; ! ? » or after «")
+        if "“" in text or "”" in text:
+            problems.append("English quotes “…” where French uses « … »")
+    elif lang == "de":
+        if "”" in text or text.count("„") != text.count("“"):
+            problems.append("quotes that are not German „…“")
+    return problems
+
+
 def marked_identical(entry):
     return any(c.strip().lower().startswith("identical") for c in entry.comments)
 
@@ -270,6 +286,10 @@ def check_language(args, lang, pot, tmp, problems):
               if e not in untranslated and e not in fuzzy and is_copy(e)
               and not marked_identical(e)]
     long_copies = [e for e in copies if len(words_of(e.msgid)) >= COPY_WORDS_LIMIT]
+    for e in entries:
+        for text in e.msgstr.values():
+            for why in typography_problems(lang, text):
+                problems.append(f"{e.where()}: {rel}: {why}: {text!r}")
 
     fix = (f"To fix: ninja -C BUILDDIR sluice-update-po (merges the new strings into {rel}), "
            f"translate them in {rel}")
