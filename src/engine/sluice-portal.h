@@ -11,7 +11,7 @@ G_BEGIN_DECLS
  * /run/user/UID/doc/DOC_ID/NAME, and DOC_ID may differ from one grant to the next. The
  * catalog identifies a source by its path, so that path would change and a rerun would not
  * find what it uploaded. The portal tells the folder's real place in an extended attribute,
- * user.document-portal.host-path, on the exported file or folder (xdg-desktop-portal 1.17 and
+ * user.document-portal.host-path, on the exported file or folder (xdg-desktop-portal 1.19 and
  * later); that host path is the source's identity.
  */
 
