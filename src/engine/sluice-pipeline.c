@@ -14,6 +14,7 @@
 #include "sluice-capabilities.h"
 #include "sluice-error.h"
 #include "sluice-pipeline-private.h"
+#include "sluice-portal.h"
 #include "sluice-sanitize.h"
 
 #define FOUND_QUEUE_CAPACITY  1024
@@ -307,7 +308,7 @@ begin_run_op (SluiceCatalog *catalog,
   RunOp *op = data;
   SluicePipeline *self = op->pipeline;
 
-  self->source_id = sluice_catalog_ensure_source (catalog, self->source_path, error);
+  self->source_id = sluice_catalog_ensure_source (catalog, self->source_identity, error);
   if (self->source_id == 0)
     return FALSE;
   self->target_id = sluice_catalog_ensure_target (catalog, self->options.target->endpoint,
@@ -1449,7 +1450,7 @@ config_json (SluicePipeline *self)
   json_builder_set_member_name (b, "version");
   json_builder_add_string_value (b, PACKAGE_VERSION);
   json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, self->source_path);
+  json_builder_add_string_value (b, self->source_identity);
   json_builder_set_member_name (b, "endpoint");
   json_builder_add_string_value (b, o->target->endpoint);
   json_builder_set_member_name (b, "region");
@@ -1530,6 +1531,7 @@ teardown (SluicePipeline *self)
   g_clear_pointer (&self->writer, sluice_catalog_writer_free);
   g_clear_pointer (&self->budget, sluice_budget_free);
   g_clear_pointer (&self->source_path, g_free);
+  g_clear_pointer (&self->source_identity, g_free);
   g_clear_pointer (&self->concurrency, sluice_concurrency_free);
   g_clear_pointer (&self->rate, sluice_rate_limit_free);
   g_mutex_lock (&self->gate_mutex);
@@ -1590,6 +1592,8 @@ sluice_pipeline_run (SluicePipeline        *self,
       goto out;
     }
   self->source_path = g_strdup (real_source);
+  /* inside a Flatpak, a folder from the document portal is recorded by its host path */
+  self->source_identity = sluice_portal_source_identity (real_source);
   self->walker = sluice_walker_new (self->source_path, &self->options.walker, &local_error);
   if (self->walker == NULL)
     goto out;
