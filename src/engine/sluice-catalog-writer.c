@@ -9,6 +9,8 @@
 
 #define QUEUE_CAPACITY 4096
 #define BATCH_MAX      1024
+/* how long completions may wait for company before they are committed on their own */
+#define ASYNC_DELAY_US (50 * G_TIME_SPAN_MILLISECOND)
 
 typedef struct {
   GMutex   mutex;
@@ -138,13 +140,25 @@ writer_thread (gpointer user_data)
 
   while ((op = sluice_queue_pop (self->queue)) != NULL)
     {
+      gint64 deadline = g_get_monotonic_time () + ASYNC_DELAY_US;
+      gboolean someone_waits = op->waiter != NULL;
+
       g_ptr_array_add (batch, op);
-      /* take whatever else is already waiting: one commit for all of it */
-      while (batch->len < BATCH_MAX && sluice_queue_length (self->queue) > 0)
+      /* Take whatever else is already waiting: one commit for all of it. While nobody waits
+       * for this commit (completions only), keep collecting for a moment, until someone does:
+       * completions then ride on the next upload intent's commit instead of costing one of
+       * their own (each commit rewrites the touched B-tree pages into the WAL; ~150 µs). */
+      while (batch->len < BATCH_MAX)
         {
-          op = sluice_queue_pop (self->queue);
+          if (sluice_queue_length (self->queue) > 0)
+            op = sluice_queue_pop (self->queue);
+          else if (!someone_waits)
+            op = sluice_queue_pop_until (self->queue, deadline);
+          else
+            break;
           if (op == NULL)
             break;
+          someone_waits |= op->waiter != NULL;
           g_ptr_array_add (batch, op);
         }
       run_batch (self, batch);

@@ -74,6 +74,29 @@ sluice_queue_pop (SluiceQueue *self)
   return item;
 }
 
+/**
+ * sluice_queue_pop_until:
+ * @deadline: g_get_monotonic_time() value after which to give up
+ *
+ * Like sluice_queue_pop(), but returns NULL at @deadline when nothing came (or at once when
+ * the queue is closed and empty).
+ */
+gpointer
+sluice_queue_pop_until (SluiceQueue *self,
+                        gint64       deadline)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  gpointer item;
+
+  while (!self->closed && self->items.length == 0)
+    if (!g_cond_wait_until (&self->not_empty, &self->mutex, deadline))
+      break;
+  item = g_queue_pop_head (&self->items);
+  if (item != NULL)
+    g_cond_signal (&self->not_full);
+  return item;
+}
+
 /* No more items will come: consumers drain and then see NULL. */
 void
 sluice_queue_close (SluiceQueue *self)

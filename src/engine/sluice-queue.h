@@ -19,6 +19,8 @@ void         sluice_queue_free     (SluiceQueue    *self);
 gboolean     sluice_queue_push     (SluiceQueue    *self,
                                     gpointer        item);
 gpointer     sluice_queue_pop      (SluiceQueue    *self);
+gpointer     sluice_queue_pop_until (SluiceQueue   *self,
+                                     gint64         deadline);
 void         sluice_queue_close    (SluiceQueue    *self);
 void         sluice_queue_abort    (SluiceQueue    *self);
 guint        sluice_queue_length   (SluiceQueue    *self);

@@ -132,6 +132,41 @@ test_run_sync_commits (Fixture       *f,
     }
 }
 
+/* Completions (nobody waits) ride on the next intent's commit instead of costing their own;
+ * left alone they are still committed within moments, not only at a flush. */
+static void
+test_async_rides_along (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  UpsertOp *op;
+  guint64 before = sluice_catalog_writer_commits (f->writer);
+  gint64 deadline;
+
+  for (int i = 0; i < 50; i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("async-%d.jpg", i);
+
+      sluice_catalog_writer_run (f->writer, upsert_op, upsert_op_new (f, relpath, FALSE),
+                                 (GDestroyNotify) upsert_op_free);
+    }
+  op = upsert_op_new (f, "intent.jpg", FALSE);
+  g_assert_true (sluice_catalog_writer_run_sync (f->writer, upsert_op, op, &error));
+  g_assert_no_error (error);
+  upsert_op_free (op);
+  /* fifty completions and the intent: one commit (two if the writer was quicker than us) */
+  g_assert_cmpuint (sluice_catalog_writer_commits (f->writer) - before, <=, 2);
+  g_assert_true (committed (f, "async-0.jpg"));
+  g_assert_true (committed (f, "async-49.jpg"));
+
+  sluice_catalog_writer_run (f->writer, upsert_op, upsert_op_new (f, "alone.jpg", FALSE),
+                             (GDestroyNotify) upsert_op_free);
+  deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  while (!committed (f, "alone.jpg") && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  g_assert_true (committed (f, "alone.jpg"));
+}
+
 static void
 test_run_sync_error (Fixture       *f,
                      gconstpointer  data)
@@ -345,6 +380,7 @@ main (int   argc,
               fixture_tear_down)
   ADD ("run-sync-commits", test_run_sync_commits);
   ADD ("run-sync-error", test_run_sync_error);
+  ADD ("async-rides-along", test_async_rides_along);
   ADD ("async-from-threads", test_async_from_threads);
   ADD ("failure-in-batch", test_failure_in_batch);
   ADD ("flush-idle", test_flush_idle);
