@@ -119,28 +119,21 @@ sluice_metadata_to_variant (const SluiceMetadata *self)
   return g_variant_builder_end (&b);
 }
 
-/* The helper is not trusted: every string is sanitised again and bounded, every number
- * checked for range, the thumbnail bounded. */
-static char *
-lookup_string (GVariantDict *dict,
-               const char   *name)
-{
-  const char *value = NULL;
-
-  if (!g_variant_dict_lookup (dict, name, "&s", &value))
-    return NULL;
-  return sluice_sanitize_text (value, -1, SLUICE_METADATA_MAX_STRING);
-}
-
+/*
+ * The helper is not trusted: every string is sanitised again and bounded, every number
+ * checked for range, the thumbnail bounded; a value of the wrong type counts as absent, and
+ * of a key given twice the last one counts (as with GVariantDict). One pass over the entries:
+ * building a GVariantDict and looking each field up by name was 7 % of a worker's CPU on
+ * small files (issue 5).
+ */
 SluiceMetadata *
 sluice_metadata_from_variant (GVariant  *variant,
                               GError   **error)
 {
   g_autoptr(SluiceMetadata) self = sluice_metadata_new ();
-  g_autoptr(GVariantDict) dict = NULL;
-  g_autoptr(GVariant) thumb = NULL;
-  g_autofree const char **warnings = NULL;
-  gsize n_warnings = 0;
+  GVariantIter iter;
+  const char *key;
+  GVariant *boxed;
 
   if (!g_variant_is_of_type (variant, G_VARIANT_TYPE_VARDICT))
     {
@@ -148,38 +141,85 @@ sluice_metadata_from_variant (GVariant  *variant,
                    "metadata is of type %s, not a{sv}", g_variant_get_type_string (variant));
       return NULL;
     }
-  dict = g_variant_dict_new (variant);
 
-#define GET_STRING(f) self->f = lookup_string (dict, #f);
-#define GET_DOUBLE(f) \
-  if (!g_variant_dict_lookup (dict, #f, "d", &self->f) || !isfinite (self->f)) self->f = NAN;
-#define GET_INT(f) \
-  if (!g_variant_dict_lookup (dict, #f, "x", &self->f) || self->f < 0) self->f = -1;
-  FOR_EACH_STRING (GET_STRING)
-  FOR_EACH_DOUBLE (GET_DOUBLE)
-  FOR_EACH_INT (GET_INT)
-#undef GET_STRING
-#undef GET_DOUBLE
-#undef GET_INT
+#define INIT_DOUBLE(f) self->f = NAN;
+#define INIT_INT(f) self->f = -1;
+  FOR_EACH_DOUBLE (INIT_DOUBLE)
+  FOR_EACH_INT (INIT_INT)
+#undef INIT_DOUBLE
+#undef INIT_INT
+  self->exposure_num = self->exposure_den = 0;
 
-  if (!g_variant_dict_lookup (dict, "exposure_time", "(uu)",
-                              &self->exposure_num, &self->exposure_den))
-    self->exposure_num = self->exposure_den = 0;
-  g_variant_dict_lookup (dict, "has_thumbnail", "b", &self->has_thumbnail);
-
-  thumb = g_variant_dict_lookup_value (dict, "thumbnail", G_VARIANT_TYPE_BYTESTRING);
-  if (thumb != NULL && g_variant_get_size (thumb) <= SLUICE_METADATA_MAX_THUMBNAIL &&
-      g_variant_get_size (thumb) > 0)
-    self->thumbnail = g_variant_get_data_as_bytes (thumb);
-
-  if (g_variant_dict_lookup (dict, "warnings", "^a&s", &warnings))
+  g_variant_iter_init (&iter, variant);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &boxed))
     {
-      n_warnings = g_strv_length ((char **) warnings);
-      for (gsize i = 0; i < n_warnings && i < SLUICE_METADATA_MAX_WARNINGS; i++)
+      g_autoptr(GVariant) v = boxed;
+
+      if (FALSE)
+        ;
+#define SET_STRING(f) \
+      else if (strcmp (key, #f) == 0) \
+        { \
+          g_clear_pointer (&self->f, g_free); \
+          if (g_variant_is_of_type (v, G_VARIANT_TYPE_STRING)) \
+            self->f = sluice_sanitize_text (g_variant_get_string (v, NULL), -1, \
+                                            SLUICE_METADATA_MAX_STRING); \
+        }
+#define SET_DOUBLE(f) \
+      else if (strcmp (key, #f) == 0) \
+        { \
+          self->f = NAN; \
+          if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE) && \
+              isfinite (g_variant_get_double (v))) \
+            self->f = g_variant_get_double (v); \
+        }
+#define SET_INT(f) \
+      else if (strcmp (key, #f) == 0) \
+        { \
+          self->f = -1; \
+          if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT64) && g_variant_get_int64 (v) >= 0) \
+            self->f = g_variant_get_int64 (v); \
+        }
+      FOR_EACH_STRING (SET_STRING)
+      FOR_EACH_DOUBLE (SET_DOUBLE)
+      FOR_EACH_INT (SET_INT)
+#undef SET_STRING
+#undef SET_DOUBLE
+#undef SET_INT
+      else if (strcmp (key, "exposure_time") == 0)
         {
-          char *w = sluice_sanitize_text (warnings[i], -1, SLUICE_METADATA_MAX_STRING);
-          if (w != NULL)
-            g_ptr_array_add (self->warnings, w);
+          self->exposure_num = self->exposure_den = 0;
+          if (g_variant_is_of_type (v, G_VARIANT_TYPE ("(uu)")))
+            g_variant_get (v, "(uu)", &self->exposure_num, &self->exposure_den);
+        }
+      else if (strcmp (key, "has_thumbnail") == 0)
+        {
+          if (g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN))
+            self->has_thumbnail = g_variant_get_boolean (v);
+        }
+      else if (strcmp (key, "thumbnail") == 0)
+        {
+          g_clear_pointer (&self->thumbnail, g_bytes_unref);
+          if (g_variant_is_of_type (v, G_VARIANT_TYPE_BYTESTRING) &&
+              g_variant_get_size (v) <= SLUICE_METADATA_MAX_THUMBNAIL &&
+              g_variant_get_size (v) > 0)
+            self->thumbnail = g_variant_get_data_as_bytes (v);
+        }
+      else if (strcmp (key, "warnings") == 0)
+        {
+          g_autofree const char **warnings = NULL;
+          gsize n_warnings = 0;
+
+          g_ptr_array_set_size (self->warnings, 0);
+          if (!g_variant_is_of_type (v, G_VARIANT_TYPE_STRING_ARRAY))
+            continue;
+          warnings = g_variant_get_strv (v, &n_warnings);
+          for (gsize i = 0; i < n_warnings && i < SLUICE_METADATA_MAX_WARNINGS; i++)
+            {
+              char *w = sluice_sanitize_text (warnings[i], -1, SLUICE_METADATA_MAX_STRING);
+              if (w != NULL)
+                g_ptr_array_add (self->warnings, w);
+            }
         }
     }
 

@@ -179,6 +179,34 @@ test_hostile_variant (void)
   g_assert_cmpstr (g_ptr_array_index (m->warnings, 0), ==, "w [2J");
 }
 
+/* A key given twice: the last one counts, also when it is of the wrong type (as with a
+ * GVariantDict, which the one-pass reader replaced). */
+static void
+test_duplicate_keys (void)
+{
+  GVariantBuilder b;
+  g_autoptr(GVariant) v = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceMetadata) m = NULL;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "make", g_variant_new_string ("First"));
+  g_variant_builder_add (&b, "{sv}", "iso", g_variant_new_int64 (100));
+  g_variant_builder_add (&b, "{sv}", "f_number", g_variant_new_double (2.8));
+  g_variant_builder_add (&b, "{sv}", "make", g_variant_new_string ("Second"));
+  g_variant_builder_add (&b, "{sv}", "iso", g_variant_new_int64 (400));
+  g_variant_builder_add (&b, "{sv}", "f_number", g_variant_new_string ("f/4"));
+  g_variant_builder_add (&b, "{sv}", "unknown_key", g_variant_new_string ("ignored"));
+  v = g_variant_ref_sink (g_variant_builder_end (&b));
+
+  m = sluice_metadata_from_variant (v, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (m->make, ==, "Second");
+  g_assert_cmpint (m->iso, ==, 400);
+  g_assert_true (isnan (m->f_number));
+  g_assert_null (m->model);
+}
+
 static void
 test_add_warning (void)
 {
@@ -207,6 +235,7 @@ main (int   argc,
   g_test_add_func ("/engine/metadata/wrong-type", test_wrong_type);
   g_test_add_func ("/engine/metadata/hostile-variant", test_hostile_variant);
   g_test_add_func ("/engine/metadata/add-warning", test_add_warning);
+  g_test_add_func ("/engine/metadata/duplicate-keys", test_duplicate_keys);
 
   return g_test_run ();
 }
