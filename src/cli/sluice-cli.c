@@ -525,7 +525,7 @@ cmd_ingest (int    argc,
   IngestRun run = { 0 };
   gboolean all_files = FALSE, hidden = FALSE, dry_run = FALSE, json = FALSE;
   gboolean no_meta_headers = FALSE, skip_probe_failed = FALSE;
-  int jobs = 16, probes = (int) g_get_num_processors (), budget_mb = 96;
+  int jobs = 16, probes = (int) g_get_num_processors (), budget_mb = 64;
   int threshold_mb = 64, part_mb = 16, retries = 5, pause_timeout = 300;
   gboolean no_overwrite = FALSE, dedupe = FALSE;
   g_autofree char *bwlimit = NULL;
@@ -540,7 +540,7 @@ cmd_ingest (int    argc,
     { "probes", 0, 0, G_OPTION_ARG_INT, &probes,
       N_("Metadata helper processes (default: number of CPUs)"), "N" },
     { "memory", 0, 0, G_OPTION_ARG_INT, &budget_mb,
-      N_("File bytes held in memory at once, in MiB (default 96)"), "MIB" },
+      N_("File bytes held in memory at once, in MiB (default 64)"), "MIB" },
     { "multipart-threshold", 0, 0, G_OPTION_ARG_INT, &threshold_mb,
       N_("Upload files of this many MiB or more in parts (default 64)"), "MIB" },
     { "part-size", 0, 0, G_OPTION_ARG_INT, &part_mb,

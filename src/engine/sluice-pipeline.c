@@ -28,7 +28,7 @@ sluice_pipeline_options_init (SluicePipelineOptions *options)
   memset (options, 0, sizeof *options);
   options->jobs = 16;
   options->probes = g_get_num_processors ();
-  options->memory_budget = 96 * 1024 * 1024;
+  options->memory_budget = 64 * 1024 * 1024;
   options->probe_timeout_ms = SLUICE_PROBE_DEFAULT_TIMEOUT_MS;
   options->retries = 5;
   options->metadata_headers = TRUE;

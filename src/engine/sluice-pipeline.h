@@ -29,7 +29,7 @@ typedef struct {
   char                      *catalog_path;
   guint                      jobs;              /* concurrent uploads (workers), default 16 */
   guint                      probes;            /* helper processes, default: CPU count */
-  guint64                    memory_budget;     /* bytes in flight, default 96 MiB */
+  guint64                    memory_budget;     /* bytes in flight, default 64 MiB */
   guint                      probe_timeout_ms;  /* no-progress timeout of a helper */
   guint                      retries;           /* attempts per request for transient errors */
   SluiceWalkerOptions        walker;
