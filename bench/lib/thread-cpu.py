@@ -3,6 +3,11 @@
 # children (sampled from /proc every 50 ms; the last sample of each thread counts), e.g.
 #   sluice-worker 1.73, sluice-catalog 0.58, sluice-probe 0.49. This script's own sampling costs CPU
 # too: read totals from /usr/bin/time on a run without it.
+import collections
+import os
+import subprocess
+import sys
+import time
 p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
 tick = os.sysconf('SC_CLK_TCK')
 last = {}
