@@ -93,6 +93,7 @@ typedef struct {
   char             *sha256;
   SluiceMetadata   *meta;
   gboolean          keep_metadata;   /* a resumed upload: what the first attempt found stays */
+  gboolean          defer_metadata;  /* the metadata follows in a metadata_op, batched */
   SluiceProbeState  probe_state;
   char             *probe_error;
   gint64            file_id;

@@ -211,7 +211,28 @@ _sluice_file_op_new (SluicePipeline  *self,
   return op;
 }
 
-/* The intent: the file row, its metadata and the object in state UPLOADING, in one go. */
+/*
+ * The intent: the file row and the object in state UPLOADING, in one go, and the file's
+ * metadata too unless it follows in a metadata_op (small files: the intent's commit is on
+ * every file's critical path and commits one by one, so it should touch few B-tree pages;
+ * the metadata, its thumbnail and the browser's indexes are batched with the completions).
+ */
+/* What the probe found (or that it failed), and the pipeline's own note, for op->file_id. */
+static gboolean
+metadata_op (SluiceCatalog *catalog,
+             gpointer       data,
+             GError       **error)
+{
+  FileOp *op = data;
+
+  if (!sluice_catalog_set_metadata (catalog, op->file_id, op->run_id, op->meta, op->probe_state,
+                                    op->probe_error, error))
+    return FALSE;
+  return op->note == NULL ||
+         sluice_catalog_add_warning (catalog, op->file_id, op->run_id, "pipeline", op->note,
+                                     error);
+}
+
 gboolean
 _sluice_intent_op (SluiceCatalog *catalog,
            gpointer       data,
@@ -223,12 +244,8 @@ _sluice_intent_op (SluiceCatalog *catalog,
                                             op->mtime_ns, op->sha256, op->run_id, error);
   if (op->file_id == 0)
     return FALSE;
-  if (!op->keep_metadata &&
-      !sluice_catalog_set_metadata (catalog, op->file_id, op->run_id, op->meta, op->probe_state,
-                                    op->probe_error, error))
-    return FALSE;
-  if (op->note != NULL &&
-      !sluice_catalog_add_warning (catalog, op->file_id, op->run_id, "pipeline", op->note, error))
+  if (!op->keep_metadata && !op->defer_metadata &&
+      !metadata_op (catalog, op, error))
     return FALSE;
   op->object_id = sluice_catalog_begin_object (catalog, op->file_id, op->target_id, op->key,
                                                op->sha256, op->size, op->run_id, error);
@@ -1043,124 +1060,18 @@ _sluice_pipeline_probe (SluicePipeline            *self,
   return TRUE;
 }
 
+/* After the intent: a server-side copy (--dedupe) or the upload, and its completion. */
 static void
-process_file (Worker          *w,
-              SluiceFoundFile *f)
+send_small_file (Worker          *w,
+                 SluiceFoundFile *f,
+                 const char      *key,
+                 SluiceBuffer    *buf,
+                 FileOp          *intent)
 {
   SluicePipeline *self = w->pipeline;
-  g_auto(SluiceCatalogEntry) entry = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(SluiceBuffer) buf = NULL;
-  g_autoptr(SluiceMetadata) meta = NULL;
-  g_autoptr(FileOp) intent = NULL;
-  g_autofree char *key = NULL;
   g_autofree char *etag = NULL;
-  SluiceProbeState probe_state = SLUICE_PROBE_STATE_NONE;
-  g_autofree char *probe_error = NULL;
-  gboolean known;
   FileOp *done;
-
-  if (key_known_early (self))
-    {
-      key = _sluice_pipeline_object_key (self, f, NULL, f->mtime_ns, NULL, &error);
-      if (key == NULL)
-        {
-          if (!self->options.dry_run)
-            _sluice_pipeline_fail_file (self, f, NULL, 0, error);
-          else
-            report_failure (self, f->relpath, error);
-          return;
-        }
-    }
-
-  known = sluice_catalog_lookup (w->reader, self->source_id, self->target_id, f->relpath, &entry,
-                                 &error);
-  if (error != NULL)
-    {
-      _sluice_pipeline_set_fatal (self, error);
-      return;
-    }
-
-  /* uploaded before and unchanged by size and mtime: nothing to read, nothing to send (a key
-   * made from metadata or content cannot change while those do not) */
-  if (known && entry.object_id != 0 && entry.state == SLUICE_OBJECT_UPLOADED &&
-      entry.size == f->size && entry.mtime_ns == f->mtime_ns &&
-      (key == NULL || g_strcmp0 (entry.key, key) == 0))
-    {
-      sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, f->size);
-      return;
-    }
-
-  if (self->options.dry_run)
-    {
-      /* "read" counts what a real run would read and send */
-      sluice_progress_add (self->progress, SLUICE_STAGE_READ, f->size);
-      return;
-    }
-
-  if (f->size >= self->options.multipart_threshold)
-    {
-      _sluice_pipeline_upload_large (w, f, key, known ? &entry : NULL);
-      return;
-    }
-
-  buf = read_with_retries (w, f, &error);
-  if (buf == NULL)
-    {
-      if (!is_cancelled_error (error) && !g_cancellable_is_cancelled (self->cancellable))
-        _sluice_pipeline_fail_file (self, f, key, 0, error);
-      return;
-    }
-  sluice_progress_add (self->progress, SLUICE_STAGE_READ, buf->len);
-
-  /* size or mtime differ but the bytes are what was uploaded: a touch, not a change */
-  if (known && entry.object_id != 0 && entry.state == SLUICE_OBJECT_UPLOADED &&
-      (key == NULL || g_strcmp0 (entry.key, key) == 0) &&
-      g_strcmp0 (entry.object_sha256, buf->sha256_hex) == 0)
-    {
-      FileOp *touch = _sluice_file_op_new (self, f, key);
-      touch->file_id = entry.file_id;
-      touch->mtime_ns = buf->mtime_ns;
-      sluice_catalog_writer_run (self->writer, touch_op, touch,
-                                 (GDestroyNotify) _sluice_file_op_free);
-      sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, buf->len);
-      return;
-    }
-
-  if (!_sluice_pipeline_probe (self, f, buf, known ? &entry : NULL, key, &meta, &probe_state,
-                               &probe_error))
-    return;
-
-  /* a key template that needs the metadata or the hash: now they are known */
-  if (key == NULL)
-    {
-      key = _sluice_pipeline_object_key (self, f, meta, buf->mtime_ns, buf->sha256_hex, &error);
-      if (key == NULL)
-        {
-          _sluice_pipeline_fail_file (self, f, NULL, 0, error);
-          return;
-        }
-    }
-
-  /* the intent, durable before the request goes out */
-  intent = _sluice_file_op_new (self, f, key);
-  intent->size = buf->len;
-  intent->mtime_ns = buf->mtime_ns;
-  intent->sha256 = g_strdup (buf->sha256_hex);
-  intent->meta = g_steal_pointer (&meta);
-  intent->probe_state = probe_state;
-  intent->probe_error = g_steal_pointer (&probe_error);
-  if (buf->mtime_ns != f->mtime_ns || buf->len != f->size)
-    intent->note = g_strdup (_("the file changed between the listing and the read; the newer "
-                               "version was uploaded"));
-  if (!sluice_catalog_writer_run_sync (self->writer, _sluice_intent_op, intent, &error))
-    {
-      if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
-        _sluice_pipeline_fail_file (self, f, NULL, 0, error);
-      else
-        _sluice_pipeline_set_fatal (self, error);
-      return;
-    }
 
   /* --dedupe: the same bytes are in this bucket already: a server-side copy makes the key */
   if (self->options.dedupe)
@@ -1208,6 +1119,148 @@ process_file (Worker          *w,
       return;
     }
   _sluice_pipeline_fail_file (self, f, key, intent->object_id, error);
+}
+
+static void
+process_file (Worker          *w,
+              SluiceFoundFile *f)
+{
+  SluicePipeline *self = w->pipeline;
+  g_auto(SluiceCatalogEntry) entry = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceBuffer) buf = NULL;
+  g_autoptr(SluiceMetadata) meta = NULL;
+  g_autoptr(FileOp) intent = NULL;
+  g_autofree char *key = NULL;
+  SluiceProbeState probe_state = SLUICE_PROBE_STATE_NONE;
+  g_autofree char *probe_error = NULL;
+  gboolean known;
+
+  if (key_known_early (self))
+    {
+      key = _sluice_pipeline_object_key (self, f, NULL, f->mtime_ns, NULL, &error);
+      if (key == NULL)
+        {
+          if (!self->options.dry_run)
+            _sluice_pipeline_fail_file (self, f, NULL, 0, error);
+          else
+            report_failure (self, f->relpath, error);
+          return;
+        }
+    }
+
+  known = sluice_catalog_lookup (w->reader, self->source_id, self->target_id, f->relpath, &entry,
+                                 &error);
+  if (error != NULL)
+    {
+      _sluice_pipeline_set_fatal (self, error);
+      return;
+    }
+
+  /* uploaded before and unchanged by size and mtime: nothing to read, nothing to send (a key
+   * made from metadata or content cannot change while those do not); unless the run that sent
+   * it died before its metadata was committed */
+  if (known && entry.object_id != 0 && entry.state == SLUICE_OBJECT_UPLOADED &&
+      entry.probe_state != SLUICE_PROBE_STATE_NONE &&
+      entry.size == f->size && entry.mtime_ns == f->mtime_ns &&
+      (key == NULL || g_strcmp0 (entry.key, key) == 0))
+    {
+      sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, f->size);
+      return;
+    }
+
+  if (self->options.dry_run)
+    {
+      /* "read" counts what a real run would read and send */
+      sluice_progress_add (self->progress, SLUICE_STAGE_READ, f->size);
+      return;
+    }
+
+  if (f->size >= self->options.multipart_threshold)
+    {
+      _sluice_pipeline_upload_large (w, f, key, known ? &entry : NULL);
+      return;
+    }
+
+  buf = read_with_retries (w, f, &error);
+  if (buf == NULL)
+    {
+      if (!is_cancelled_error (error) && !g_cancellable_is_cancelled (self->cancellable))
+        _sluice_pipeline_fail_file (self, f, key, 0, error);
+      return;
+    }
+  sluice_progress_add (self->progress, SLUICE_STAGE_READ, buf->len);
+
+  /* size or mtime differ but the bytes are what was uploaded: a touch, not a change */
+  if (known && entry.object_id != 0 && entry.state == SLUICE_OBJECT_UPLOADED &&
+      (key == NULL || g_strcmp0 (entry.key, key) == 0) &&
+      g_strcmp0 (entry.object_sha256, buf->sha256_hex) == 0)
+    {
+      FileOp *touch = _sluice_file_op_new (self, f, key);
+      touch->file_id = entry.file_id;
+      touch->mtime_ns = buf->mtime_ns;
+      sluice_catalog_writer_run (self->writer, touch_op, touch,
+                                 (GDestroyNotify) _sluice_file_op_free);
+      /* sent by a run that died before the metadata was committed: probe it now */
+      if (entry.probe_state == SLUICE_PROBE_STATE_NONE &&
+          _sluice_pipeline_probe (self, f, buf, &entry, entry.key, &meta, &probe_state,
+                                  &probe_error))
+        {
+          FileOp *late = _sluice_file_op_new (self, f, key);
+          late->file_id = entry.file_id;
+          late->meta = g_steal_pointer (&meta);
+          late->probe_state = probe_state;
+          late->probe_error = g_steal_pointer (&probe_error);
+          sluice_catalog_writer_run (self->writer, metadata_op, late,
+                                     (GDestroyNotify) _sluice_file_op_free);
+        }
+      sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, buf->len);
+      return;
+    }
+
+  if (!_sluice_pipeline_probe (self, f, buf, known ? &entry : NULL, key, &meta, &probe_state,
+                               &probe_error))
+    return;
+
+  /* a key template that needs the metadata or the hash: now they are known */
+  if (key == NULL)
+    {
+      key = _sluice_pipeline_object_key (self, f, meta, buf->mtime_ns, buf->sha256_hex, &error);
+      if (key == NULL)
+        {
+          _sluice_pipeline_fail_file (self, f, NULL, 0, error);
+          return;
+        }
+    }
+
+  /* the intent, durable before the request goes out */
+  intent = _sluice_file_op_new (self, f, key);
+  intent->size = buf->len;
+  intent->mtime_ns = buf->mtime_ns;
+  intent->sha256 = g_strdup (buf->sha256_hex);
+  intent->meta = g_steal_pointer (&meta);
+  intent->probe_state = probe_state;
+  intent->probe_error = g_steal_pointer (&probe_error);
+  intent->defer_metadata = TRUE;
+  if (buf->mtime_ns != f->mtime_ns || buf->len != f->size)
+    intent->note = g_strdup (_("the file changed between the listing and the read; the newer "
+                               "version was uploaded"));
+  if (!sluice_catalog_writer_run_sync (self->writer, _sluice_intent_op, intent, &error))
+    {
+      if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
+        _sluice_pipeline_fail_file (self, f, NULL, 0, error);
+      else
+        _sluice_pipeline_set_fatal (self, error);
+      return;
+    }
+
+  send_small_file (w, f, key, buf, intent);
+
+  /* the metadata, batched with the completions. Should the process die before it is
+   * committed, the file stays "not probed" and the next run reads and probes it again
+   * (without sending it again). */
+  sluice_catalog_writer_run (self->writer, metadata_op, g_steal_pointer (&intent),
+                             (GDestroyNotify) _sluice_file_op_free);
 }
 
 static gpointer

@@ -461,6 +461,94 @@ test_rerun_uploads_nothing (Fixture       *f,
     g_assert_cmpstr (g_hash_table_lookup (after.modified, k), ==, v);
 }
 
+/* Exported "make" of @relpath, or NULL when the catalog has none. */
+static char *
+exported_make (Fixture    *f,
+               const char *relpath)
+{
+  g_auto(CliResult) e = { 0 };
+  g_auto(GStrv) lines = NULL;
+  const char *args[] = { "catalog", "export", "--catalog", f->catalog, "--format", "jsonl",
+                         NULL };
+
+  run_cli (&e, args, NULL);
+  g_assert_cmpint (e.status, ==, 0);
+  lines = g_strsplit (e.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) row = NULL;
+
+      if (lines[i][0] == '\0')
+        continue;
+      row = parse_summary (lines[i]);
+      if (g_str_equal (json_object_get_string_member (row, "path"), relpath))
+        return json_object_get_null_member (row, "make")
+                 ? NULL : g_strdup (json_object_get_string_member (row, "make"));
+    }
+  g_assert_not_reached ();
+}
+
+/*
+ * A small file's metadata is committed after its upload intent, batched with the completions.
+ * A run that died between the two left the file uploaded but "not probed": the next run must
+ * read and probe it again, and not send it again. The catalog is put in that state by hand.
+ */
+static void
+test_metadata_after_crash (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_auto(CliResult) r1 = { 0 };
+  g_auto(CliResult) r2 = { 0 };
+  g_autoptr(JsonObject) s2 = NULL;
+  g_auto(Listing) before = { 0 };
+  g_auto(Listing) after = { 0 };
+  g_autofree char *make_before = NULL;
+  g_autofree char *make_after = NULL;
+  static const char script[] = (
+    "import sqlite3, sys\n"
+    "db = sqlite3.connect(sys.argv[1])\n"
+    "n = db.execute('UPDATE files SET probe_state = 0 WHERE relpath = ?', (sys.argv[2],)).rowcount\n"
+    "db.execute('DELETE FROM metadata WHERE file_id IN "
+    "(SELECT id FROM files WHERE relpath = ?)', (sys.argv[2],))\n"
+    "db.commit()\n"
+    "print(n)\n");
+  const char *argv[] = { "python3", "-c", script, f->catalog, tree_files[0], NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  g_autofree char *out = NULL;
+
+  make_tree (f);
+  ingest_json (f, &r1, NULL);
+  g_assert_cmpint (r1.status, ==, 0);
+  make_before = exported_make (f, tree_files[0]);
+  g_assert_cmpstr (make_before, ==, "Canon");
+  list_bucket (f, &before);
+  g_usleep (1100 * 1000);  /* LastModified has one-second resolution on some servers */
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (g_strstrip (out), ==, "1");
+  g_assert_null (exported_make (f, tree_files[0]));
+
+  ingest_json (f, &r2, NULL);
+  g_assert_cmpint (r2.status, ==, 0);
+  s2 = parse_summary (r2.out);
+  g_assert_cmpint (summary_files (s2, "uploaded"), ==, 0);
+  g_assert_cmpint (summary_files (s2, "read"), ==, 1);
+  make_after = exported_make (f, tree_files[0]);
+  g_assert_cmpstr (make_after, ==, "Canon");
+
+  /* not sent again */
+  list_bucket (f, &after);
+  {
+    g_autofree char *key = g_strconcat ("photos/", tree_files[0], NULL);
+    g_assert_cmpstr (g_hash_table_lookup (after.modified, key), ==,
+                     g_hash_table_lookup (before.modified, key));
+  }
+}
+
 static void
 test_changed_file_uploaded_again (Fixture       *f,
                                   gconstpointer  data)
@@ -1513,6 +1601,7 @@ main (int   argc,
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/integration/ingest/tree", test_ingest_tree);
   ADD ("/integration/ingest/rerun-uploads-nothing", test_rerun_uploads_nothing);
+  ADD ("/integration/ingest/metadata-after-crash", test_metadata_after_crash);
   ADD ("/integration/ingest/changed-file", test_changed_file_uploaded_again);
   ADD ("/integration/ingest/wrong-secret", test_wrong_secret);
   ADD ("/integration/ingest/configuration-errors", test_configuration_errors);
