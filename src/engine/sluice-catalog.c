@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/statfs.h>
 
-#include "sluice-catalog.h"
+#include "sluice-catalog-private.h"
 #include "sluice-error.h"
 
 struct _SluiceCatalog {
@@ -118,6 +118,60 @@ static const char schema_v3[] =
   "  target_id INTEGER PRIMARY KEY REFERENCES targets (id) ON DELETE CASCADE,"
   "  report TEXT NOT NULL,"
   "  probed_at INTEGER NOT NULL);";
+
+/* Version 4: browsing (sluice-catalog-query.c). Every file has a metadata row (a placeholder
+ * with present = 0 until it is probed), so the metadata indexes can drive any sorted page with
+ * an inner join. Camera and exposure are virtual columns, so they can be indexed and sorted
+ * without being stored. One index per sortable column (rowid = file id breaks ties), plus the
+ * full-text index over path, camera and lens: contentless (content=''), so the text is not
+ * stored twice, kept by triggers that only fire when camera or lens really change. What this
+ * costs per ingested file is measured by bench/catalog-ingest-cost and noted in DESIGN.md. */
+static const char schema_v4[] =
+  "ALTER TABLE metadata ADD COLUMN present INTEGER NOT NULL DEFAULT 1;"
+  "ALTER TABLE metadata ADD COLUMN camera TEXT GENERATED ALWAYS AS ("
+  "  CASE WHEN model IS NULL THEN make"
+  "       WHEN make IS NULL OR substr (model, 1, length (make)) = make THEN model"
+  "       ELSE make || ' ' || model END) VIRTUAL;"
+  "ALTER TABLE metadata ADD COLUMN exposure REAL GENERATED ALWAYS AS ("
+  "  CASE WHEN exposure_den > 0 THEN CAST (exposure_num AS REAL) / exposure_den END) VIRTUAL;"
+  "INSERT INTO metadata (file_id, present) "
+  "  SELECT id, 0 FROM files WHERE id NOT IN (SELECT file_id FROM metadata);"
+  "CREATE TRIGGER files_metadata AFTER INSERT ON files BEGIN"
+  "  INSERT OR IGNORE INTO metadata (file_id, present) VALUES (new.id, 0);"
+  "END;"
+  "CREATE INDEX metadata_by_date ON metadata (datetime_original);"
+  "CREATE INDEX metadata_by_camera ON metadata (camera);"
+  "CREATE INDEX metadata_by_lens ON metadata (lens_model);"
+  "CREATE INDEX metadata_by_exposure ON metadata (exposure);"
+  "CREATE INDEX metadata_by_iso ON metadata (iso);"
+  "CREATE INDEX metadata_by_focal_length ON metadata (focal_length);"
+  "CREATE INDEX files_by_size ON files (size);"
+  "CREATE INDEX objects_by_key ON objects (key, file_id);"
+  "CREATE INDEX objects_by_state_file ON objects (state, file_id);"
+  "CREATE INDEX warnings_errors ON warnings (file_id) WHERE stage = 'error';"
+  "CREATE VIRTUAL TABLE catalog_search USING fts5 (path, camera, lens, content = '',"
+  "  tokenize = 'unicode61 remove_diacritics 2');"
+  "INSERT INTO catalog_search (rowid, path, camera, lens)"
+  "  SELECT f.id, f.relpath, m.camera, m.lens_model FROM files f"
+  "  JOIN metadata m ON m.file_id = f.id;"
+  "CREATE TRIGGER metadata_search_insert AFTER INSERT ON metadata BEGIN"
+  "  INSERT INTO catalog_search (rowid, path, camera, lens)"
+  "    SELECT new.file_id, relpath, new.camera, new.lens_model FROM files WHERE id = new.file_id;"
+  "END;"
+  "CREATE TRIGGER metadata_search_update AFTER UPDATE OF make, model, lens_model ON metadata"
+  "  WHEN old.make IS NOT new.make OR old.model IS NOT new.model"
+  "    OR old.lens_model IS NOT new.lens_model BEGIN"
+  "  INSERT INTO catalog_search (catalog_search, rowid, path, camera, lens)"
+  "    SELECT 'delete', old.file_id, relpath, old.camera, old.lens_model FROM files"
+  "    WHERE id = old.file_id;"
+  "  INSERT INTO catalog_search (rowid, path, camera, lens)"
+  "    SELECT new.file_id, relpath, new.camera, new.lens_model FROM files WHERE id = new.file_id;"
+  "END;"
+  "CREATE TRIGGER metadata_search_delete BEFORE DELETE ON metadata BEGIN"
+  "  INSERT INTO catalog_search (catalog_search, rowid, path, camera, lens)"
+  "    SELECT 'delete', old.file_id, relpath, old.camera, old.lens_model FROM files"
+  "    WHERE id = old.file_id;"
+  "END;";
 
 static gboolean
 set_db_error (SluiceCatalog *self,
@@ -292,6 +346,8 @@ migrate (SluiceCatalog *self,
     return FALSE;
   if (version < 3 && !migrate_step (self, schema_v3, "PRAGMA user_version = 3", error))
     return FALSE;
+  if (version < 4 && !migrate_step (self, schema_v4, "PRAGMA user_version = 4", error))
+    return FALSE;
   return TRUE;
 }
 
@@ -352,6 +408,21 @@ sluice_catalog_open (const char *path,
   if (!migrate (self, error))
     return NULL;
   return g_steal_pointer (&self);
+}
+
+sqlite3 *
+_sluice_catalog_get_db (SluiceCatalog *self)
+{
+  return self->db;
+}
+
+gboolean
+_sluice_catalog_set_error (SluiceCatalog *self,
+                           GError       **error,
+                           int            rc,
+                           const char    *what)
+{
+  return set_db_error (self, error, rc, what);
 }
 
 void
@@ -686,9 +757,17 @@ sluice_catalog_set_metadata (SluiceCatalog        *self,
   if (!step_done (self, s, error))
     return FALSE;
 
+  /* the row stays (a placeholder, present = 0): the browser's indexes need one per file */
   if (meta == NULL)
     {
-      s = stmt (self, "DELETE FROM metadata WHERE file_id = ?1", error);
+      s = stmt (self,
+                "UPDATE metadata SET present = 0, container = NULL, make = NULL, model = NULL, "
+                "  lens_model = NULL, datetime_original = NULL, subsec_time_original = NULL, "
+                "  offset_time_original = NULL, exposure_num = NULL, exposure_den = NULL, "
+                "  f_number = NULL, iso = NULL, focal_length = NULL, orientation = NULL, "
+                "  exif_width = NULL, exif_height = NULL, width = NULL, height = NULL, "
+                "  gps_latitude = NULL, gps_longitude = NULL, gps_altitude = NULL, "
+                "  has_thumbnail = 0 WHERE file_id = ?1", error);
       if (s == NULL)
         return FALSE;
       sqlite3_bind_int64 (s, 1, file_id);
@@ -696,12 +775,26 @@ sluice_catalog_set_metadata (SluiceCatalog        *self,
     }
 
   s = stmt (self,
-            "INSERT OR REPLACE INTO metadata (file_id, container, make, model, lens_model, "
+            "INSERT INTO metadata (file_id, container, make, model, lens_model, "
             "  datetime_original, subsec_time_original, offset_time_original, exposure_num, "
             "  exposure_den, f_number, iso, focal_length, orientation, exif_width, exif_height, "
-            "  width, height, gps_latitude, gps_longitude, gps_altitude, has_thumbnail) "
+            "  width, height, gps_latitude, gps_longitude, gps_altitude, has_thumbnail, present) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-            "        ?18, ?19, ?20, ?21, ?22)", error);
+            "        ?18, ?19, ?20, ?21, ?22, 1) "
+            /* an update, not a REPLACE: a REPLACE deletes without firing the search triggers */
+            "ON CONFLICT (file_id) DO UPDATE SET container = excluded.container, "
+            "  make = excluded.make, model = excluded.model, lens_model = excluded.lens_model, "
+            "  datetime_original = excluded.datetime_original, "
+            "  subsec_time_original = excluded.subsec_time_original, "
+            "  offset_time_original = excluded.offset_time_original, "
+            "  exposure_num = excluded.exposure_num, exposure_den = excluded.exposure_den, "
+            "  f_number = excluded.f_number, iso = excluded.iso, "
+            "  focal_length = excluded.focal_length, orientation = excluded.orientation, "
+            "  exif_width = excluded.exif_width, exif_height = excluded.exif_height, "
+            "  width = excluded.width, height = excluded.height, "
+            "  gps_latitude = excluded.gps_latitude, gps_longitude = excluded.gps_longitude, "
+            "  gps_altitude = excluded.gps_altitude, has_thumbnail = excluded.has_thumbnail, "
+            "  present = 1", error);
   if (s == NULL)
     return FALSE;
   sqlite3_bind_int64 (s, 1, file_id);
@@ -1472,17 +1565,11 @@ static const char *const export_columns[] = {
 };
 
 /* "state" is the object's state; a file that never got an object row (no target yet) is
- * "pending", or "failed" when it carries an error. */
+ * "pending", or "failed" when it carries an error. The query unit selects the same columns
+ * (_SLUICE_CATALOG_EXPORT_SELECT) over its own joins. */
 static const char export_sql[] =
-  "SELECT f.relpath, s.path, t.bucket, o.key, f.size, f.sha256, o.etag, o.state,"
-  "  (SELECT group_concat (w.message, '; ') FROM warnings w WHERE w.file_id = f.id),"
-  "  f.probe_error, o.error_message,"
-  "  m.make, m.model, m.lens_model, m.datetime_original, m.subsec_time_original,"
-  "  m.offset_time_original, m.exposure_num, m.exposure_den, m.f_number, m.iso,"
-  "  m.focal_length, m.orientation, m.exif_width, m.exif_height, m.width, m.height,"
-  "  m.gps_latitude, m.gps_longitude, m.gps_altitude, m.has_thumbnail,"
-  "  EXISTS (SELECT 1 FROM warnings w WHERE w.file_id = f.id AND w.stage = 'error') "
-  "FROM files f JOIN sources s ON s.id = f.source_id "
+  _SLUICE_CATALOG_EXPORT_SELECT
+  " FROM files f JOIN sources s ON s.id = f.source_id "
   "LEFT JOIN objects o ON o.file_id = f.id "
   "LEFT JOIN targets t ON t.id = o.target_id "
   "LEFT JOIN metadata m ON m.file_id = f.id "
@@ -1520,6 +1607,71 @@ value_from_column (SluiceValue  *v,
     }
 }
 
+/* One manifest row from a statement whose first columns are _SLUICE_CATALOG_EXPORT_SELECT.
+ * The values point into @s, @warning and *@exposure until the next step. */
+void
+_sluice_catalog_export_values (sqlite3_stmt *s,
+                               SluiceValue  *values,
+                               GString      *warning,
+                               char        **exposure_out)
+{
+  int col = 0;
+
+  memset (values, 0, sizeof (SluiceValue) * G_N_ELEMENTS (export_columns));
+  for (int i = 0; i < 4; i++)            /* path source bucket key */
+    value_from_column (&values[col++], s, i);
+  value_from_column (&values[col++], s, 4);  /* size */
+  value_from_column (&values[col++], s, 5);  /* sha256 */
+  value_from_column (&values[col++], s, 6);  /* etag */
+
+  values[col].kind = SLUICE_VALUE_TEXT;  /* state */
+  if (sqlite3_column_type (s, 7) == SQLITE_NULL)
+    values[col].s = sqlite3_column_type (s, 9) != SQLITE_NULL || sqlite3_column_int (s, 31)
+                    ? "failed" : "pending";
+  else
+    values[col].s = sluice_object_state_to_string (sqlite3_column_int (s, 7));
+  col++;
+
+  /* warning: the object's error first, then the probe's failure, then the warnings */
+  g_string_truncate (warning, 0);
+  for (int i = 10; i >= 8; i--)
+    {
+      const char *t = (const char *) sqlite3_column_text (s, i);
+      if (t == NULL || *t == '\0')
+        continue;
+      if (warning->len > 0)
+        g_string_append (warning, "; ");
+      g_string_append (warning, t);
+    }
+  values[col].kind = warning->len > 0 ? SLUICE_VALUE_TEXT : SLUICE_VALUE_NULL;
+  values[col++].s = warning->str;
+
+  for (int i = 11; i <= 16; i++)         /* make … offset_time_original */
+    value_from_column (&values[col++], s, i);
+
+  g_clear_pointer (exposure_out, g_free);
+  if (sqlite3_column_type (s, 17) != SQLITE_NULL && sqlite3_column_int64 (s, 18) > 0)
+    {
+      *exposure_out = g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+                                       (gint64) sqlite3_column_int64 (s, 17),
+                                       (gint64) sqlite3_column_int64 (s, 18));
+      values[col].kind = SLUICE_VALUE_TEXT;
+      values[col].s = *exposure_out;
+    }
+  col++;
+
+  for (int i = 19; i <= 29; i++)         /* f_number … gps_altitude */
+    value_from_column (&values[col++], s, i);
+
+  if (sqlite3_column_type (s, 30) != SQLITE_NULL)
+    {
+      values[col].kind = SLUICE_VALUE_BOOL;
+      values[col].i = sqlite3_column_int (s, 30);
+    }
+  col++;
+  g_assert (col == G_N_ELEMENTS (export_columns));
+}
+
 /**
  * sluice_catalog_export_rows:
  *
@@ -1544,62 +1696,7 @@ sluice_catalog_export_rows (SluiceCatalog       *self,
 
   while (ok && (rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      int col = 0;
-
-      memset (values, 0, sizeof values);
-      for (int i = 0; i < 4; i++)            /* path source bucket key */
-        value_from_column (&values[col++], s, i);
-      value_from_column (&values[col++], s, 4);  /* size */
-      value_from_column (&values[col++], s, 5);  /* sha256 */
-      value_from_column (&values[col++], s, 6);  /* etag */
-
-      values[col].kind = SLUICE_VALUE_TEXT;  /* state */
-      if (sqlite3_column_type (s, 7) == SQLITE_NULL)
-        values[col].s = sqlite3_column_type (s, 9) != SQLITE_NULL || sqlite3_column_int (s, 31)
-                        ? "failed" : "pending";
-      else
-        values[col].s = sluice_object_state_to_string (sqlite3_column_int (s, 7));
-      col++;
-
-      /* warning: the object's error first, then the probe's failure, then the warnings */
-      g_string_truncate (warning, 0);
-      for (int i = 10; i >= 8; i--)
-        {
-          const char *t = (const char *) sqlite3_column_text (s, i);
-          if (t == NULL || *t == '\0')
-            continue;
-          if (warning->len > 0)
-            g_string_append (warning, "; ");
-          g_string_append (warning, t);
-        }
-      values[col].kind = warning->len > 0 ? SLUICE_VALUE_TEXT : SLUICE_VALUE_NULL;
-      values[col++].s = warning->str;
-
-      for (int i = 11; i <= 16; i++)         /* make … offset_time_original */
-        value_from_column (&values[col++], s, i);
-
-      g_clear_pointer (&exposure, g_free);
-      if (sqlite3_column_type (s, 17) != SQLITE_NULL && sqlite3_column_int64 (s, 18) > 0)
-        {
-          exposure = g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
-                                      (gint64) sqlite3_column_int64 (s, 17),
-                                      (gint64) sqlite3_column_int64 (s, 18));
-          values[col].kind = SLUICE_VALUE_TEXT;
-          values[col].s = exposure;
-        }
-      col++;
-
-      for (int i = 19; i <= 29; i++)         /* f_number … gps_altitude */
-        value_from_column (&values[col++], s, i);
-
-      if (sqlite3_column_type (s, 30) != SQLITE_NULL)
-        {
-          values[col].kind = SLUICE_VALUE_BOOL;
-          values[col].i = sqlite3_column_int (s, 30);
-        }
-      col++;
-      g_assert (col == G_N_ELEMENTS (export_columns));
-
+      _sluice_catalog_export_values (s, values, warning, &exposure);
       ok = func (values, user_data, error);
     }
 
