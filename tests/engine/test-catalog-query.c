@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-catalog-query"
+
+#include "config.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "sluice-catalog.h"
+#include "sluice-catalog-query.h"
+#include "sluice-error.h"
+#include "sluice-export.h"
+#include "sluice-test-util.h"
+
+/*
+ * The browser's queries: keyset pages in every order (ties, empty values, page sizes around
+ * the result size), filters, the full-text search, random access through anchors, new rows,
+ * detail and the filtered manifest. The expected order comes from one plain ORDER BY over the
+ * whole result, run here with SQLite directly: the engine's paging must give exactly it.
+ */
+
+typedef struct {
+  char          *path;
+  SluiceCatalog *catalog;
+  gint64         source;
+  gint64         source2;
+  gint64         target;
+  gint64         target2;
+  gint64         run;
+  gint64         run2;
+  guint          n_files;
+} Fixture;
+
+static const char *const makes[] = { "Canon", "NIKON CORPORATION", "FUJIFILM", NULL };
+static const char *const models[] = { "Canon EOS R5", "NIKON D850", "X-T4", "Pixel 7" };
+static const char *const lenses[] = { "RF24-70mm F2.8 L IS USM", "Zürich 50mm", NULL,
+                                      "XF35mmF1.4 R" };
+
+static SluiceMetadata *
+make_metadata (guint i)
+{
+  SluiceMetadata *meta = sluice_metadata_new ();
+  guint cam = i % 4;
+
+  meta->container = g_strdup ("jpeg");
+  meta->make = g_strdup (makes[cam]);
+  meta->model = i % 11 == 5 ? NULL : g_strdup (models[cam]);
+  meta->lens_model = g_strdup (lenses[i % 4]);
+  /* ties: only 7 distinct dates; every 9th file has none */
+  if (i % 9 != 4)
+    meta->datetime_original = g_strdup_printf ("20%02u:0%u:1%u 12:00:00", 18 + i % 7,
+                                               1 + i % 7, i % 7);
+  if (i % 5 != 0)
+    {
+      meta->exposure_num = 1;
+      meta->exposure_den = (i % 3 + 1) * 100;
+    }
+  meta->f_number = i % 6 == 0 ? NAN : 1.4 * (1 + i % 3);
+  meta->iso = i % 8 == 0 ? -1 : (gint64) (100 * (1 + i % 4));
+  meta->focal_length = i % 10 == 0 ? NAN : 24.0 + 26 * (i % 3);
+  if (i % 10 == 3)
+    {
+      meta->gps_latitude = 47.3;
+      meta->gps_longitude = 8.5;
+    }
+  meta->has_thumbnail = i % 2 == 0;
+  if (meta->has_thumbnail)
+    meta->thumbnail = g_bytes_new_take (g_strdup_printf ("thumb-%u", i), 7 + (i > 9) + (i > 99));
+  return meta;
+}
+
+/*
+ * @n files: most uploaded in target 1, some also in target 2 (two rows), some failed, some
+ * skipped, some without any object (one failed before it had a key, one pending), some never
+ * probed. Sizes repeat (ties), paths contain words to search for.
+ */
+static void
+fill (Fixture *f,
+      guint    n)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sluice_catalog_begin (f->catalog, &error));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("%s/%04u/IMG_%04u%s.jpg",
+                                                  i % 3 == 0 ? "Holidays" : "Work", 2018 + i % 7,
+                                                  i, i % 13 == 1 ? " Zürich “quoted”" : "");
+      g_autofree char *key = g_strdup_printf ("photos/%s", relpath);
+      g_autofree char *sha = g_strdup_printf ("%064u", i);
+      gint64 source = i % 17 == 16 ? f->source2 : f->source;
+      gint64 run = i < n / 2 ? f->run : f->run2;
+      gint64 file, obj;
+
+      if (i % 23 == 7)
+        {
+          /* failed before it had a key: a file row and an error, no object */
+          g_assert_true (sluice_catalog_record_failure (f->catalog, source, f->target, relpath,
+                                                        NULL, run, "InvalidKey",
+                                                        "the name is not UTF-8", &error));
+          g_assert_no_error (error);
+          continue;
+        }
+      file = sluice_catalog_upsert_file (f->catalog, source, relpath, 1000 * (1 + i % 5),
+                                         1000 + i, sha, run, &error);
+      g_assert_no_error (error);
+      if (i % 19 != 2)
+        {
+          g_autoptr(SluiceMetadata) meta = make_metadata (i);
+          g_assert_true (sluice_catalog_set_metadata (f->catalog, file, run, meta,
+                                                      SLUICE_PROBE_STATE_OK, NULL, &error));
+        }
+      if (i % 29 == 11)
+        continue;   /* pending: no object yet */
+      obj = sluice_catalog_begin_object (f->catalog, file, f->target, key, sha, 1000, run,
+                                         &error);
+      g_assert_no_error (error);
+      g_assert_true (sluice_catalog_finish_object (f->catalog, obj,
+                                                   i % 10 == 7 ? SLUICE_OBJECT_FAILED :
+                                                   i % 10 == 8 ? SLUICE_OBJECT_SKIPPED :
+                                                   SLUICE_OBJECT_UPLOADED,
+                                                   i % 10 == 7 ? NULL : "\"etag\"",
+                                                   i % 10 == 7 ? "AccessDenied" : NULL,
+                                                   i % 10 == 7 ? "denied" : NULL, &error));
+      if (i % 6 == 1)
+        {
+          obj = sluice_catalog_begin_object (f->catalog, file, f->target2, key, sha, 1000,
+                                             run, &error);
+          g_assert_no_error (error);
+          g_assert_true (sluice_catalog_finish_object (f->catalog, obj, SLUICE_OBJECT_UPLOADED,
+                                                       "\"etag2\"", NULL, NULL, &error));
+        }
+    }
+  g_assert_true (sluice_catalog_commit (f->catalog, &error));
+  f->n_files = n;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = sluice_test_make_dir ("catalog-query");
+
+  f->path = g_build_filename (dir, "catalog.db", NULL);
+  f->catalog = sluice_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  f->source = sluice_catalog_ensure_source (f->catalog, "/mnt/nas/photos", &error);
+  f->source2 = sluice_catalog_ensure_source (f->catalog, "/mnt/nas/archive", &error);
+  f->target = sluice_catalog_ensure_target (f->catalog, "http://127.0.0.1:7480", "photos",
+                                            &error);
+  f->target2 = sluice_catalog_ensure_target (f->catalog, "http://127.0.0.1:7480", "backup",
+                                             &error);
+  f->run = sluice_catalog_begin_run (f->catalog, f->source, f->target, "{}", &error);
+  f->run2 = sluice_catalog_begin_run (f->catalog, f->source, f->target, "{}", &error);
+  g_assert_no_error (error);
+  if (GPOINTER_TO_UINT (data) > 0)
+    fill (f, GPOINTER_TO_UINT (data));
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_clear_pointer (&f->catalog, sluice_catalog_close);
+  g_free (f->path);
+}
+
+/* ---- the oracle ------------------------------------------------------------------------------ */
+
+static const char *const sort_sql[SLUICE_QUERY_N_SORTS] = {
+  [SLUICE_QUERY_SORT_INGEST] = NULL,
+  [SLUICE_QUERY_SORT_NAME] = "f.relpath",
+  [SLUICE_QUERY_SORT_DATE_TAKEN] = "m.datetime_original",
+  [SLUICE_QUERY_SORT_CAMERA] = "m.camera",
+  [SLUICE_QUERY_SORT_LENS] = "m.lens_model",
+  [SLUICE_QUERY_SORT_EXPOSURE] = "m.exposure",
+  [SLUICE_QUERY_SORT_ISO] = "m.iso",
+  [SLUICE_QUERY_SORT_FOCAL_LENGTH] = "m.focal_length",
+  [SLUICE_QUERY_SORT_SIZE] = "f.size",
+  [SLUICE_QUERY_SORT_STATE] = "o.state",
+  [SLUICE_QUERY_SORT_KEY] = "o.key",
+};
+
+/* "file:object" of every row in the order the whole result sorts in, with empty values last. */
+static GPtrArray *
+oracle (Fixture         *f,
+        SluiceQuerySort  sort,
+        gboolean         desc,
+        const char      *where)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  const char *dir = desc ? "DESC" : "ASC";
+  g_autofree char *order = NULL;
+  g_autofree char *sql = NULL;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+
+  if (sort == SLUICE_QUERY_SORT_INGEST)
+    order = g_strdup_printf ("f.id %s, o.id %s", dir, dir);
+  else
+    {
+      const char *col = sort_sql[sort];
+
+      /* names sort by source folder first */
+      order = g_strdup_printf ("(%s IS NULL), %s%s%s%s %s, f.id %s, o.id %s", col,
+                               sort == SLUICE_QUERY_SORT_NAME ? "f.source_id " : "",
+                               sort == SLUICE_QUERY_SORT_NAME ? dir : "",
+                               sort == SLUICE_QUERY_SORT_NAME ? ", " : "", col, dir, dir, dir);
+    }
+  sql = g_strdup_printf ("SELECT f.id, IFNULL (o.id, 0) FROM files f "
+                         "JOIN metadata m ON m.file_id = f.id "
+                         "LEFT JOIN objects o ON o.file_id = f.id WHERE %s ORDER BY %s",
+                         where ? where : "1", order);
+  g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  if (sqlite3_prepare_v2 (db, sql, -1, &s, NULL) != SQLITE_OK)
+    g_error ("%s: %s", sql, sqlite3_errmsg (db));
+  while (sqlite3_step (s) == SQLITE_ROW)
+    g_ptr_array_add (ids, g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                                           (gint64) sqlite3_column_int64 (s, 0),
+                                           (gint64) sqlite3_column_int64 (s, 1)));
+  sqlite3_finalize (s);
+  sqlite3_close (db);
+  return ids;
+}
+
+/* Every row of @query, page by page. */
+static GPtrArray *
+page_all (Fixture           *f,
+          const SluiceQuery *query,
+          guint              page_size)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(SluiceQueryCursor) after = NULL;
+
+  for (guint guard = 0; guard < 100000; guard++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) rows = sluice_catalog_query_page (f->catalog, query, after,
+                                                             page_size, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (rows);
+      g_assert_cmpuint (rows->len, <=, page_size);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          SluiceQueryRow *row = g_ptr_array_index (rows, i);
+          g_ptr_array_add (ids, g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                                                 row->file_id, row->object_id));
+        }
+      if (rows->len < page_size)
+        break;
+      g_clear_pointer (&after, sluice_query_cursor_free);
+      after = sluice_query_cursor_copy (&((SluiceQueryRow *) g_ptr_array_index (rows, rows->len - 1))->cursor);
+    }
+  return ids;
+}
+
+static void
+assert_same_ids (GPtrArray  *got,
+                 GPtrArray  *want,
+                 const char *what)
+{
+  for (guint i = 0; i < MIN (got->len, want->len); i++)
+    if (!g_str_equal (g_ptr_array_index (got, i), g_ptr_array_index (want, i)))
+      g_error ("%s: row %u is %s, expected %s", what, i, (char *) g_ptr_array_index (got, i),
+               (char *) g_ptr_array_index (want, i));
+  g_assert_cmpuint (got->len, ==, want->len);
+}
+
+static guint64
+count (Fixture           *f,
+       const SluiceQuery *query)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 n = 0;
+
+  g_assert_true (sluice_catalog_query_count (f->catalog, query, &n, &error));
+  g_assert_no_error (error);
+  return n;
+}
+
+/* ---- tests ----------------------------------------------------------------------------------- */
+
+static void
+test_sort_every_column (Fixture       *f,
+                        gconstpointer  data)
+{
+  const guint page_sizes[] = { 1, 7, 64 };
+
+  for (SluiceQuerySort sort = 0; sort < SLUICE_QUERY_N_SORTS; sort++)
+    for (int desc = 0; desc <= 1; desc++)
+      {
+        g_autoptr(SluiceQuery) query = sluice_query_new ();
+        g_autoptr(GPtrArray) want = oracle (f, sort, desc, NULL);
+
+        sluice_query_set_sort (query, sort, desc);
+        g_assert_cmpuint (count (f, query), ==, want->len);
+        for (guint p = 0; p < G_N_ELEMENTS (page_sizes); p++)
+          {
+            g_autoptr(GPtrArray) got = page_all (f, query, page_sizes[p]);
+            g_autofree char *what = g_strdup_printf ("sort %d %s, pages of %u", sort,
+                                                     desc ? "desc" : "asc", page_sizes[p]);
+            assert_same_ids (got, want, what);
+          }
+      }
+}
+
+/* Page sizes at the size of the result, one less and one more; an empty result. */
+static void
+test_page_boundaries (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(SluiceQuery) query = sluice_query_new ();
+  g_autoptr(GPtrArray) want = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n;
+
+  sluice_query_set_sort (query, SLUICE_QUERY_SORT_DATE_TAKEN, FALSE);
+  want = oracle (f, SLUICE_QUERY_SORT_DATE_TAKEN, FALSE, NULL);
+  n = want->len;
+  for (guint size = n - 1; size <= n + 1; size++)
+    {
+      g_autoptr(GPtrArray) got = page_all (f, query, size);
+      assert_same_ids (got, want, "boundary");
+    }
+  {
+    /* a page of exactly the rest is followed by an empty one */
+    g_autoptr(GPtrArray) first = sluice_catalog_query_page (f->catalog, query, NULL, n, &error);
+    g_autoptr(GPtrArray) next = NULL;
+    g_assert_no_error (error);
+    g_assert_cmpuint (first->len, ==, n);
+    next = sluice_catalog_query_page (f->catalog, query,
+                                      &((SluiceQueryRow *) g_ptr_array_index (first, n - 1))->cursor,
+                                      10, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (next->len, ==, 0);
+  }
+
+  sluice_query_set_camera (query, "no such camera");
+  g_assert_cmpuint (count (f, query), ==, 0);
+  {
+    g_autoptr(GPtrArray) rows = sluice_catalog_query_page (f->catalog, query, NULL, 10, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (rows->len, ==, 0);
+  }
+}
+
+static void
+test_empty_catalog (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(SluiceQuery) query = sluice_query_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SluiceQueryAnchors) anchors = NULL;
+
+  for (SluiceQuerySort sort = 0; sort < SLUICE_QUERY_N_SORTS; sort++)
+    {
+      g_autoptr(GPtrArray) r = NULL;
+
+      sluice_query_set_sort (query, sort, TRUE);
+      g_assert_cmpuint (count (f, query), ==, 0);
+      r = sluice_catalog_query_page (f->catalog, query, NULL, 100, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (r->len, ==, 0);
+    }
+  g_assert_cmpint (sluice_catalog_max_file_id (f->catalog, &error), ==, 0);
+  anchors = sluice_catalog_query_anchors (f->catalog, query, 4, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sluice_query_anchors_get_n_rows (anchors), ==, 0);
+  rows = sluice_query_anchors_page (anchors, f->catalog, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+#define ADD(path, n, func) \
+  g_test_add ("/engine/catalog-query/" path, Fixture, GUINT_TO_POINTER (n), fixture_set_up, \
+              func, fixture_tear_down)
+  ADD ("sort-every-column", 300, test_sort_every_column);
+  ADD ("page-boundaries", 120, test_page_boundaries);
+  ADD ("empty-catalog", 0, test_empty_catalog);
+#undef ADD
+  return g_test_run ();
+}
