@@ -32,7 +32,7 @@ struct _SluiceQuery {
   SluiceQuerySort  sort;
   gboolean         descending;
   char            *search;      /* as typed */
-  char            *match;       /* the FTS5 expression made of it, or NULL */
+  GStrv            terms;       /* FTS5 expressions made of it, one per word or phrase */
   char            *camera;
   char            *lens;
   char            *since;       /* "YYYY:MM:DD": dates taken at or after */
@@ -96,10 +96,11 @@ typedef enum {
 #define EXPORT_JOINS " JOIN sources s ON s.id = f.source_id LEFT JOIN targets t ON t.id = o.target_id"
 
 /* Parameters: ?1 limit, ?2 cursor value, ?3 cursor source id, ?4 file id, ?5 object id,
- * ?10… the filters', ?16 "new since" file id. */
+ * ?11… the filters', ?16 "new since" file id, ?20… the search terms. */
 enum {
   P_LIMIT = 1, P_VALUE, P_AUX, P_FILE, P_OBJECT,
-  P_MATCH = 10, P_CAMERA, P_LENS, P_SINCE, P_UNTIL, P_RUN, P_NEW_AFTER,
+  P_CAMERA = 11, P_LENS, P_SINCE, P_UNTIL, P_RUN, P_NEW_AFTER,
+  P_TERMS = 20,   /* … P_TERMS + MAX_TERMS - 1 */
 };
 
 /* ---- SluiceQuery ------------------------------------------------------------------------------ */
@@ -121,7 +122,7 @@ sluice_query_copy (const SluiceQuery *query)
   g_return_val_if_fail (query != NULL, NULL);
   copy = g_memdup2 (query, sizeof *query);
   copy->search = g_strdup (query->search);
-  copy->match = g_strdup (query->match);
+  copy->terms = g_strdupv (query->terms);
   copy->camera = g_strdup (query->camera);
   copy->lens = g_strdup (query->lens);
   copy->since = g_strdup (query->since);
@@ -135,7 +136,7 @@ sluice_query_free (SluiceQuery *query)
   if (query == NULL)
     return;
   g_free (query->search);
-  g_free (query->match);
+  g_strfreev (query->terms);
   g_free (query->camera);
   g_free (query->lens);
   g_free (query->since);
@@ -149,7 +150,7 @@ sluice_query_equal (const SluiceQuery *a,
 {
   g_return_val_if_fail (a != NULL && b != NULL, FALSE);
   return a->sort == b->sort && a->descending == b->descending &&
-         g_strcmp0 (a->match, b->match) == 0 && g_strcmp0 (a->camera, b->camera) == 0 &&
+         g_strcmp0 (a->search, b->search) == 0 && g_strcmp0 (a->camera, b->camera) == 0 &&
          g_strcmp0 (a->lens, b->lens) == 0 && g_strcmp0 (a->since, b->since) == 0 &&
          g_strcmp0 (a->until, b->until) == 0 && a->gps == b->gps && a->states == b->states &&
          a->run_id == b->run_id;
@@ -205,26 +206,27 @@ split_words (const char *text,
     }
 }
 
+#define MAX_TERMS 16
+
 /*
- * The user's text as an FTS5 expression that can never be a syntax error: every word becomes a
- * quoted string (a word holds no quote: it is letters and digits only) and the words are ANDed.
- * A "quoted part" is a phrase, other words are prefixes ("can" finds Canon). Operators the user
- * types (AND, OR, NOT, NEAR, *, ^, :) are words or separators, never syntax. NULL when the text
- * has no word at all.
+ * The user's text as FTS5 expressions that can never be a syntax error, one per word: every
+ * word is a quoted string (a word holds no quote: it is letters, digits and marks only). A
+ * "quoted part" is one phrase, other words are prefixes ("can" finds Canon). Operators the user
+ * types (AND, OR, NOT, NEAR, *, ^, :, parentheses) are words or separators, never syntax. Each
+ * term must match the path, the camera or the lens. NULL when the text has no word at all.
  */
-static char *
-make_match (const char *text)
+static GStrv
+make_terms (const char *text)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GStrvBuilder) terms = g_strv_builder_new ();
   g_autofree char *valid = NULL;
   const char *p;
   gboolean quoted = FALSE;
+  guint n = 0;
 
-  if (text == NULL)
-    return NULL;
   valid = g_utf8_make_valid (text, -1);
   p = valid;
-  while (*p != '\0')
+  while (*p != '\0' && n < MAX_TERMS)
     {
       const char *q = strchr (p, '"');
       const char *end = q != NULL ? q : p + strlen (p);
@@ -233,26 +235,31 @@ make_match (const char *text)
       split_words (p, end, words);
       if (quoted && words->len > 0)
         {
-          g_string_append (out, out->len > 0 ? " \"" : "\"");
+          g_autoptr(GString) phrase = g_string_new ("\"");
           for (guint i = 0; i < words->len; i++)
-            g_string_append_printf (out, "%s%s", i > 0 ? " " : "",
+            g_string_append_printf (phrase, "%s%s", i > 0 ? " " : "",
                                     (char *) g_ptr_array_index (words, i));
-          g_string_append_c (out, '"');
+          g_string_append_c (phrase, '"');
+          g_strv_builder_add (terms, phrase->str);
+          n++;
         }
       else
         {
-          for (guint i = 0; i < words->len; i++)
-            g_string_append_printf (out, "%s\"%s\"*", out->len > 0 ? " " : "",
-                                    (char *) g_ptr_array_index (words, i));
+          for (guint i = 0; i < words->len && n < MAX_TERMS; i++, n++)
+            {
+              g_autofree char *term = g_strdup_printf ("\"%s\"*",
+                                                       (char *) g_ptr_array_index (words, i));
+              g_strv_builder_add (terms, term);
+            }
         }
       if (q == NULL)
         break;
       quoted = !quoted;
       p = q + 1;
     }
-  if (out->len == 0)
+  if (n == 0)
     return NULL;
-  return g_string_free (g_steal_pointer (&out), FALSE);
+  return g_strv_builder_end (terms);
 }
 
 void
@@ -261,11 +268,11 @@ sluice_query_set_search (SluiceQuery *query,
 {
   g_return_if_fail (query != NULL);
   g_clear_pointer (&query->search, g_free);
-  g_clear_pointer (&query->match, g_free);
+  g_clear_pointer (&query->terms, g_strfreev);
   if (text == NULL || *text == '\0')
     return;
   query->search = g_strdup (text);
-  query->match = make_match (text);
+  query->terms = make_terms (text);
 }
 
 void
@@ -576,7 +583,7 @@ row_from_stmt (SluiceQuerySort  sort,
 static gboolean
 has_filters (const SluiceQuery *q)
 {
-  return q->match != NULL || q->camera != NULL || q->lens != NULL || q->since != NULL ||
+  return q->terms != NULL || q->camera != NULL || q->lens != NULL || q->since != NULL ||
          q->until != NULL || q->gps != SLUICE_QUERY_GPS_ANY || q->states != 0 || q->run_id > 0;
 }
 
@@ -585,9 +592,9 @@ append_filters (GString           *sql,
                 const SluiceQuery *q,
                 gboolean           objects_inner)
 {
-  if (q->match != NULL)
-    g_string_append (sql, " AND f.id IN (SELECT rowid FROM catalog_search "
-                          "WHERE catalog_search MATCH ?10)");
+  for (guint i = 0; q->terms != NULL && q->terms[i] != NULL; i++)
+    g_string_append_printf (sql, " AND f.id IN (SELECT rowid >> 1 FROM catalog_search "
+                                 "WHERE catalog_search MATCH ?%u)", P_TERMS + i);
   if (q->camera != NULL)
     g_string_append (sql, " AND m.camera = ?11");
   if (q->lens != NULL)
@@ -750,8 +757,8 @@ bind_all (sqlite3_stmt            *s,
       sqlite3_bind_int64 (s, P_FILE, after->file_id);
       sqlite3_bind_int64 (s, P_OBJECT, after->object_id);
     }
-  if (q->match != NULL)
-    sqlite3_bind_text (s, P_MATCH, q->match, -1, SQLITE_STATIC);
+  for (guint i = 0; q->terms != NULL && q->terms[i] != NULL; i++)
+    sqlite3_bind_text (s, P_TERMS + i, q->terms[i], -1, SQLITE_STATIC);
   if (q->camera != NULL)
     sqlite3_bind_text (s, P_CAMERA, q->camera, -1, SQLITE_STATIC);
   if (q->lens != NULL)

@@ -124,7 +124,8 @@ static const char schema_v3[] =
  * an inner join. Camera and exposure are virtual columns, so they can be indexed and sorted
  * without being stored. One index per sortable column (rowid = file id breaks ties), plus the
  * full-text index over path, camera and lens: contentless (content=''), so the text is not
- * stored twice, kept by triggers that only fire when camera or lens really change. What this
+ * stored twice, kept by triggers: the path once per file, camera and lens once when known and
+ * again only when they really change (a contentless delete must repeat the old text). What this
  * costs per ingested file is measured by bench/catalog-ingest-cost and noted in DESIGN.md. */
 static const char schema_v4[] =
   "ALTER TABLE metadata ADD COLUMN present INTEGER NOT NULL DEFAULT 1;"
@@ -149,28 +150,40 @@ static const char schema_v4[] =
   "CREATE INDEX objects_by_key ON objects (key, file_id);"
   "CREATE INDEX objects_by_state_file ON objects (state, file_id);"
   "CREATE INDEX warnings_errors ON warnings (file_id) WHERE stage = 'error';"
+  /* rowid 2 × file id: the path, written once (a path never changes); 2 × file id + 1:
+   * camera and lens, written when known. A search matches each word against both. */
   "CREATE VIRTUAL TABLE catalog_search USING fts5 (path, camera, lens, content = '',"
   "  tokenize = 'unicode61 remove_diacritics 2');"
-  "INSERT INTO catalog_search (rowid, path, camera, lens)"
-  "  SELECT f.id, f.relpath, m.camera, m.lens_model FROM files f"
-  "  JOIN metadata m ON m.file_id = f.id;"
-  "CREATE TRIGGER metadata_search_insert AFTER INSERT ON metadata BEGIN"
-  "  INSERT INTO catalog_search (rowid, path, camera, lens)"
-  "    SELECT new.file_id, relpath, new.camera, new.lens_model FROM files WHERE id = new.file_id;"
+  "INSERT INTO catalog_search (rowid, path) SELECT id * 2, relpath FROM files;"
+  "INSERT INTO catalog_search (rowid, camera, lens)"
+  "  SELECT file_id * 2 + 1, camera, lens_model FROM metadata"
+  "  WHERE camera IS NOT NULL OR lens_model IS NOT NULL;"
+  "CREATE TRIGGER files_search_insert AFTER INSERT ON files BEGIN"
+  "  INSERT INTO catalog_search (rowid, path) VALUES (new.id * 2, new.relpath);"
+  "END;"
+  "CREATE TRIGGER files_search_delete AFTER DELETE ON files BEGIN"
+  "  INSERT INTO catalog_search (catalog_search, rowid, path)"
+  "    VALUES ('delete', old.id * 2, old.relpath);"
+  "END;"
+  "CREATE TRIGGER metadata_search_insert AFTER INSERT ON metadata"
+  "  WHEN new.camera IS NOT NULL OR new.lens_model IS NOT NULL BEGIN"
+  "  INSERT INTO catalog_search (rowid, camera, lens)"
+  "    VALUES (new.file_id * 2 + 1, new.camera, new.lens_model);"
   "END;"
   "CREATE TRIGGER metadata_search_update AFTER UPDATE OF make, model, lens_model ON metadata"
   "  WHEN old.make IS NOT new.make OR old.model IS NOT new.model"
   "    OR old.lens_model IS NOT new.lens_model BEGIN"
-  "  INSERT INTO catalog_search (catalog_search, rowid, path, camera, lens)"
-  "    SELECT 'delete', old.file_id, relpath, old.camera, old.lens_model FROM files"
-  "    WHERE id = old.file_id;"
-  "  INSERT INTO catalog_search (rowid, path, camera, lens)"
-  "    SELECT new.file_id, relpath, new.camera, new.lens_model FROM files WHERE id = new.file_id;"
+  "  INSERT INTO catalog_search (catalog_search, rowid, camera, lens)"
+  "    SELECT 'delete', old.file_id * 2 + 1, old.camera, old.lens_model"
+  "    WHERE old.camera IS NOT NULL OR old.lens_model IS NOT NULL;"
+  "  INSERT INTO catalog_search (rowid, camera, lens)"
+  "    SELECT new.file_id * 2 + 1, new.camera, new.lens_model"
+  "    WHERE new.camera IS NOT NULL OR new.lens_model IS NOT NULL;"
   "END;"
-  "CREATE TRIGGER metadata_search_delete BEFORE DELETE ON metadata BEGIN"
-  "  INSERT INTO catalog_search (catalog_search, rowid, path, camera, lens)"
-  "    SELECT 'delete', old.file_id, relpath, old.camera, old.lens_model FROM files"
-  "    WHERE id = old.file_id;"
+  "CREATE TRIGGER metadata_search_delete AFTER DELETE ON metadata"
+  "  WHEN old.camera IS NOT NULL OR old.lens_model IS NOT NULL BEGIN"
+  "  INSERT INTO catalog_search (catalog_search, rowid, camera, lens)"
+  "    VALUES ('delete', old.file_id * 2 + 1, old.camera, old.lens_model);"
   "END;";
 
 static gboolean
