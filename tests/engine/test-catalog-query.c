@@ -375,6 +375,367 @@ test_empty_catalog (Fixture       *f,
   g_assert_cmpuint (rows->len, ==, 0);
 }
 
+/* Each filter and some combinations: the count, the pages and a plain WHERE agree. */
+static void
+test_filters (Fixture       *f,
+              gconstpointer  data)
+{
+  struct {
+    const char *camera, *lens, *since, *until, *search;
+    SluiceQueryGps gps;
+    guint states;
+    gboolean run2;
+    const char *where;
+  } cases[] = {
+    { "Canon EOS R5", NULL, NULL, NULL, NULL, 0, 0, FALSE, "m.camera = 'Canon EOS R5'" },
+    { "NIKON CORPORATION NIKON D850", NULL, NULL, NULL, NULL, 0, 0, FALSE,
+      "m.make = 'NIKON CORPORATION' AND m.model = 'NIKON D850'" },
+    { NULL, "Zürich 50mm", NULL, NULL, NULL, 0, 0, FALSE, "m.lens_model = 'Zürich 50mm'" },
+    { NULL, NULL, "2019-02-11", "2020-03-12", NULL, 0, 0, FALSE,
+      "m.datetime_original BETWEEN '2019:02:11' AND '2020:03:12 99'" },
+    { NULL, NULL, "2019-02-12", NULL, NULL, 0, 0, FALSE, "m.datetime_original >= '2019:02:12'" },
+    { NULL, NULL, NULL, "2019-02-11", NULL, 0, 0, FALSE, "m.datetime_original < '2019:02:12'" },
+    { NULL, NULL, NULL, NULL, NULL, SLUICE_QUERY_GPS_WITH, 0, FALSE, "m.gps_latitude IS NOT NULL" },
+    { NULL, NULL, NULL, NULL, NULL, SLUICE_QUERY_GPS_WITHOUT, 0, FALSE, "m.gps_latitude IS NULL" },
+    { NULL, NULL, NULL, NULL, NULL, 0, SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED), FALSE,
+      "(o.state = 4 OR (o.id IS NULL AND EXISTS (SELECT 1 FROM warnings w WHERE "
+      "w.file_id = f.id AND w.stage = 'error')))" },
+    { NULL, NULL, NULL, NULL, NULL, 0, SLUICE_QUERY_STATE (SLUICE_OBJECT_PENDING) |
+      SLUICE_QUERY_STATE (SLUICE_OBJECT_SKIPPED), FALSE,
+      "(o.state = 3 OR (o.id IS NULL AND NOT EXISTS (SELECT 1 FROM warnings w WHERE "
+      "w.file_id = f.id AND w.stage = 'error')))" },
+    { NULL, NULL, NULL, NULL, NULL, 0, 0, TRUE, NULL },
+    { "Canon EOS R5", NULL, "2019-01-01", NULL, NULL, SLUICE_QUERY_GPS_WITHOUT,
+      SLUICE_QUERY_STATE (SLUICE_OBJECT_UPLOADED), FALSE,
+      "m.camera = 'Canon EOS R5' AND m.datetime_original >= '2019:01:01' AND "
+      "m.gps_latitude IS NULL AND o.state = 2" },
+    { NULL, NULL, NULL, NULL, "holidays", 0, 0, FALSE, "f.relpath LIKE 'Holidays/%'" },
+    { NULL, NULL, NULL, NULL, "HOLI img_00", 0, 0, FALSE, "f.relpath LIKE 'Holidays/%/IMG_00%'" },
+    { NULL, NULL, NULL, NULL, "zurich", 0, 0, FALSE,
+      "(f.relpath LIKE '%Zürich%' OR m.lens_model LIKE 'Zürich%')" },
+    { NULL, NULL, NULL, NULL, "\"R5\" canon", 0, 0, FALSE, "m.camera = 'Canon EOS R5'" },
+    { "FUJIFILM X-T4", NULL, NULL, NULL, "work", 0, 0, FALSE,
+      "m.camera = 'FUJIFILM X-T4' AND f.relpath LIKE 'Work/%'" },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (SluiceQuerySort sort = 0; sort < SLUICE_QUERY_N_SORTS; sort += 3)
+      {
+        g_autoptr(SluiceQuery) query = sluice_query_new ();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) want = NULL;
+        g_autoptr(GPtrArray) got = NULL;
+        g_autofree char *where = cases[c].run2 ? g_strdup_printf ("IFNULL (o.run_id, f.last_run_id) = %d", (int) f->run2)
+                                               : g_strdup (cases[c].where);
+        g_autofree char *what = g_strdup_printf ("case %u (%s), sort %d", c, where, sort);
+
+        sluice_query_set_sort (query, sort, c % 2);
+        sluice_query_set_camera (query, cases[c].camera);
+        sluice_query_set_lens (query, cases[c].lens);
+        g_assert_true (sluice_query_set_date_range (query, cases[c].since, cases[c].until,
+                                                    &error));
+        g_assert_no_error (error);
+        sluice_query_set_search (query, cases[c].search);
+        sluice_query_set_gps (query, cases[c].gps);
+        sluice_query_set_states (query, cases[c].states);
+        sluice_query_set_run (query, cases[c].run2 ? f->run2 : 0);
+        want = oracle (f, sort, c % 2, where);
+        g_assert_cmpuint (want->len, >, 0);
+        got = page_all (f, query, 5);
+        assert_same_ids (got, want, what);
+        g_assert_cmpuint (count (f, query), ==, want->len);
+      }
+}
+
+/* Whatever the user types is never an FTS5 syntax error. */
+static void
+test_search_user_text (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *texts[] = {
+    "\"", "\"\"", "\"unterminated", "a\"b\"c", "AND", "OR OR", "NOT img", "NEAR(a b)",
+    "img*", "*", "^img", "path:img", "(", ")", "{path}", "-", "+", "\\", "'", "'; DROP TABLE files;",
+    "Zürich", "ZÜRICH", "zurich", "日本", "🙂", "\xff\xfe", "img_0001", "IMG 0001 jpg",
+    "   ", "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(SluiceQuery) query = sluice_query_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) rows = NULL;
+      guint64 n = 0;
+
+      sluice_query_set_search (query, texts[i]);
+      g_assert_true (sluice_catalog_query_count (f->catalog, query, &n, &error));
+      g_assert_no_error (error);
+      rows = sluice_catalog_query_page (f->catalog, query, NULL, 10, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (rows);
+    }
+  {
+    g_autoptr(SluiceQuery) query = sluice_query_new ();
+    g_autoptr(SluiceQuery) accents = sluice_query_new ();
+
+    /* diacritics do not matter, case does not matter; a phrase must be adjacent */
+    sluice_query_set_search (query, "ZURICH");
+    sluice_query_set_search (accents, "zürich");
+    g_assert_cmpuint (count (f, query), ==, count (f, accents));
+    g_assert_cmpuint (count (f, query), >, 0);
+    sluice_query_set_search (query, "\"EOS R5\"");
+    sluice_query_set_search (accents, "\"R5 EOS\"");
+    g_assert_cmpuint (count (f, query), >, 0);
+    g_assert_cmpuint (count (f, accents), ==, 0);
+  }
+}
+
+/* Random access: a page at any position equals the same slice of the whole order. */
+static void
+test_anchors (Fixture       *f,
+              gconstpointer  data)
+{
+  const SluiceQuerySort sorts[] = { SLUICE_QUERY_SORT_INGEST, SLUICE_QUERY_SORT_DATE_TAKEN,
+                                    SLUICE_QUERY_SORT_KEY, SLUICE_QUERY_SORT_ISO };
+
+  for (guint k = 0; k < G_N_ELEMENTS (sorts); k++)
+    {
+      g_autoptr(SluiceQuery) query = sluice_query_new ();
+      g_autoptr(SluiceQueryAnchors) anchors = NULL;
+      g_autoptr(GPtrArray) want = oracle (f, sorts[k], k % 2, NULL);
+      g_autoptr(GError) error = NULL;
+
+      sluice_query_set_sort (query, sorts[k], k % 2);
+      anchors = sluice_catalog_query_anchors (f->catalog, query, 16, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (sluice_query_anchors_get_n_rows (anchors), ==, want->len);
+      for (guint pos = 0; pos <= want->len + 2; pos += 7)
+        {
+          g_autoptr(GPtrArray) rows = sluice_query_anchors_page (anchors, f->catalog, pos, 10,
+                                                                 &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (rows->len, ==, MIN (10, pos < want->len ? want->len - pos : 0));
+          for (guint i = 0; i < rows->len; i++)
+            {
+              SluiceQueryRow *row = g_ptr_array_index (rows, i);
+              g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                                                     row->file_id, row->object_id);
+              g_assert_cmpstr (id, ==, g_ptr_array_index (want, pos + i));
+            }
+        }
+    }
+}
+
+/* While an ingest runs: the highest id, how many new rows match, which ones. */
+static void
+test_new_rows (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(SluiceQuery) query = sluice_query_new ();
+  g_autoptr(SluiceCatalog) reader = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 max;
+  guint64 n = 1;
+  guint before = f->n_files;
+
+  reader = sluice_catalog_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  max = sluice_catalog_max_file_id (reader, &error);
+  g_assert_cmpint (max, >, 0);
+  g_assert_true (sluice_catalog_query_count_new (reader, query, max, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+
+  /* the writer adds files while the reader keeps its connection */
+  fill (f, before + 40);
+  g_assert_true (sluice_catalog_query_count_new (reader, query, max, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, >, 0);
+  rows = sluice_catalog_query_new_rows (reader, query, max, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, n);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      SluiceQueryRow *row = g_ptr_array_index (rows, i);
+      g_assert_cmpint (row->file_id, >, max);
+      if (i > 0)
+        g_assert_cmpint (row->file_id, >=, ((SluiceQueryRow *) g_ptr_array_index (rows, i - 1))->file_id);
+    }
+  sluice_query_set_camera (query, "Canon EOS R5");
+  g_assert_true (sluice_catalog_query_count_new (reader, query, max, &n, &error));
+  g_assert_cmpuint (n, <, rows->len);
+}
+
+static void
+test_detail (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(SluiceQuery) query = sluice_query_new ();
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cameras = NULL;
+  g_autoptr(GPtrArray) lens_list = NULL;
+  g_autoptr(GPtrArray) runs = NULL;
+  guint seen_thumb = 0, seen_gps = 0, seen_none = 0;
+
+  rows = sluice_catalog_query_page (f->catalog, query, NULL, 1000, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      SluiceQueryRow *row = g_ptr_array_index (rows, i);
+      g_autoptr(SluiceQueryDetail) d = sluice_catalog_query_detail (f->catalog, row->file_id,
+                                                                    row->object_id, &error);
+      g_autoptr(GBytes) thumb = sluice_catalog_get_thumbnail (f->catalog, row->file_id, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (d->relpath, ==, row->relpath);
+      g_assert_true (g_str_has_prefix (d->folder, d->source));
+      g_assert_cmpint (d->state, ==, row->state);
+      g_assert_cmpstr (d->key, ==, row->key);
+      g_assert_cmpint (d->has_gps, ==, row->has_gps);
+      if (row->object_id != 0)
+        {
+          g_autofree char *uri = g_strdup_printf ("s3://%s/%s", d->bucket, row->key);
+          g_assert_cmpstr (d->s3_uri, ==, uri);
+        }
+      else
+        {
+          g_assert_null (d->s3_uri);
+          seen_none++;
+        }
+      if (row->has_thumbnail)
+        {
+          g_assert_nonnull (thumb);
+          g_assert_true (g_str_has_prefix (g_bytes_get_data (thumb, NULL), "thumb-"));
+          seen_thumb++;
+        }
+      else
+        g_assert_null (thumb);
+      if (d->has_gps)
+        {
+          g_assert_cmpfloat_with_epsilon (d->metadata->gps_latitude, 47.3, 1e-9);
+          seen_gps++;
+        }
+      if (d->metadata != NULL)
+        g_assert_cmpstr (d->metadata->lens_model, ==, row->lens);
+    }
+  g_assert_cmpuint (seen_thumb, >, 0);
+  g_assert_cmpuint (seen_gps, >, 0);
+  g_assert_cmpuint (seen_none, >, 0);
+  g_assert_null (sluice_catalog_query_detail (f->catalog, 999999, 0, &error));
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  cameras = sluice_catalog_list_cameras (f->catalog, &error);
+  g_assert_no_error (error);
+  /* four make + model names, and three makes of files without a model */
+  g_assert_cmpuint (cameras->len, ==, 7);
+  g_assert_cmpstr (g_ptr_array_index (cameras, 0), ==, "Canon");
+  g_assert_cmpstr (g_ptr_array_index (cameras, 1), ==, "Canon EOS R5");
+  lens_list = sluice_catalog_list_lenses (f->catalog, &error);
+  g_assert_cmpuint (lens_list->len, ==, 3);
+  runs = sluice_catalog_list_runs (f->catalog, &error);
+  g_assert_cmpuint (runs->len, ==, 2);
+  g_assert_cmpint (((SluiceCatalogRun *) g_ptr_array_index (runs, 0))->id, ==, f->run2);
+}
+
+static void
+test_bad_dates (void)
+{
+  const char *bad[] = { "2024-02-30", "2024-13-01", "24-01-01", "2024/01/01", "2024-1-1",
+                        "", "yesterday", "2024-01-01T00:00" };
+  g_autoptr(SluiceQuery) query = sluice_query_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_false (sluice_query_set_date_range (query, bad[i], NULL, &error));
+      g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT);
+    }
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_false (sluice_query_set_date_range (query, "2024-02-01", "2024-01-01", &error));
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT);
+  }
+  g_assert_true (sluice_query_set_date_range (query, "2024-02-29", "2024-02-29", NULL));
+}
+
+typedef struct {
+  GString *text;
+} Sink;
+
+static char *
+export_text (Fixture           *f,
+             const SluiceQuery *query,
+             SluiceExportFormat format,
+             guint64           *out_rows)
+{
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sluice_export_query (f->catalog, query, format, out, out_rows, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (out, NULL, NULL));
+  return g_strndup (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out)),
+                    g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)));
+}
+
+/* A filtered manifest has exactly the view's rows, in its order; CSV quoting and formula
+ * protection, JSON escaping hold for it as for the whole catalog. */
+static void
+test_export_filtered (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(SluiceQuery) query = sluice_query_new ();
+  g_autoptr(SluiceQuery) all = sluice_query_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *csv = NULL;
+  g_autofree char *jsonl = NULL;
+  g_autofree char *whole = NULL;
+  g_autofree char *whole_query = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  guint64 n = 0;
+  gint64 file;
+
+  /* a formula-looking, quote- and comma-holding path */
+  g_assert_true (sluice_catalog_begin (f->catalog, &error));
+  file = sluice_catalog_upsert_file (f->catalog, f->source, "=HYPERLINK(\"x\"),\n\"Zürich\".jpg",
+                                     5, 5, NULL, f->run, &error);
+  g_assert_cmpint (file, >, 0);
+  g_assert_true (sluice_catalog_commit (f->catalog, &error));
+
+  sluice_query_set_search (query, "hyperlink");
+  csv = export_text (f, query, SLUICE_EXPORT_CSV, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_nonnull (strstr (csv, "\"'=HYPERLINK(\"\"x\"\"),\n\"\"Zürich\"\".jpg\""));
+  jsonl = export_text (f, query, SLUICE_EXPORT_JSONL, &n);
+  g_assert_nonnull (strstr (jsonl, "\"path\":\"=HYPERLINK(\\\"x\\\"),\\n\\\"Zürich\\\".jpg\""));
+
+  /* the view's rows in its order */
+  g_clear_pointer (&csv, g_free);
+  sluice_query_set_search (query, NULL);
+  sluice_query_set_sort (query, SLUICE_QUERY_SORT_SIZE, TRUE);
+  sluice_query_set_camera (query, "FUJIFILM X-T4");
+  csv = export_text (f, query, SLUICE_EXPORT_CSV, &n);
+  rows = sluice_catalog_query_page (f->catalog, query, NULL, 10000, &error);
+  g_assert_cmpuint (n, ==, rows->len);
+  g_assert_cmpuint (n, >, 3);
+  lines = g_strsplit (csv, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, n + 2);   /* header, rows, "" */
+  for (guint i = 0; i < rows->len; i++)
+    {
+      SluiceQueryRow *row = g_ptr_array_index (rows, i);
+      g_assert_true (g_str_has_prefix (lines[i + 1], row->relpath));
+      g_assert_nonnull (strstr (lines[i + 1], ",FUJIFILM,X-T4,"));
+    }
+
+  /* no query: the manifest as before; a query without filters: the same rows */
+  whole = export_text (f, NULL, SLUICE_EXPORT_CSV, &n);
+  whole_query = export_text (f, all, SLUICE_EXPORT_CSV, NULL);
+  g_assert_cmpstr (whole, ==, whole_query);
+  g_assert_cmpuint (n, ==, count (f, all));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -387,6 +748,13 @@ main (int   argc,
   ADD ("sort-every-column", 300, test_sort_every_column);
   ADD ("page-boundaries", 120, test_page_boundaries);
   ADD ("empty-catalog", 0, test_empty_catalog);
+  ADD ("filters", 300, test_filters);
+  ADD ("search-user-text", 120, test_search_user_text);
+  ADD ("anchors", 200, test_anchors);
+  ADD ("new-rows", 100, test_new_rows);
+  ADD ("detail", 120, test_detail);
+  ADD ("export-filtered", 200, test_export_filtered);
+  g_test_add_func ("/engine/catalog-query/bad-dates", test_bad_dates);
 #undef ADD
   return g_test_run ();
 }
