@@ -580,21 +580,198 @@ row_from_stmt (SluiceQuerySort  sort,
 
 /* ---- building statements ---------------------------------------------------------------------- */
 
-static gboolean
-has_filters (const SluiceQuery *q)
+static void
+append_states (GString           *sql,
+               const SluiceQuery *q)
 {
-  return q->terms != NULL || q->camera != NULL || q->lens != NULL || q->since != NULL ||
-         q->until != NULL || q->gps != SLUICE_QUERY_GPS_ANY || q->states != 0 || q->run_id > 0;
+  gboolean first = TRUE;
+
+  for (int s = SLUICE_OBJECT_PENDING; s <= SLUICE_OBJECT_FAILED; s++)
+    if (q->states & SLUICE_QUERY_STATE (s))
+      {
+        g_string_append_printf (sql, "%s%d", first ? "" : ", ", s);
+        first = FALSE;
+      }
 }
 
+/* ---- search ----------------------------------------------------------------------------------- */
+
+/* A word as the full-text index keeps it (unicode61, remove_diacritics 2): without accents,
+ * case-folded. */
+static char *
+fold_word (const char *word)
+{
+  g_autofree char *nfd = g_utf8_normalize (word, -1, G_NORMALIZE_NFD);
+  g_autoptr(GString) bare = g_string_new (NULL);
+
+  for (const char *p = nfd; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (!g_unichar_ismark (c))
+        g_string_append_unichar (bare, c);
+    }
+  return g_utf8_casefold (bare->str, -1);
+}
+
+static GPtrArray *
+folded_words (const char *text)
+{
+  g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *folded = g_ptr_array_new_with_free_func (g_free);
+
+  split_words (text, text + strlen (text), words);
+  for (guint i = 0; i < words->len; i++)
+    g_ptr_array_add (folded, fold_word (g_ptr_array_index (words, i)));
+  return folded;
+}
+
+/*
+ * Whether a camera or lens name matches one search term (a make_terms () expression), with
+ * the full-text index's rules: "word"* is a word of @value starting with it, "w1 w2" the words
+ * in sequence. Camera and lens are searched this way, through their few distinct values,
+ * instead of being in the full-text index: that index would be written for every file.
+ */
+static gboolean
+term_matches_value (const char *term,
+                    const char *value)
+{
+  gsize len = strlen (term);
+  gboolean prefix = len > 0 && term[len - 1] == '*';
+  g_autofree char *inner = g_strndup (term + 1, len - (prefix ? 3 : 2));
+  g_autoptr(GPtrArray) want = folded_words (inner);
+  g_autoptr(GPtrArray) have = folded_words (value);
+
+  if (want->len == 0)
+    return FALSE;
+  for (guint i = 0; i + want->len <= have->len; i++)
+    {
+      guint k = 0;
+
+      for (; k < want->len; k++)
+        {
+          const char *w = g_ptr_array_index (want, k), *h = g_ptr_array_index (have, i + k);
+          if (prefix ? !g_str_has_prefix (h, w) : !g_str_equal (h, w))
+            break;
+        }
+      if (k == want->len)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* "'a', 'b'" of the values matching @term, or NULL when none does. */
+static char *
+matching_values_sql (GPtrArray  *values,
+                     const char *term)
+{
+  GString *list = NULL;
+
+  for (guint i = 0; i < values->len; i++)
+    if (term_matches_value (term, g_ptr_array_index (values, i)))
+      {
+        char *quoted = sqlite3_mprintf ("%Q", (const char *) g_ptr_array_index (values, i));
+
+        if (list == NULL)
+          list = g_string_new (NULL);
+        else
+          g_string_append (list, ", ");
+        g_string_append (list, quoted);
+        sqlite3_free (quoted);
+      }
+  return list != NULL ? g_string_free (list, FALSE) : NULL;
+}
+
+static gboolean
+path_has_term (SluiceCatalog *catalog,
+               const char    *term,
+               gboolean      *out_found,
+               GError       **error)
+{
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog),
+                               "SELECT 1 FROM catalog_search WHERE catalog_search MATCH ?1 "
+                               "LIMIT 1", -1, &s, NULL);
+
+  if (rc != SQLITE_OK)
+    return _sluice_catalog_set_error (catalog, error, rc, "search");
+  sqlite3_bind_text (s, 1, term, -1, SQLITE_STATIC);
+  rc = sqlite3_step (s);
+  sqlite3_finalize (s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return _sluice_catalog_set_error (catalog, error, rc, "search");
+  *out_found = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+/*
+ * The search as SQL, " AND …" per term (a term must match the path, the camera or the lens),
+ * made against the catalog as it is now: the cameras and lenses each term matches become
+ * IN lists of values (indexed columns). A term found in paths only stays a full-text lookup;
+ * one found in camera or lens names only is just the IN lists, which the metadata indexes
+ * serve; one found in both is the union of the file ids. @file_id is the SQL of the row's
+ * file id. "" when the query has no search.
+ */
+static char *
+search_sql (SluiceCatalog     *catalog,
+            const SluiceQuery *q,
+            GError           **error)
+{
+  g_autoptr(GPtrArray) cameras = NULL;
+  g_autoptr(GPtrArray) lenses = NULL;
+  g_autoptr(GString) sql = g_string_new (NULL);
+
+  if (q->terms == NULL)
+    return g_strdup ("");
+  cameras = sluice_catalog_list_cameras (catalog, error);
+  if (cameras == NULL)
+    return NULL;
+  lenses = sluice_catalog_list_lenses (catalog, error);
+  if (lenses == NULL)
+    return NULL;
+  for (guint i = 0; q->terms[i] != NULL; i++)
+    {
+      g_autofree char *cams = matching_values_sql (cameras, q->terms[i]);
+      g_autofree char *lens = matching_values_sql (lenses, q->terms[i]);
+      g_autofree char *fts = g_strdup_printf ("SELECT rowid FROM catalog_search "
+                                              "WHERE catalog_search MATCH ?%u", P_TERMS + i);
+      gboolean in_paths = TRUE;
+
+      if ((cams != NULL || lens != NULL) && !path_has_term (catalog, q->terms[i], &in_paths,
+                                                           error))
+        return NULL;
+      if (cams == NULL && lens == NULL)
+        g_string_append_printf (sql, " AND %%1$s IN (%s)", fts);
+      else if (!in_paths)
+        g_string_append_printf (sql, " AND (%s%s%s%s%s%s%s)",
+                                cams ? "m.camera IN (" : "", cams ? cams : "", cams ? ")" : "",
+                                cams && lens ? " OR " : "",
+                                lens ? "m.lens_model IN (" : "", lens ? lens : "",
+                                lens ? ")" : "");
+      else
+        g_string_append_printf (sql, " AND %%1$s IN (%s%s%s%s%s%s%s)", fts,
+                                cams ? " UNION SELECT file_id FROM metadata WHERE camera IN (" : "",
+                                cams ? cams : "", cams ? ")" : "",
+                                lens ? " UNION SELECT file_id FROM metadata WHERE lens_model IN ("
+                                     : "",
+                                lens ? lens : "", lens ? ")" : "");
+    }
+  return g_string_free (g_steal_pointer (&sql), FALSE);
+}
+
+/* @search: from search_sql (), "%1$s" standing for the file id; @file_id: its SQL here. */
 static void
 append_filters (GString           *sql,
                 const SluiceQuery *q,
-                gboolean           objects_inner)
+                gboolean           objects_inner,
+                const char        *search,
+                const char        *file_id)
 {
-  for (guint i = 0; q->terms != NULL && q->terms[i] != NULL; i++)
-    g_string_append_printf (sql, " AND f.id IN (SELECT rowid >> 1 FROM catalog_search "
-                                 "WHERE catalog_search MATCH ?%u)", P_TERMS + i);
+  if (search != NULL && *search != '\0')
+    {
+      g_autoptr(GString) s = g_string_new (search);
+      g_string_replace (s, "%1$s", file_id, 0);
+      g_string_append (sql, s->str);
+    }
   if (q->camera != NULL)
     g_string_append (sql, " AND m.camera = ?11");
   if (q->lens != NULL)
@@ -609,15 +786,8 @@ append_filters (GString           *sql,
     g_string_append (sql, " AND m.gps_latitude IS NULL");
   if (q->states != 0)
     {
-      gboolean first = TRUE;
-
       g_string_append (sql, objects_inner ? " AND o.state IN (" : " AND " STATE_SQL " IN (");
-      for (int s = SLUICE_OBJECT_PENDING; s <= SLUICE_OBJECT_FAILED; s++)
-        if (q->states & SLUICE_QUERY_STATE (s))
-          {
-            g_string_append_printf (sql, "%s%d", first ? "" : ", ", s);
-            first = FALSE;
-          }
+      append_states (sql, q);
       g_string_append_c (sql, ')');
     }
   if (q->run_id > 0)
@@ -643,11 +813,12 @@ build_sql (const SluiceQuery *q,
            const char        *select,
            gboolean           export_joins,
            Part               part,
-           gint64             new_after)
+           gint64             new_after,
+           const char        *search)
 {
   const SortInfo *info = &sort_info[q->sort];
-  gboolean objects_inner = info->drive == DRIVE_OBJECTS && part != PART_NULLS &&
-                           part != PART_NULLS_AFTER;
+  gboolean nulls = part == PART_NULLS || part == PART_NULLS_AFTER;
+  gboolean objects_inner = info->drive == DRIVE_OBJECTS && !nulls;
   const char *dir = q->descending ? " DESC" : "";
   const char *file_id;
   GString *sql = g_string_new (select);
@@ -655,16 +826,25 @@ build_sql (const SluiceQuery *q,
   /* the cursor columns, always last: value, source id, file id, object id */
   g_string_append_printf (sql, ", %s, f.source_id, f.id, IFNULL (o.id, 0)", info->value);
 
+  /* files without metadata (not probed yet, or the probe failed) have no metadata row: the
+   * metadata indexes drive only the parts with a value, every other part joins it LEFT */
   if (objects_inner)
     g_string_append (sql, " FROM objects o JOIN files f ON f.id = o.file_id "
-                          "JOIN metadata m ON m.file_id = f.id");
+                          "LEFT JOIN metadata m ON m.file_id = f.id");
+  else if (info->drive == DRIVE_OBJECTS)
+    g_string_append (sql, " FROM files_without_object w JOIN files f ON f.id = w.file_id "
+                          "LEFT JOIN metadata m ON m.file_id = f.id "
+                          "LEFT JOIN objects o ON o.file_id = f.id");
+  else if (info->drive == DRIVE_METADATA && !nulls)
+    g_string_append (sql, " FROM metadata m JOIN files f ON f.id = m.file_id "
+                          "LEFT JOIN objects o ON o.file_id = f.id");
   else
-    g_string_append (sql, " FROM files f JOIN metadata m ON m.file_id = f.id "
+    g_string_append (sql, " FROM files f LEFT JOIN metadata m ON m.file_id = f.id "
                           "LEFT JOIN objects o ON o.file_id = f.id");
   if (export_joins)
     g_string_append (sql, EXPORT_JOINS);
   g_string_append (sql, " WHERE 1");
-  append_filters (sql, q, objects_inner);
+  append_filters (sql, q, objects_inner, search, "f.id");
   if (new_after > 0)
     g_string_append (sql, " AND f.id > ?16");
 
@@ -683,7 +863,10 @@ build_sql (const SluiceQuery *q,
           file_id = "f.id";
         }
       else
-        g_string_append_printf (sql, " AND %s IS NULL", info->value);
+        {
+          g_string_append_printf (sql, " AND %s IS NULL", info->value);
+          file_id = "f.id";
+        }
       if (part == PART_NULLS_AFTER)
         append_ids_after (sql, file_id, q->descending);
       g_string_append_printf (sql, " ORDER BY %s%s, o.id%s", file_id, dir, dir);
@@ -827,12 +1010,15 @@ run_query (SluiceCatalog           *catalog,
   Part parts[3];
   guint n_parts = parts_after (q, after, parts);
   guint64 rows = 0;
+  g_autofree char *search = search_sql (catalog, q, error);
 
+  if (search == NULL)
+    return FALSE;
   if (after != NULL && after->sort != q->sort)
     after = NULL;
   for (guint i = 0; i < n_parts && (limit < 0 || (gint64) rows < limit); i++)
     {
-      g_autofree char *sql = build_sql (q, select, export_joins, parts[i], new_after);
+      g_autofree char *sql = build_sql (q, select, export_joins, parts[i], new_after, search);
       sqlite3_stmt *s = NULL;
       int rc;
 
@@ -895,23 +1081,66 @@ count_sql (SluiceCatalog *catalog,
   return TRUE;
 }
 
+/*
+ * Rows are objects plus files without any object, so a count is the sum of two counts, neither
+ * a LEFT JOIN over every file: the objects (driven by whichever index the filters allow) and
+ * the files in files_without_object (normally few). Without filters, or with a state filter
+ * alone, the object part comes from browse_counts, which the triggers keep.
+ */
 static char *
 build_count_sql (const SluiceQuery *q,
-                 gint64             new_after)
+                 gint64             new_after,
+                 const char        *search)
 {
-  GString *sql;
+  GString *sql = g_string_new ("SELECT ");
+  gboolean only_states = q->terms == NULL && q->camera == NULL && q->lens == NULL &&
+                         q->since == NULL && q->until == NULL && q->gps == SLUICE_QUERY_GPS_ANY &&
+                         q->run_id <= 0 && new_after <= 0;
 
-  /* no filter: one row per object, plus one per file that has none; each from an index */
-  if (!has_filters (q) && new_after <= 0)
-    return g_strdup ("SELECT (SELECT count(*) FROM objects) + (SELECT count(*) FROM files) - "
-                     "(SELECT count(*) FROM (SELECT DISTINCT file_id FROM objects))");
-
-  sql = g_string_new ("SELECT count(*) FROM files f JOIN metadata m ON m.file_id = f.id "
-                      "LEFT JOIN objects o ON o.file_id = f.id WHERE 1");
-  append_filters (sql, q, FALSE);
+  if (only_states)
+    {
+      g_string_append (sql, "(SELECT IFNULL (sum (n), 0) FROM browse_counts");
+      if (q->states != 0)
+        {
+          g_string_append (sql, " WHERE state IN (");
+          append_states (sql, q);
+          g_string_append (sql, ")");
+        }
+      g_string_append (sql, ")");
+    }
+  else
+    {
+      g_string_append (sql, "(SELECT count(*) FROM objects o JOIN files f ON f.id = o.file_id "
+                            "LEFT JOIN metadata m ON m.file_id = f.id WHERE 1");
+      append_filters (sql, q, TRUE, search, "o.file_id");
+      if (new_after > 0)
+        g_string_append (sql, " AND o.file_id > ?16");
+      g_string_append (sql, ")");
+    }
+  g_string_append (sql, " + (SELECT count(*) FROM files_without_object w "
+                        "JOIN files f ON f.id = w.file_id LEFT JOIN metadata m ON m.file_id = f.id "
+                        "LEFT JOIN objects o ON o.file_id = f.id WHERE 1");
+  append_filters (sql, q, FALSE, search, "w.file_id");
   if (new_after > 0)
-    g_string_append (sql, " AND f.id > ?16");
+    g_string_append (sql, " AND w.file_id > ?16");
+  g_string_append (sql, ")");
   return g_string_free (sql, FALSE);
+}
+
+static gboolean
+count_query (SluiceCatalog     *catalog,
+             const SluiceQuery *query,
+             gint64             new_after,
+             guint64           *out_count,
+             GError           **error)
+{
+  g_autofree char *search = search_sql (catalog, query, error);
+  g_autofree char *sql = NULL;
+
+  if (search == NULL)
+    return FALSE;
+  sql = build_count_sql (query, new_after, search);
+  return count_sql (catalog, sql, query, new_after, out_count, error);
 }
 
 gboolean
@@ -920,11 +1149,8 @@ sluice_catalog_query_count (SluiceCatalog     *catalog,
                             guint64           *out_count,
                             GError           **error)
 {
-  g_autofree char *sql = NULL;
-
   g_return_val_if_fail (catalog != NULL && query != NULL && out_count != NULL, FALSE);
-  sql = build_count_sql (query, 0);
-  return count_sql (catalog, sql, query, 0, out_count, error);
+  return count_query (catalog, query, 0, out_count, error);
 }
 
 typedef struct {
@@ -1114,10 +1340,7 @@ sluice_catalog_query_count_new (SluiceCatalog     *catalog,
   g_autofree char *sql = NULL;
 
   g_return_val_if_fail (catalog != NULL && query != NULL && out_count != NULL, FALSE);
-  if (after_file_id <= 0)
-    return sluice_catalog_query_count (catalog, query, out_count, error);
-  sql = build_count_sql (query, after_file_id);
-  return count_sql (catalog, sql, query, after_file_id, out_count, error);
+  return count_query (catalog, query, MAX (after_file_id, 0), out_count, error);
 }
 
 GPtrArray *
@@ -1204,7 +1427,7 @@ static const char detail_sql[] =
   "  f.first_run_id, f.last_run_id,"
   "  o.id, t.endpoint, t.bucket, o.key, o.state, o.etag, o.sha256, o.error_code,"
   "  o.error_message, o.run_id, o.updated_at, " STATE_SQL ","
-  "  m.present, m.camera,"
+  "  m.file_id IS NOT NULL, m.camera,"
   "  m.container, m.make, m.model, m.lens_model, m.datetime_original, m.subsec_time_original,"
   "  m.offset_time_original, m.exposure_num, m.exposure_den, m.f_number, m.iso,"
   "  m.focal_length, m.orientation, m.exif_width, m.exif_height, m.width, m.height,"

@@ -210,7 +210,7 @@ oracle (Fixture         *f,
                                sort == SLUICE_QUERY_SORT_NAME ? ", " : "", col, dir, dir, dir);
     }
   sql = g_strdup_printf ("SELECT f.id, IFNULL (o.id, 0) FROM files f "
-                         "JOIN metadata m ON m.file_id = f.id "
+                         "LEFT JOIN metadata m ON m.file_id = f.id "
                          "LEFT JOIN objects o ON o.file_id = f.id WHERE %s ORDER BY %s",
                          where ? where : "1", order);
   g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
