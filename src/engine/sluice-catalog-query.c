@@ -594,6 +594,36 @@ append_states (GString           *sql,
       }
 }
 
+/* Whether the objects in the query's states are under 5 % of all (browse_counts, a few rows):
+ * then their index is the way to find them, else scanning in the sort's order is. */
+static gboolean
+states_are_rare (SluiceCatalog     *catalog,
+                 const SluiceQuery *q,
+                 gboolean          *out_rare,
+                 GError           **error)
+{
+  g_autoptr(GString) sql = g_string_new ("SELECT IFNULL (sum (n), 0), IFNULL (sum (n) FILTER "
+                                         "(WHERE state IN (");
+  sqlite3_stmt *s = NULL;
+  int rc;
+
+  *out_rare = FALSE;
+  if (q->states == 0)
+    return TRUE;
+  append_states (sql, q);
+  g_string_append (sql, ")), 0) FROM browse_counts");
+  rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog), sql->str, -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return _sluice_catalog_set_error (catalog, error, rc, "counts");
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    *out_rare = sqlite3_column_int64 (s, 1) * 20 < sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  if (rc != SQLITE_ROW)
+    return _sluice_catalog_set_error (catalog, error, rc, "counts");
+  return TRUE;
+}
+
 /* ---- search ----------------------------------------------------------------------------------- */
 
 /* A word as the full-text index keeps it (unicode61, remove_diacritics 2): without accents,
@@ -610,7 +640,7 @@ fold_word (const char *word)
       if (!g_unichar_ismark (c))
         g_string_append_unichar (bare, c);
     }
-  return g_utf8_casefold (bare->str, -1);
+  return g_utf8_strdown (bare->str, -1);   /* unicode61 lowers case; it does not casefold */
 }
 
 static GPtrArray *
@@ -764,6 +794,7 @@ append_filters (GString           *sql,
                 const SluiceQuery *q,
                 gboolean           objects_inner,
                 const char        *search,
+                gboolean           rare_states,
                 const char        *file_id)
 {
   if (search != NULL && *search != '\0')
@@ -786,13 +817,34 @@ append_filters (GString           *sql,
     g_string_append (sql, " AND m.gps_latitude IS NULL");
   if (q->states != 0)
     {
-      g_string_append (sql, objects_inner ? " AND o.state IN (" : " AND " STATE_SQL " IN (");
+      /* only a file without object can be pending or failed without an object state: for
+       * other states the object's column (and its index) says it all */
+      gboolean objectless = (q->states & (SLUICE_QUERY_STATE (SLUICE_OBJECT_PENDING) |
+                                          SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED))) != 0;
+
+      /* "+": not through objects_by_state unless the states are rare (rare_states ()):
+       * for a common state, the sort's index finds a page's rows sooner */
+      g_string_append (sql, objects_inner ? " AND o.state IN ("
+                            : objectless ? " AND " STATE_SQL " IN ("
+                            : rare_states ? " AND o.state IN (" : " AND +o.state IN (");
       append_states (sql, q);
       g_string_append_c (sql, ')');
     }
   if (q->run_id > 0)
     g_string_append (sql, objects_inner ? " AND o.run_id = ?15"
                                         : " AND IFNULL (o.run_id, f.last_run_id) = ?15");
+}
+
+/* Whether the filters only match rows with a metadata row: then it is an inner join, which
+ * lets the planner drive from a metadata index (it does not always see that itself). */
+static gboolean
+needs_metadata (const SluiceQuery *q,
+                const char        *search)
+{
+  return q->camera != NULL || q->lens != NULL || q->since != NULL || q->until != NULL ||
+         q->gps == SLUICE_QUERY_GPS_WITH ||
+         (search != NULL && (strstr (search, "m.camera IN") != NULL ||
+                             strstr (search, "m.lens_model IN") != NULL));
 }
 
 /* (file id, object id) after the cursor's, in the query's direction. */
@@ -814,13 +866,15 @@ build_sql (const SluiceQuery *q,
            gboolean           export_joins,
            Part               part,
            gint64             new_after,
-           const char        *search)
+           const char        *search,
+           gboolean           rare_states)
 {
   const SortInfo *info = &sort_info[q->sort];
   gboolean nulls = part == PART_NULLS || part == PART_NULLS_AFTER;
   gboolean objects_inner = info->drive == DRIVE_OBJECTS && !nulls;
   const char *dir = q->descending ? " DESC" : "";
   const char *file_id;
+  const char *left = needs_metadata (q, search) ? "" : "LEFT ";
   GString *sql = g_string_new (select);
 
   /* the cursor columns, always last: value, source id, file id, object id */
@@ -829,22 +883,22 @@ build_sql (const SluiceQuery *q,
   /* files without metadata (not probed yet, or the probe failed) have no metadata row: the
    * metadata indexes drive only the parts with a value, every other part joins it LEFT */
   if (objects_inner)
-    g_string_append (sql, " FROM objects o JOIN files f ON f.id = o.file_id "
-                          "LEFT JOIN metadata m ON m.file_id = f.id");
+    g_string_append_printf (sql, " FROM objects o JOIN files f ON f.id = o.file_id "
+                                 "%sJOIN metadata m ON m.file_id = f.id", left);
   else if (info->drive == DRIVE_OBJECTS)
-    g_string_append (sql, " FROM files_without_object w JOIN files f ON f.id = w.file_id "
-                          "LEFT JOIN metadata m ON m.file_id = f.id "
-                          "LEFT JOIN objects o ON o.file_id = f.id");
+    g_string_append_printf (sql, " FROM files_without_object w JOIN files f ON f.id = w.file_id "
+                                 "%sJOIN metadata m ON m.file_id = f.id "
+                                 "LEFT JOIN objects o ON o.file_id = f.id", left);
   else if (info->drive == DRIVE_METADATA && !nulls)
     g_string_append (sql, " FROM metadata m JOIN files f ON f.id = m.file_id "
                           "LEFT JOIN objects o ON o.file_id = f.id");
   else
-    g_string_append (sql, " FROM files f LEFT JOIN metadata m ON m.file_id = f.id "
-                          "LEFT JOIN objects o ON o.file_id = f.id");
+    g_string_append_printf (sql, " FROM files f %sJOIN metadata m ON m.file_id = f.id "
+                                 "LEFT JOIN objects o ON o.file_id = f.id", left);
   if (export_joins)
     g_string_append (sql, EXPORT_JOINS);
   g_string_append (sql, " WHERE 1");
-  append_filters (sql, q, objects_inner, search, "f.id");
+  append_filters (sql, q, objects_inner, search, rare_states, "f.id");
   if (new_after > 0)
     g_string_append (sql, " AND f.id > ?16");
 
@@ -1011,14 +1065,16 @@ run_query (SluiceCatalog           *catalog,
   guint n_parts = parts_after (q, after, parts);
   guint64 rows = 0;
   g_autofree char *search = search_sql (catalog, q, error);
+  gboolean rare_states = FALSE;
 
-  if (search == NULL)
+  if (search == NULL || !states_are_rare (catalog, q, &rare_states, error))
     return FALSE;
   if (after != NULL && after->sort != q->sort)
     after = NULL;
   for (guint i = 0; i < n_parts && (limit < 0 || (gint64) rows < limit); i++)
     {
-      g_autofree char *sql = build_sql (q, select, export_joins, parts[i], new_after, search);
+      g_autofree char *sql = build_sql (q, select, export_joins, parts[i], new_after, search,
+                                        rare_states);
       sqlite3_stmt *s = NULL;
       int rc;
 
@@ -1110,17 +1166,21 @@ build_count_sql (const SluiceQuery *q,
     }
   else
     {
-      g_string_append (sql, "(SELECT count(*) FROM objects o JOIN files f ON f.id = o.file_id "
-                            "LEFT JOIN metadata m ON m.file_id = f.id WHERE 1");
-      append_filters (sql, q, TRUE, search, "o.file_id");
+      /* no files join: an object's filters need only its file id (and the metadata
+       * indexes, each covering for its own filter, with objects_by_file) */
+      g_string_append_printf (sql, "(SELECT count(*) FROM objects o %sJOIN metadata m "
+                                   "ON m.file_id = o.file_id WHERE 1",
+                              needs_metadata (q, search) ? "" : "LEFT ");
+      append_filters (sql, q, TRUE, search, TRUE, "o.file_id");
       if (new_after > 0)
         g_string_append (sql, " AND o.file_id > ?16");
       g_string_append (sql, ")");
     }
-  g_string_append (sql, " + (SELECT count(*) FROM files_without_object w "
-                        "JOIN files f ON f.id = w.file_id LEFT JOIN metadata m ON m.file_id = f.id "
-                        "LEFT JOIN objects o ON o.file_id = f.id WHERE 1");
-  append_filters (sql, q, FALSE, search, "w.file_id");
+  g_string_append_printf (sql, " + (SELECT count(*) FROM files_without_object w "
+                               "JOIN files f ON f.id = w.file_id %sJOIN metadata m "
+                               "ON m.file_id = f.id LEFT JOIN objects o ON o.file_id = f.id "
+                               "WHERE 1", needs_metadata (q, search) ? "" : "LEFT ");
+  append_filters (sql, q, FALSE, search, TRUE, "w.file_id");
   if (new_after > 0)
     g_string_append (sql, " AND w.file_id > ?16");
   g_string_append (sql, ")");

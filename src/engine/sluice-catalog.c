@@ -148,7 +148,7 @@ static const char schema_v4[] =
   "CREATE INDEX metadata_by_exposure ON metadata (exposure);"
   "CREATE INDEX metadata_by_iso ON metadata (iso);"
   "CREATE INDEX metadata_by_focal_length ON metadata (focal_length);"
-  "CREATE INDEX metadata_with_gps ON metadata (file_id) WHERE gps_latitude IS NOT NULL;"
+  "CREATE INDEX metadata_with_gps ON metadata (gps_latitude) WHERE gps_latitude IS NOT NULL;"
   "CREATE INDEX files_by_size ON files (size);"
   "CREATE INDEX objects_by_key ON objects (key, file_id);"
   "DROP INDEX objects_by_state;"
