@@ -822,11 +822,12 @@ append_filters (GString           *sql,
       gboolean objectless = (q->states & (SLUICE_QUERY_STATE (SLUICE_OBJECT_PENDING) |
                                           SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED))) != 0;
 
-      /* "+": not through objects_by_state unless the states are rare (rare_states ()):
-       * for a common state, the sort's index finds a page's rows sooner */
+      /* not through objects_by_state unless the states are rare (rare_states ()): for a
+       * common state, the sort's index finds a page's rows sooner. IFNULL keeps the planner
+       * from making the LEFT JOIN inner and driving from objects anyway */
       g_string_append (sql, objects_inner ? " AND o.state IN ("
                             : objectless ? " AND " STATE_SQL " IN ("
-                            : rare_states ? " AND o.state IN (" : " AND +o.state IN (");
+                            : rare_states ? " AND o.state IN (" : " AND IFNULL (o.state, -1) IN (");
       append_states (sql, q);
       g_string_append_c (sql, ')');
     }
@@ -886,7 +887,8 @@ build_sql (const SluiceQuery *q,
     g_string_append_printf (sql, " FROM objects o JOIN files f ON f.id = o.file_id "
                                  "%sJOIN metadata m ON m.file_id = f.id", left);
   else if (info->drive == DRIVE_OBJECTS)
-    g_string_append_printf (sql, " FROM files_without_object w JOIN files f ON f.id = w.file_id "
+    g_string_append_printf (sql, " FROM files_without_object w CROSS JOIN files f "
+                                 "ON f.id = w.file_id "
                                  "%sJOIN metadata m ON m.file_id = f.id "
                                  "LEFT JOIN objects o ON o.file_id = f.id", left);
   else if (info->drive == DRIVE_METADATA && !nulls)
@@ -1176,8 +1178,9 @@ build_count_sql (const SluiceQuery *q,
         g_string_append (sql, " AND o.file_id > ?16");
       g_string_append (sql, ")");
     }
+  /* CROSS JOIN: from the (normally empty) table, never by scanning files */
   g_string_append_printf (sql, " + (SELECT count(*) FROM files_without_object w "
-                               "JOIN files f ON f.id = w.file_id %sJOIN metadata m "
+                               "CROSS JOIN files f ON f.id = w.file_id %sJOIN metadata m "
                                "ON m.file_id = f.id LEFT JOIN objects o ON o.file_id = f.id "
                                "WHERE 1", needs_metadata (q, search) ? "" : "LEFT ");
   append_filters (sql, q, FALSE, search, TRUE, "w.file_id");
