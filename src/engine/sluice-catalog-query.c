@@ -1139,46 +1139,14 @@ count_sql (SluiceCatalog *catalog,
   return TRUE;
 }
 
-/*
- * Rows are objects plus files without any object, so a count is the sum of two counts, neither
- * a LEFT JOIN over every file: the objects (driven by whichever index the filters allow) and
- * the files in files_without_object (normally few). Without filters, or with a state filter
- * alone, the object part comes from browse_counts, which the triggers keep.
- */
-static char *
-build_count_sql (const SluiceQuery *q,
-                 gint64             new_after,
-                 const char        *search)
+/* The count of the files without any object that match (normally none): read from the kept
+ * table with a CROSS JOIN, never by scanning files. */
+static void
+append_objectless_count (GString           *sql,
+                         const SluiceQuery *q,
+                         gint64             new_after,
+                         const char        *search)
 {
-  GString *sql = g_string_new ("SELECT ");
-  gboolean only_states = q->terms == NULL && q->camera == NULL && q->lens == NULL &&
-                         q->since == NULL && q->until == NULL && q->gps == SLUICE_QUERY_GPS_ANY &&
-                         q->run_id <= 0 && new_after <= 0;
-
-  if (only_states)
-    {
-      g_string_append (sql, "(SELECT IFNULL (sum (n), 0) FROM browse_counts");
-      if (q->states != 0)
-        {
-          g_string_append (sql, " WHERE state IN (");
-          append_states (sql, q);
-          g_string_append (sql, ")");
-        }
-      g_string_append (sql, ")");
-    }
-  else
-    {
-      /* no files join: an object's filters need only its file id (and the metadata
-       * indexes, each covering for its own filter, with objects_by_file) */
-      g_string_append_printf (sql, "(SELECT count(*) FROM objects o %sJOIN metadata m "
-                                   "ON m.file_id = o.file_id WHERE 1",
-                              needs_metadata (q, search) ? "" : "LEFT ");
-      append_filters (sql, q, TRUE, search, TRUE, "o.file_id");
-      if (new_after > 0)
-        g_string_append (sql, " AND o.file_id > ?16");
-      g_string_append (sql, ")");
-    }
-  /* CROSS JOIN: from the (normally empty) table, never by scanning files */
   g_string_append_printf (sql, " + (SELECT count(*) FROM files_without_object w "
                                "CROSS JOIN files f ON f.id = w.file_id %sJOIN metadata m "
                                "ON m.file_id = f.id LEFT JOIN objects o ON o.file_id = f.id "
@@ -1187,6 +1155,70 @@ build_count_sql (const SluiceQuery *q,
   if (new_after > 0)
     g_string_append (sql, " AND w.file_id > ?16");
   g_string_append (sql, ")");
+}
+
+/*
+ * A row is an object or a file without one, so a count is never a LEFT JOIN over every file.
+ * Which way depends on the filters (gps "without" is done by the caller as a difference):
+ *
+ * - none, or only states and a run: browse_counts (object rows per run and state, kept by
+ *   triggers) plus the matching files without object;
+ * - only the file's own filters (metadata, search): rows per file are one plus its objects
+ *   beyond the first, so the count is a count of the filters' index (metadata, or the search's
+ *   file ids), with no objects join, plus files_extra_objects (normally empty) joined the same;
+ * - a state or run with other filters: the objects, driven by the filter's index with
+ *   objects_by_file, plus the matching files without object.
+ */
+static char *
+build_count_sql (const SluiceQuery *q,
+                 gint64             new_after,
+                 const char        *search)
+{
+  GString *sql = g_string_new ("SELECT ");
+  gboolean object_filters = q->states != 0 || q->run_id > 0;
+  gboolean file_filters = q->terms != NULL || q->camera != NULL || q->lens != NULL ||
+                          q->since != NULL || q->until != NULL || q->gps != SLUICE_QUERY_GPS_ANY;
+  gboolean metadata = needs_metadata (q, search);
+
+  g_assert (q->gps != SLUICE_QUERY_GPS_WITHOUT || new_after > 0);
+  if (!file_filters && new_after <= 0)
+    {
+      g_string_append (sql, "(SELECT IFNULL (sum (n), 0) FROM browse_counts WHERE 1");
+      if (q->states != 0)
+        {
+          g_string_append (sql, " AND state IN (");
+          append_states (sql, q);
+          g_string_append (sql, ")");
+        }
+      if (q->run_id > 0)
+        g_string_append (sql, " AND run_id = ?15");
+      g_string_append (sql, ")");
+      append_objectless_count (sql, q, new_after, search);
+    }
+  else if (!object_filters && new_after <= 0)
+    {
+      /* files: from the metadata index the filters name, or the search's file ids */
+      g_string_append_printf (sql, "(SELECT count(*) FROM %s WHERE 1",
+                              metadata ? "metadata m" : "files f");
+      append_filters (sql, q, TRUE, search, TRUE, metadata ? "m.file_id" : "f.id");
+      g_string_append_printf (sql, ") + (SELECT IFNULL (sum (x.n), 0) FROM files_extra_objects x"
+                                   "%s WHERE 1",
+                              metadata ? " CROSS JOIN metadata m ON m.file_id = x.file_id" : "");
+      append_filters (sql, q, TRUE, search, TRUE, "x.file_id");
+      g_string_append (sql, ")");
+    }
+  else
+    {
+      /* no files join: an object's filters need only its file id (and the metadata
+       * indexes, each covering for its own filter, with objects_by_file) */
+      g_string_append_printf (sql, "(SELECT count(*) FROM objects o %sJOIN metadata m "
+                                   "ON m.file_id = o.file_id WHERE 1", metadata ? "" : "LEFT ");
+      append_filters (sql, q, TRUE, search, TRUE, "o.file_id");
+      if (new_after > 0)
+        g_string_append (sql, " AND o.file_id > ?16");
+      g_string_append (sql, ")");
+      append_objectless_count (sql, q, new_after, search);
+    }
   return g_string_free (sql, FALSE);
 }
 
@@ -1197,9 +1229,26 @@ count_query (SluiceCatalog     *catalog,
              guint64           *out_count,
              GError           **error)
 {
-  g_autofree char *search = search_sql (catalog, query, error);
+  g_autofree char *search = NULL;
   g_autofree char *sql = NULL;
 
+  if (query->gps == SLUICE_QUERY_GPS_WITHOUT && new_after <= 0)
+    {
+      /* rows without GPS = rows - rows with GPS: both counts have an index (90 % of the rows
+       * have none, too many to count one by one) */
+      g_autoptr(SluiceQuery) all = sluice_query_copy (query);
+      guint64 n_all = 0, n_with = 0;
+
+      sluice_query_set_gps (all, SLUICE_QUERY_GPS_ANY);
+      if (!count_query (catalog, all, new_after, &n_all, error))
+        return FALSE;
+      sluice_query_set_gps (all, SLUICE_QUERY_GPS_WITH);
+      if (!count_query (catalog, all, new_after, &n_with, error))
+        return FALSE;
+      *out_count = n_all - n_with;
+      return TRUE;
+    }
+  search = search_sql (catalog, query, error);
   if (search == NULL)
     return FALSE;
   sql = build_count_sql (query, new_after, search);

@@ -132,9 +132,11 @@ static const char schema_v3[] =
  * - Full-text search over the path only: contentless (content=''), without the per-row size
  *   table (columnsize=0), written once per file by a trigger (a path never changes). Camera
  *   and lens are searched through their few distinct values instead (sluice-catalog-query.c).
- * - Counts: object rows per state (browse_counts) and the files without any object
- *   (files_without_object, normally empty) are kept by triggers, so the unfiltered count and
- *   the state counts are a few row reads, not a join over every file. */
+ * - Counts: object rows per run and state (browse_counts), the files without any object
+ *   (files_without_object) and the objects of a file beyond its first (files_extra_objects;
+ *   both normally empty) are kept by triggers, so the unfiltered, state and run counts are a
+ *   few row reads, and a metadata filter's count is a count of its index (files) plus the
+ *   extra objects of those files, never a join with objects. */
 static const char schema_v4[] =
   "ALTER TABLE metadata ADD COLUMN camera TEXT GENERATED ALWAYS AS ("
   "  CASE WHEN model IS NULL THEN make"
@@ -167,21 +169,36 @@ static const char schema_v4[] =
   "CREATE TABLE files_without_object (file_id INTEGER PRIMARY KEY);"
   "INSERT INTO files_without_object (file_id)"
   "  SELECT id FROM files f WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.file_id = f.id);"
-  /* object rows per state: id = SluiceObjectState */
-  "CREATE TABLE browse_counts (state INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
-  "INSERT INTO browse_counts (state, n) VALUES (0, 0), (1, 0), (2, 0), (3, 0), (4, 0);"
-  "UPDATE browse_counts SET n = (SELECT count(*) FROM objects o WHERE o.state = browse_counts.state);"
+  /* object rows per (run, state): the state, run and unfiltered counts are a few rows */
+  "CREATE TABLE browse_counts (run_id INTEGER NOT NULL, state INTEGER NOT NULL,"
+  "  n INTEGER NOT NULL, PRIMARY KEY (run_id, state)) WITHOUT ROWID;"
+  "INSERT INTO browse_counts (run_id, state, n)"
+  "  SELECT IFNULL (run_id, 0), state, count(*) FROM objects GROUP BY 1, 2;"
+  /* the objects of a file beyond its first (a second target, a changed key): normally empty,
+   * so that a count of files (from a metadata index alone) plus these is a count of rows */
+  "CREATE TABLE files_extra_objects (file_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+  "INSERT INTO files_extra_objects (file_id, n)"
+  "  SELECT file_id, count(*) - 1 FROM objects GROUP BY file_id HAVING count(*) > 1;"
   "CREATE TRIGGER objects_count_insert AFTER INSERT ON objects BEGIN"
-  "  UPDATE browse_counts SET n = n + 1 WHERE state = new.state;"
+  "  INSERT INTO browse_counts (run_id, state, n) VALUES (IFNULL (new.run_id, 0), new.state, 1)"
+  "    ON CONFLICT DO UPDATE SET n = n + 1;"
+  "  INSERT INTO files_extra_objects (file_id, n) SELECT new.file_id, 1"
+  "    WHERE NOT EXISTS (SELECT 1 FROM files_without_object WHERE file_id = new.file_id)"
+  "    ON CONFLICT DO UPDATE SET n = n + 1;"
   "  DELETE FROM files_without_object WHERE file_id = new.file_id;"
   "END;"
-  "CREATE TRIGGER objects_count_update AFTER UPDATE OF state ON objects"
-  "  WHEN old.state IS NOT new.state BEGIN"
-  "  UPDATE browse_counts SET n = n + (state = new.state) - (state = old.state)"
-  "    WHERE state IN (old.state, new.state);"
+  "CREATE TRIGGER objects_count_update AFTER UPDATE OF state, run_id ON objects"
+  "  WHEN old.state IS NOT new.state OR old.run_id IS NOT new.run_id BEGIN"
+  "  UPDATE browse_counts SET n = n - 1 WHERE run_id = IFNULL (old.run_id, 0)"
+  "    AND state = old.state;"
+  "  INSERT INTO browse_counts (run_id, state, n) VALUES (IFNULL (new.run_id, 0), new.state, 1)"
+  "    ON CONFLICT DO UPDATE SET n = n + 1;"
   "END;"
   "CREATE TRIGGER objects_count_delete AFTER DELETE ON objects BEGIN"
-  "  UPDATE browse_counts SET n = n - 1 WHERE state = old.state;"
+  "  UPDATE browse_counts SET n = n - 1 WHERE run_id = IFNULL (old.run_id, 0)"
+  "    AND state = old.state;"
+  "  UPDATE files_extra_objects SET n = n - 1 WHERE file_id = old.file_id;"
+  "  DELETE FROM files_extra_objects WHERE file_id = old.file_id AND n <= 0;"
   "  INSERT OR IGNORE INTO files_without_object (file_id)"
   "    SELECT old.file_id WHERE EXISTS (SELECT 1 FROM files WHERE id = old.file_id)"
   "      AND NOT EXISTS (SELECT 1 FROM objects WHERE file_id = old.file_id);"

@@ -488,6 +488,48 @@ test_search_camera_lens (Fixture       *f,
       }
 }
 
+/* What a later run does to the kept counters: objects re-sent by another run (run and state
+ * change), a file under a changed key (a third object), objects removed (by SQL: no API does
+ * it yet), a pending file getting its object. */
+static void
+rerun (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_true (sluice_catalog_begin (f->catalog, &error));
+  for (guint i = 0; i < f->n_files; i += 5)
+    {
+      g_autofree char *relpath = g_strdup_printf ("%s/%04u/IMG_%04u%s.jpg",
+                                                  i % 3 == 0 ? "Holidays" : "Work", 2018 + i % 7,
+                                                  i, i % 13 == 1 ? " Zürich “quoted”" : "");
+      g_autofree char *key = g_strdup_printf (i % 10 == 0 ? "photos/%s" : "new/%s", relpath);
+      g_autofree char *sha = g_strdup_printf ("%064u", i);
+      gint64 source = i % 17 == 16 ? f->source2 : f->source;
+      gint64 run = i < f->n_files / 2 ? f->run2 : f->run;
+      gint64 file, obj;
+
+      if (i % 23 == 7)
+        continue;
+      file = sluice_catalog_upsert_file (f->catalog, source, relpath, 1000 * (1 + i % 5),
+                                         1000 + i, sha, run, &error);
+      g_assert_no_error (error);
+      obj = sluice_catalog_begin_object (f->catalog, file, f->target, key, sha, 1000, run,
+                                         &error);
+      g_assert_no_error (error);
+      g_assert_true (sluice_catalog_finish_object (f->catalog, obj,
+                                                   i % 4 == 0 ? SLUICE_OBJECT_FAILED :
+                                                   SLUICE_OBJECT_UPLOADED, NULL, NULL, NULL,
+                                                   &error));
+    }
+  g_assert_true (sluice_catalog_commit (f->catalog, &error));
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM objects WHERE id % 7 = 3", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
 /* Counts come from kept counters, from two partial counts or from joins depending on the
  * filters: every combination of the filters the browser offers equals a brute-force count. */
 static void
@@ -512,6 +554,10 @@ test_count_every_filter (Fixture       *f,
     { SLUICE_QUERY_STATE (SLUICE_OBJECT_UPLOADING), "o.state = 1" },
   };
 
+  for (guint pass = 0; pass < 2; pass++)
+  {
+  if (pass == 1)
+    rerun (f);
   for (guint a = 0; a < G_N_ELEMENTS (searches); a++)
     for (guint b = 0; b < G_N_ELEMENTS (cameras); b++)
       for (guint c = 0; c < G_N_ELEMENTS (dates); c++)
@@ -548,6 +594,7 @@ test_count_every_filter (Fixture       *f,
                   g_error ("%s: count %" G_GUINT64_FORMAT ", expected %u", where->str,
                            count (f, query), want->len);
               }
+  }
 }
 
 /* Whatever the user types is never an FTS5 syntax error. */
