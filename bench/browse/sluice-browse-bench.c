@@ -188,6 +188,8 @@ matrix_line (SluiceCatalog *catalog,
   return count_ms + worst;
 }
 
+static const char *matrix_only;   /* --only: the lines whose name contains it */
+
 static void
 matrix (SluiceCatalog *catalog,
         const char    *search,
@@ -243,6 +245,8 @@ matrix (SluiceCatalog *catalog,
       g_autoptr(SluiceQuery) query = sluice_query_new ();
       double ms;
 
+      if (matrix_only != NULL && strstr (filters[i].what, matrix_only) == NULL)
+        continue;
       sluice_query_set_search (query, filters[i].search);
       sluice_query_set_camera (query, filters[i].camera);
       sluice_query_set_lens (query, filters[i].lens);
@@ -293,6 +297,8 @@ main (int   argc,
     { "camera", 0, 0, G_OPTION_ARG_STRING, &camera, "Camera to filter by", "NAME" },
     { "lens", 0, 0, G_OPTION_ARG_STRING, &lens, "Lens to filter by", "NAME" },
     { "matrix", 0, 0, G_OPTION_ARG_NONE, &only_matrix, "Only the filters × sorts table", NULL },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &matrix_only, "Only the matrix lines naming this",
+      "TEXT" },
     { "since", 0, 0, G_OPTION_ARG_STRING, &since, "Export from", "YYYY-MM-DD" },
     { "until", 0, 0, G_OPTION_ARG_STRING, &until, "Export to", "YYYY-MM-DD" },
     { NULL }

@@ -78,6 +78,21 @@ typedef enum {
   PART_NULLS_AFTER,  /* rows without a value, ids after the cursor's */
 } Part;
 
+/*
+ * How a page finds its rows (choose_plan ()): the filters' indexes may drive (the matches are
+ * then sorted in a temp b-tree), or the sort's index is walked and each row tested (the
+ * filters' columns behind a unary "+", so the planner cannot pick their indexes). Without
+ * ANALYZE the planner always prefers a filter's index, and sorting 100k matches costs more
+ * than walking the sort index to the first 100 of them; with few matches it is the reverse.
+ * PLAN_STATES drives from objects_by_state: the objects in the states, plus the (normally
+ * few) files without object, as two parts of one UNION ALL.
+ */
+typedef enum {
+  PLAN_INDEX,
+  PLAN_WALK,
+  PLAN_STATES,
+} Plan;
+
 /* A file without an object is "failed" when it carries an error, else "pending" (as in the
  * manifest, sluice-catalog.c). */
 #define STATE_SQL \
@@ -594,36 +609,6 @@ append_states (GString           *sql,
       }
 }
 
-/* Whether the objects in the query's states are under 5 % of all (browse_counts, a few rows):
- * then their index is the way to find them, else scanning in the sort's order is. */
-static gboolean
-states_are_rare (SluiceCatalog     *catalog,
-                 const SluiceQuery *q,
-                 gboolean          *out_rare,
-                 GError           **error)
-{
-  g_autoptr(GString) sql = g_string_new ("SELECT IFNULL (sum (n), 0), IFNULL (sum (n) FILTER "
-                                         "(WHERE state IN (");
-  sqlite3_stmt *s = NULL;
-  int rc;
-
-  *out_rare = FALSE;
-  if (q->states == 0)
-    return TRUE;
-  append_states (sql, q);
-  g_string_append (sql, ")), 0) FROM browse_counts");
-  rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog), sql->str, -1, &s, NULL);
-  if (rc != SQLITE_OK)
-    return _sluice_catalog_set_error (catalog, error, rc, "counts");
-  rc = sqlite3_step (s);
-  if (rc == SQLITE_ROW)
-    *out_rare = sqlite3_column_int64 (s, 1) * 20 < sqlite3_column_int64 (s, 0);
-  sqlite3_finalize (s);
-  if (rc != SQLITE_ROW)
-    return _sluice_catalog_set_error (catalog, error, rc, "counts");
-  return TRUE;
-}
-
 /* ---- search ----------------------------------------------------------------------------------- */
 
 /* A word as the full-text index keeps it (unicode61, remove_diacritics 2): without accents,
@@ -794,25 +779,36 @@ append_filters (GString           *sql,
                 const SluiceQuery *q,
                 gboolean           objects_inner,
                 const char        *search,
-                gboolean           rare_states,
+                Plan               plan,
                 const char        *file_id)
 {
+  gboolean walk = plan == PLAN_WALK;
+
   if (search != NULL && *search != '\0')
     {
       g_autoptr(GString) s = g_string_new (search);
+      if (walk)
+        {
+          g_string_replace (s, "%1$s IN (SELECT rowid", "+%1$s IN (SELECT rowid", 0);
+          g_string_replace (s, "m.camera IN", "+m.camera IN", 0);
+          g_string_replace (s, "m.lens_model IN", "+m.lens_model IN", 0);
+        }
       g_string_replace (s, "%1$s", file_id, 0);
       g_string_append (sql, s->str);
     }
   if (q->camera != NULL)
-    g_string_append (sql, " AND m.camera = ?11");
+    g_string_append (sql, walk ? " AND +m.camera = ?11" : " AND m.camera = ?11");
   if (q->lens != NULL)
-    g_string_append (sql, " AND m.lens_model = ?12");
+    g_string_append (sql, walk ? " AND +m.lens_model = ?12" : " AND m.lens_model = ?12");
   if (q->since != NULL)
-    g_string_append (sql, " AND m.datetime_original >= ?13");
+    g_string_append (sql, walk ? " AND +m.datetime_original >= ?13"
+                               : " AND m.datetime_original >= ?13");
   if (q->until != NULL)
-    g_string_append (sql, " AND m.datetime_original < ?14");
+    g_string_append (sql, walk ? " AND +m.datetime_original < ?14"
+                               : " AND m.datetime_original < ?14");
   if (q->gps == SLUICE_QUERY_GPS_WITH)
-    g_string_append (sql, " AND m.gps_latitude IS NOT NULL");
+    g_string_append (sql, walk ? " AND +m.gps_latitude IS NOT NULL"
+                               : " AND m.gps_latitude IS NOT NULL");
   else if (q->gps == SLUICE_QUERY_GPS_WITHOUT)
     g_string_append (sql, " AND m.gps_latitude IS NULL");
   if (q->states != 0)
@@ -822,12 +818,11 @@ append_filters (GString           *sql,
       gboolean objectless = (q->states & (SLUICE_QUERY_STATE (SLUICE_OBJECT_PENDING) |
                                           SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED))) != 0;
 
-      /* not through objects_by_state unless the states are rare (rare_states ()): for a
-       * common state, the sort's index finds a page's rows sooner. IFNULL keeps the planner
-       * from making the LEFT JOIN inner and driving from objects anyway */
-      g_string_append (sql, objects_inner ? " AND o.state IN ("
+      /* through objects_by_state only when driving from it (objects inner); IFNULL keeps the
+       * planner from making the LEFT JOIN inner and driving from objects anyway */
+      g_string_append (sql, objects_inner ? (walk ? " AND +o.state IN (" : " AND o.state IN (")
                             : objectless ? " AND " STATE_SQL " IN ("
-                            : rare_states ? " AND o.state IN (" : " AND IFNULL (o.state, -1) IN (");
+                            : " AND IFNULL (o.state, -1) IN (");
       append_states (sql, q);
       g_string_append_c (sql, ')');
     }
@@ -861,6 +856,12 @@ append_ids_after (GString    *sql,
                           file_id, ge, file_id, gt, gt);
 }
 
+typedef enum {
+  SOURCE_DEFAULT,
+  SOURCE_STATE_OBJECTS,   /* PLAN_STATES: the objects, from objects_by_state */
+  SOURCE_OBJECTLESS,      /* PLAN_STATES: the files without object */
+} Source;
+
 static char *
 build_sql (const SluiceQuery *q,
            const char        *select,
@@ -868,29 +869,43 @@ build_sql (const SluiceQuery *q,
            Part               part,
            gint64             new_after,
            const char        *search,
-           gboolean           rare_states)
+           Plan               plan,
+           Source             source)
 {
   const SortInfo *info = &sort_info[q->sort];
   gboolean nulls = part == PART_NULLS || part == PART_NULLS_AFTER;
-  gboolean objects_inner = info->drive == DRIVE_OBJECTS && !nulls;
+  gboolean objects_inner = (info->drive == DRIVE_OBJECTS && !nulls) ||
+                           source == SOURCE_STATE_OBJECTS;
   const char *dir = q->descending ? " DESC" : "";
   const char *file_id;
   const char *left = needs_metadata (q, search) ? "" : "LEFT ";
+  /* from the files without object, metadata must not drive (CROSS JOIN keeps the order) */
+  const char *cross_or_left = *left == '\0' ? "CROSS JOIN" : "LEFT JOIN";
   GString *sql = g_string_new (select);
 
   /* the cursor columns, always last: value, source id, file id, object id */
-  g_string_append_printf (sql, ", %s, f.source_id, f.id, IFNULL (o.id, 0)", info->value);
+  g_string_append_printf (sql, ", %s AS c_value, f.source_id AS c_aux, f.id AS c_file, "
+                               "IFNULL (o.id, 0) AS c_obj", info->value);
 
   /* files without metadata (not probed yet, or the probe failed) have no metadata row: the
    * metadata indexes drive only the parts with a value, every other part joins it LEFT */
-  if (objects_inner)
+  if (source == SOURCE_STATE_OBJECTS)
+    g_string_append_printf (sql, " FROM objects o INDEXED BY objects_by_state "
+                                 "%s metadata m ON m.file_id = o.file_id "
+                                 "CROSS JOIN files f ON f.id = o.file_id", cross_or_left);
+  else if (source == SOURCE_OBJECTLESS)
+    g_string_append_printf (sql, " FROM files_without_object w CROSS JOIN files f "
+                                 "ON f.id = w.file_id "
+                                 "%s metadata m ON m.file_id = f.id "
+                                 "LEFT JOIN objects o ON o.file_id = f.id", cross_or_left);
+  else if (objects_inner)
     g_string_append_printf (sql, " FROM objects o JOIN files f ON f.id = o.file_id "
                                  "%sJOIN metadata m ON m.file_id = f.id", left);
   else if (info->drive == DRIVE_OBJECTS)
     g_string_append_printf (sql, " FROM files_without_object w CROSS JOIN files f "
                                  "ON f.id = w.file_id "
-                                 "%sJOIN metadata m ON m.file_id = f.id "
-                                 "LEFT JOIN objects o ON o.file_id = f.id", left);
+                                 "%s metadata m ON m.file_id = f.id "
+                                 "LEFT JOIN objects o ON o.file_id = f.id", cross_or_left);
   else if (info->drive == DRIVE_METADATA && !nulls)
     g_string_append (sql, " FROM metadata m JOIN files f ON f.id = m.file_id "
                           "LEFT JOIN objects o ON o.file_id = f.id");
@@ -900,7 +915,7 @@ build_sql (const SluiceQuery *q,
   if (export_joins)
     g_string_append (sql, EXPORT_JOINS);
   g_string_append (sql, " WHERE 1");
-  append_filters (sql, q, objects_inner, search, rare_states, "f.id");
+  append_filters (sql, q, objects_inner, search, plan, "f.id");
   if (new_after > 0)
     g_string_append (sql, " AND f.id > ?16");
 
@@ -931,7 +946,7 @@ build_sql (const SluiceQuery *q,
     {
       gboolean name = q->sort == SLUICE_QUERY_SORT_NAME;
 
-      if (part == PART_ALL && info->nullable && !objects_inner)
+      if (part == PART_ALL && info->nullable && info->drive != DRIVE_OBJECTS)
         g_string_append_printf (sql, " AND %s IS NOT NULL", info->value);
       else if (part == PART_TIES)
         {
@@ -1012,6 +1027,204 @@ bind_all (sqlite3_stmt            *s,
     sqlite3_bind_int64 (s, P_NEW_AFTER, new_after);
 }
 
+/* Estimates stop counting here: enough to tell a few matches from many, at ~1 ms a filter. */
+#define ESTIMATE_CAP 20000
+
+/* min (rows of @from_where, ESTIMATE_CAP + 1), from the filter's own index. */
+static gboolean
+estimate (SluiceCatalog     *catalog,
+          const SluiceQuery *q,
+          const char        *sql,
+          double            *out_rows,
+          GError           **error)
+{
+  g_autofree char *capped = g_strdup_printf ("SELECT count(*) FROM (SELECT 1 %s LIMIT %d)", sql,
+                                             ESTIMATE_CAP + 1);
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog), capped, -1, &s, NULL);
+
+  if (rc != SQLITE_OK)
+    return _sluice_catalog_set_error (catalog, error, rc, "estimate");
+  bind_all (s, q, NULL, -1, 0);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    *out_rows = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  if (rc != SQLITE_ROW)
+    return _sluice_catalog_set_error (catalog, error, rc, "estimate");
+  return TRUE;
+}
+
+/*
+ * Which index drives a page (Plan). Each filter with an index is counted alone from it, up to
+ * ESTIMATE_CAP (the states from browse_counts); taking them as independent, walking the sort's
+ * index visits about limit / (product of their fractions) rows, driving from the smallest
+ * filter's index reads its rows and sorts them (counted three times: lookups and the sort).
+ * The cheaper wins. The search takes no part (its words may match many paths; counting them
+ * costs what the search does): its full-text lookup is left to the planner, its camera and
+ * lens lists are walked like the filters.
+ */
+static gboolean
+choose_plan (SluiceCatalog     *catalog,
+             const SluiceQuery *q,
+             const char        *search,
+             gint64             limit,
+             Plan              *out_plan,
+             gboolean          *out_states_smallest,
+             GError           **error)
+{
+  const SortInfo *info = &sort_info[q->sort];
+  double total = 0, fraction = 1, smallest = G_MAXDOUBLE, rows = 0;
+  gboolean states_smallest = FALSE;
+  gboolean by_path = q->sort == SLUICE_QUERY_SORT_INGEST || q->sort == SLUICE_QUERY_SORT_NAME ||
+                     q->sort == SLUICE_QUERY_SORT_KEY;
+  gboolean by_gear = q->sort == SLUICE_QUERY_SORT_CAMERA || q->sort == SLUICE_QUERY_SORT_LENS;
+  gboolean by_date = q->sort == SLUICE_QUERY_SORT_DATE_TAKEN;
+  gboolean gear_search = strstr (search, "m.camera IN") != NULL ||
+                         strstr (search, "m.lens_model IN") != NULL ||
+                         strstr (search, "FROM metadata WHERE") != NULL;
+  gboolean never_walk = FALSE, same_column = FALSE;
+  /* A filter on the sort's own column: its index gives the matches in order, nothing to walk.
+   * Correlated: a lens belongs to a camera, and photos are filed and ingested by date (a
+   * folder per event), so walking the sort's index finds such a filter's rows in one far
+   * stretch, not spread out: a walk is not worth trying (gear), or less likely to pay (date
+   * by path, weighted ten times) */
+  struct { gboolean on; const char *sql; int correlated; } filters[] = {
+    { q->camera != NULL, "FROM metadata WHERE camera = ?11", by_gear ? 2 : 0 },
+    { q->lens != NULL, "FROM metadata WHERE lens_model = ?12", by_gear ? 2 : 0 },
+    { q->since != NULL && q->until != NULL,
+      "FROM metadata WHERE datetime_original >= ?13 AND datetime_original < ?14",
+      by_date ? 2 : by_path },
+    { q->since != NULL && q->until == NULL, "FROM metadata WHERE datetime_original >= ?13",
+      by_date ? 2 : by_path },
+    { q->since == NULL && q->until != NULL, "FROM metadata WHERE datetime_original < ?14",
+      by_date ? 2 : by_path },
+    { q->gps == SLUICE_QUERY_GPS_WITH, "FROM metadata WHERE gps_latitude IS NOT NULL", 0 },
+  };
+  guint n = 0;
+  sqlite3_stmt *s = NULL;
+  g_autoptr(GString) sql = g_string_new ("SELECT (SELECT IFNULL (sum (n), 0) FROM browse_counts) "
+                                         "+ (SELECT count(*) FROM files_without_object), ");
+  int rc;
+
+  *out_plan = PLAN_WALK;
+  if (out_states_smallest != NULL)
+    *out_states_smallest = FALSE;
+  /* tests run every query under every plan: each must give the same rows */
+  if (g_getenv ("SLUICE_QUERY_PLAN") != NULL)
+    {
+      const char *force = g_getenv ("SLUICE_QUERY_PLAN");
+
+      *out_plan = g_str_equal (force, "walk") ? PLAN_WALK
+                  : g_str_equal (force, "states") && q->states != 0 &&
+                    info->drive != DRIVE_OBJECTS ? PLAN_STATES
+                  : PLAN_INDEX;
+      return TRUE;
+    }
+  /* the total, and the objects in the states (+ the files without object, which may be) */
+  if (q->states != 0)
+    {
+      g_string_append (sql, "(SELECT IFNULL (sum (n), 0) FROM browse_counts WHERE state IN (");
+      append_states (sql, q);
+      g_string_append (sql, ")) + (SELECT count(*) FROM files_without_object)");
+    }
+  else
+    g_string_append (sql, "0");
+  rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog), sql->str, -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return _sluice_catalog_set_error (catalog, error, rc, "counts");
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      total = MAX (sqlite3_column_int64 (s, 0), 1);
+      rows = sqlite3_column_int64 (s, 1);
+    }
+  sqlite3_finalize (s);
+  if (rc != SQLITE_ROW)
+    return _sluice_catalog_set_error (catalog, error, rc, "counts");
+  if (q->states != 0)
+    {
+      fraction *= rows / total;
+      smallest = rows;
+      states_smallest = TRUE;
+      n++;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
+    {
+      if (!filters[i].on)
+        continue;
+      if (!estimate (catalog, q, filters[i].sql, &rows, error))
+        return FALSE;
+      fraction *= (filters[i].correlated == 1 ? 0.1 : 1) * rows / total;
+      never_walk |= filters[i].correlated == 2;
+      if (rows < smallest)
+        {
+          smallest = rows;
+          states_smallest = FALSE;
+        }
+      n++;
+    }
+  /* the search's words found in paths only: each a full-text lookup, counted the same way
+   * (a word also found in camera or lens names is a union that is not estimated) */
+  for (guint i = 0; !gear_search && q->terms != NULL && q->terms[i] != NULL; i++)
+    {
+      g_autofree char *fts = g_strdup_printf ("FROM catalog_search WHERE catalog_search "
+                                              "MATCH ?%u", P_TERMS + i);
+
+      if (!estimate (catalog, q, fts, &rows, error))
+        return FALSE;
+      fraction *= rows / total;
+      if (rows < smallest)
+        {
+          smallest = rows;
+          states_smallest = FALSE;
+        }
+      n++;
+    }
+  same_column = (by_gear && (q->camera != NULL || q->lens != NULL || gear_search)) ||
+                (by_date && (q->since != NULL || q->until != NULL));
+  never_walk |= by_gear && gear_search;
+  if (out_states_smallest != NULL)
+    *out_states_smallest = states_smallest;
+  if (never_walk)
+    *out_plan = !same_column && states_smallest && info->drive != DRIVE_OBJECTS ? PLAN_STATES
+                                                                                : PLAN_INDEX;
+  else if (n == 0)
+    return TRUE;   /* nothing to choose: only the search's camera and lens lists are walked */
+  else if (3 * smallest < (limit < 0 ? total : (double) limit) / MAX (fraction, 1e-9))
+    *out_plan = states_smallest && info->drive != DRIVE_OBJECTS ? PLAN_STATES : PLAN_INDEX;
+  g_debug ("plan %d: smallest %.0f, fraction %.6f", *out_plan, smallest, fraction);
+  return TRUE;
+}
+
+/* One part of a page (build_sql ()), or for PLAN_STATES the union of its objects from
+ * objects_by_state and its files without object, each sorted, merged by the cursor columns. */
+static char *
+build_page_sql (const SluiceQuery *q,
+                const char        *select,
+                gboolean           export_joins,
+                Part               part,
+                gint64             new_after,
+                const char        *search,
+                Plan               plan)
+{
+  const char *dir = q->descending ? " DESC" : "";
+  g_autofree char *objects = NULL;
+  g_autofree char *objectless = NULL;
+
+  if (plan != PLAN_STATES)
+    return build_sql (q, select, export_joins, part, new_after, search, plan, SOURCE_DEFAULT);
+  objects = build_sql (q, select, export_joins, part, new_after, search, plan,
+                       SOURCE_STATE_OBJECTS);
+  objectless = build_sql (q, select, export_joins, part, new_after, search, plan,
+                          SOURCE_OBJECTLESS);
+  return g_strdup_printf ("SELECT * FROM (SELECT * FROM (%s) UNION ALL SELECT * FROM (%s)) "
+                          "ORDER BY %s%s%sc_value%s, c_file%s, c_obj%s LIMIT ?1", objects,
+                          objectless, q->sort == SLUICE_QUERY_SORT_NAME ? "c_aux" : "",
+                          q->sort == SLUICE_QUERY_SORT_NAME ? dir : "",
+                          q->sort == SLUICE_QUERY_SORT_NAME ? ", " : "", dir, dir, dir);
+}
+
 /* Which parts, in order, follow @after. */
 static guint
 parts_after (const SluiceQuery       *q,
@@ -1067,19 +1280,20 @@ run_query (SluiceCatalog           *catalog,
   guint n_parts = parts_after (q, after, parts);
   guint64 rows = 0;
   g_autofree char *search = search_sql (catalog, q, error);
-  gboolean rare_states = FALSE;
+  Plan plan = PLAN_INDEX;
 
-  if (search == NULL || !states_are_rare (catalog, q, &rare_states, error))
+  if (search == NULL || !choose_plan (catalog, q, search, limit, &plan, NULL, error))
     return FALSE;
   if (after != NULL && after->sort != q->sort)
     after = NULL;
   for (guint i = 0; i < n_parts && (limit < 0 || (gint64) rows < limit); i++)
     {
-      g_autofree char *sql = build_sql (q, select, export_joins, parts[i], new_after, search,
-                                        rare_states);
+      g_autofree char *sql = build_page_sql (q, select, export_joins, parts[i], new_after,
+                                             search, plan);
       sqlite3_stmt *s = NULL;
       int rc;
 
+      g_debug ("page part %d: %s", parts[i], sql);
       rc = sqlite3_prepare_v2 (db, sql, -1, &s, NULL);
       if (rc != SQLITE_OK)
         return _sluice_catalog_set_error (catalog, error, rc, "query");
@@ -1148,10 +1362,11 @@ append_objectless_count (GString           *sql,
                          const char        *search)
 {
   g_string_append_printf (sql, " + (SELECT count(*) FROM files_without_object w "
-                               "CROSS JOIN files f ON f.id = w.file_id %sJOIN metadata m "
+                               "CROSS JOIN files f ON f.id = w.file_id %s metadata m "
                                "ON m.file_id = f.id LEFT JOIN objects o ON o.file_id = f.id "
-                               "WHERE 1", needs_metadata (q, search) ? "" : "LEFT ");
-  append_filters (sql, q, FALSE, search, TRUE, "w.file_id");
+                               "WHERE 1", needs_metadata (q, search) ? "CROSS JOIN"
+                                                                     : "LEFT JOIN");
+  append_filters (sql, q, FALSE, search, PLAN_INDEX, "w.file_id");
   if (new_after > 0)
     g_string_append (sql, " AND w.file_id > ?16");
   g_string_append (sql, ")");
@@ -1167,12 +1382,14 @@ append_objectless_count (GString           *sql,
  *   beyond the first, so the count is a count of the filters' index (metadata, or the search's
  *   file ids), with no objects join, plus files_extra_objects (normally empty) joined the same;
  * - a state or run with other filters: the objects, driven by the filter's index with
- *   objects_by_file, plus the matching files without object.
+ *   objects_by_file (or by objects_by_state when its states are the fewest rows,
+ *   @states_first), plus the matching files without object.
  */
 static char *
 build_count_sql (const SluiceQuery *q,
                  gint64             new_after,
-                 const char        *search)
+                 const char        *search,
+                 gboolean           states_first)
 {
   GString *sql = g_string_new ("SELECT ");
   gboolean object_filters = q->states != 0 || q->run_id > 0;
@@ -1200,20 +1417,25 @@ build_count_sql (const SluiceQuery *q,
       /* files: from the metadata index the filters name, or the search's file ids */
       g_string_append_printf (sql, "(SELECT count(*) FROM %s WHERE 1",
                               metadata ? "metadata m" : "files f");
-      append_filters (sql, q, TRUE, search, TRUE, metadata ? "m.file_id" : "f.id");
+      append_filters (sql, q, TRUE, search, PLAN_INDEX, metadata ? "m.file_id" : "f.id");
       g_string_append_printf (sql, ") + (SELECT IFNULL (sum (x.n), 0) FROM files_extra_objects x"
                                    "%s WHERE 1",
                               metadata ? " CROSS JOIN metadata m ON m.file_id = x.file_id" : "");
-      append_filters (sql, q, TRUE, search, TRUE, "x.file_id");
+      append_filters (sql, q, TRUE, search, PLAN_INDEX, "x.file_id");
       g_string_append (sql, ")");
     }
   else
     {
       /* no files join: an object's filters need only its file id (and the metadata
        * indexes, each covering for its own filter, with objects_by_file) */
-      g_string_append_printf (sql, "(SELECT count(*) FROM objects o %sJOIN metadata m "
-                                   "ON m.file_id = o.file_id WHERE 1", metadata ? "" : "LEFT ");
-      append_filters (sql, q, TRUE, search, TRUE, "o.file_id");
+      if (states_first)
+        g_string_append_printf (sql, "(SELECT count(*) FROM objects o INDEXED BY objects_by_state "
+                                     "%s metadata m ON m.file_id = o.file_id WHERE 1",
+                                metadata ? "CROSS JOIN" : "LEFT JOIN");
+      else
+        g_string_append_printf (sql, "(SELECT count(*) FROM objects o %sJOIN metadata m "
+                                     "ON m.file_id = o.file_id WHERE 1", metadata ? "" : "LEFT ");
+      append_filters (sql, q, TRUE, search, PLAN_INDEX, "o.file_id");
       if (new_after > 0)
         g_string_append (sql, " AND o.file_id > ?16");
       g_string_append (sql, ")");
@@ -1231,6 +1453,7 @@ count_query (SluiceCatalog     *catalog,
 {
   g_autofree char *search = NULL;
   g_autofree char *sql = NULL;
+  gboolean states_first = FALSE;
 
   if (query->gps == SLUICE_QUERY_GPS_WITHOUT && new_after <= 0)
     {
@@ -1251,7 +1474,16 @@ count_query (SluiceCatalog     *catalog,
   search = search_sql (catalog, query, error);
   if (search == NULL)
     return FALSE;
-  sql = build_count_sql (query, new_after, search);
+  if (query->states != 0 && (query->camera != NULL || query->lens != NULL ||
+                             query->since != NULL || query->until != NULL ||
+                             query->gps == SLUICE_QUERY_GPS_WITH))
+    {
+      Plan plan;
+
+      if (!choose_plan (catalog, query, search, -1, &plan, &states_first, error))
+        return FALSE;
+    }
+  sql = build_count_sql (query, new_after, search, states_first);
   return count_sql (catalog, sql, query, new_after, out_count, error);
 }
 

@@ -416,18 +416,37 @@ test_filters (Fixture       *f,
     { NULL, NULL, NULL, NULL, "\"R5\" canon", 0, 0, FALSE, "m.camera = 'Canon EOS R5'" },
     { "FUJIFILM X-T4", NULL, NULL, NULL, "work", 0, 0, FALSE,
       "m.camera = 'FUJIFILM X-T4' AND f.relpath LIKE 'Work/%'" },
+    { NULL, NULL, NULL, NULL, NULL, SLUICE_QUERY_GPS_WITH,
+      SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED) | SLUICE_QUERY_STATE (SLUICE_OBJECT_UPLOADED),
+      FALSE, "m.gps_latitude IS NOT NULL AND o.state IN (2, 4)" },
+    { NULL, NULL, "2019-01-01", NULL, NULL, 0, SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED) |
+      SLUICE_QUERY_STATE (SLUICE_OBJECT_PENDING), TRUE,
+      "m.datetime_original >= '2019:01:01' AND (o.state IN (0, 4) OR o.id IS NULL)" },
   };
 
+  /* the engine's own choice, then each way a page can be found forced (choose_plan ()) */
+  const char *plans[] = { NULL, "walk", "index", "states" };
+
+  for (guint p = 0; p < G_N_ELEMENTS (plans); p++)
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
-    for (SluiceQuerySort sort = 0; sort < SLUICE_QUERY_N_SORTS; sort += 3)
+    for (SluiceQuerySort sort = 0; sort < SLUICE_QUERY_N_SORTS; sort += p == 0 ? 1 : 2)
       {
         g_autoptr(SluiceQuery) query = sluice_query_new ();
         g_autoptr(GError) error = NULL;
         g_autoptr(GPtrArray) want = NULL;
         g_autoptr(GPtrArray) got = NULL;
-        g_autofree char *where = cases[c].run2 ? g_strdup_printf ("IFNULL (o.run_id, f.last_run_id) = %d", (int) f->run2)
-                                               : g_strdup (cases[c].where);
-        g_autofree char *what = g_strdup_printf ("case %u (%s), sort %d", c, where, sort);
+        g_autofree char *where = cases[c].run2
+          ? g_strdup_printf ("%s%sIFNULL (o.run_id, f.last_run_id) = %d",
+                             cases[c].where ? cases[c].where : "", cases[c].where ? " AND " : "",
+                             (int) f->run2)
+          : g_strdup (cases[c].where);
+        g_autofree char *what = g_strdup_printf ("case %u (%s), sort %d, plan %s", c, where,
+                                                 sort, plans[p] ? plans[p] : "chosen");
+
+        if (plans[p] != NULL)
+          g_setenv ("SLUICE_QUERY_PLAN", plans[p], TRUE);
+        else
+          g_unsetenv ("SLUICE_QUERY_PLAN");
 
         sluice_query_set_sort (query, sort, c % 2);
         sluice_query_set_camera (query, cases[c].camera);
@@ -444,6 +463,7 @@ test_filters (Fixture       *f,
         got = page_all (f, query, 5);
         assert_same_ids (got, want, what);
         g_assert_cmpuint (count (f, query), ==, want->len);
+        g_unsetenv ("SLUICE_QUERY_PLAN");
       }
 }
 
