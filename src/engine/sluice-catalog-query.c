@@ -1073,7 +1073,6 @@ choose_plan (SluiceCatalog     *catalog,
              gboolean          *out_states_smallest,
              GError           **error)
 {
-  const SortInfo *info = &sort_info[q->sort];
   double total = 0, fraction = 1, smallest = G_MAXDOUBLE, rows = 0;
   gboolean states_smallest = FALSE;
   gboolean by_path = q->sort == SLUICE_QUERY_SORT_INGEST || q->sort == SLUICE_QUERY_SORT_NAME ||
@@ -1116,8 +1115,7 @@ choose_plan (SluiceCatalog     *catalog,
       const char *force = g_getenv ("SLUICE_QUERY_PLAN");
 
       *out_plan = g_str_equal (force, "walk") ? PLAN_WALK
-                  : g_str_equal (force, "states") && q->states != 0 &&
-                    info->drive != DRIVE_OBJECTS ? PLAN_STATES
+                  : g_str_equal (force, "states") && q->states != 0 ? PLAN_STATES
                   : PLAN_INDEX;
       return TRUE;
     }
@@ -1187,12 +1185,11 @@ choose_plan (SluiceCatalog     *catalog,
   if (out_states_smallest != NULL)
     *out_states_smallest = states_smallest;
   if (never_walk)
-    *out_plan = !same_column && states_smallest && info->drive != DRIVE_OBJECTS ? PLAN_STATES
-                                                                                : PLAN_INDEX;
+    *out_plan = !same_column && states_smallest ? PLAN_STATES : PLAN_INDEX;
   else if (n == 0)
     return TRUE;   /* nothing to choose: only the search's camera and lens lists are walked */
   else if (3 * smallest < (limit < 0 ? total : (double) limit) / MAX (fraction, 1e-9))
-    *out_plan = states_smallest && info->drive != DRIVE_OBJECTS ? PLAN_STATES : PLAN_INDEX;
+    *out_plan = states_smallest ? PLAN_STATES : PLAN_INDEX;
   g_debug ("plan %d: smallest %.0f, fraction %.6f", *out_plan, smallest, fraction);
   return TRUE;
 }
@@ -1214,6 +1211,11 @@ build_page_sql (const SluiceQuery *q,
 
   if (plan != PLAN_STATES)
     return build_sql (q, select, export_joins, part, new_after, search, plan, SOURCE_DEFAULT);
+  /* sorted by an object's column: its parts are the objects, then the files without one */
+  if (sort_info[q->sort].drive == DRIVE_OBJECTS)
+    return build_sql (q, select, export_joins, part, new_after, search, plan,
+                      part == PART_NULLS || part == PART_NULLS_AFTER ? SOURCE_DEFAULT
+                                                                     : SOURCE_STATE_OBJECTS);
   objects = build_sql (q, select, export_joins, part, new_after, search, plan,
                        SOURCE_STATE_OBJECTS);
   objectless = build_sql (q, select, export_joins, part, new_after, search, plan,
