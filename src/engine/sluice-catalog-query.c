@@ -91,6 +91,7 @@ typedef enum {
   PLAN_INDEX,
   PLAN_WALK,
   PLAN_STATES,
+  PLAN_WALK_LISTS,   /* nothing estimated: only the search's camera and lens lists walked */
 } Plan;
 
 /* A file without an object is "failed" when it carries an error, else "pending" (as in the
@@ -787,9 +788,10 @@ append_filters (GString           *sql,
   if (search != NULL && *search != '\0')
     {
       g_autoptr(GString) s = g_string_new (search);
-      if (walk)
+      if (walk || plan == PLAN_WALK_LISTS)
         {
-          g_string_replace (s, "%1$s IN (SELECT rowid", "+%1$s IN (SELECT rowid", 0);
+          if (walk)
+            g_string_replace (s, "%1$s IN (SELECT rowid", "+%1$s IN (SELECT rowid", 0);
           g_string_replace (s, "m.camera IN", "+m.camera IN", 0);
           g_string_replace (s, "m.lens_model IN", "+m.lens_model IN", 0);
         }
@@ -1059,7 +1061,7 @@ estimate (SluiceCatalog     *catalog,
  * Which index drives a page (Plan). Each filter with an index is counted alone from it, up to
  * ESTIMATE_CAP (the states from browse_counts); taking them as independent, walking the sort's
  * index visits about limit / (product of their fractions) rows, driving from the smallest
- * filter's index reads its rows and sorts them (counted three times: lookups and the sort).
+ * filter's index reads its rows and sorts them (measured about as costly per row as a walk).
  * The cheaper wins. The search takes no part (its words may match many paths; counting them
  * costs what the search does): its full-text lookup is left to the planner, its camera and
  * lens lists are walked like the filters.
@@ -1187,8 +1189,8 @@ choose_plan (SluiceCatalog     *catalog,
   if (never_walk)
     *out_plan = !same_column && states_smallest ? PLAN_STATES : PLAN_INDEX;
   else if (n == 0)
-    return TRUE;   /* nothing to choose: only the search's camera and lens lists are walked */
-  else if (3 * smallest < (limit < 0 ? total : (double) limit) / MAX (fraction, 1e-9))
+    *out_plan = PLAN_WALK_LISTS;
+  else if (smallest < (limit < 0 ? total : (double) limit) / MAX (fraction, 1e-9))
     *out_plan = states_smallest ? PLAN_STATES : PLAN_INDEX;
   g_debug ("plan %d: smallest %.0f, fraction %.6f", *out_plan, smallest, fraction);
   return TRUE;
