@@ -712,6 +712,141 @@ cmd_ingest (int    argc,
 
 /* ---- catalog export ------------------------------------------------------------------------ */
 
+typedef struct {
+  char     *camera;
+  char     *lens;
+  char     *since;
+  char     *until;
+  char     *state;
+  char     *search;
+  char     *sort;
+  gint64    run;
+  gboolean  has_gps;
+  gboolean  no_gps;
+  gboolean  descending;
+} FilterArgs;
+
+static const char *const sort_names[SLUICE_QUERY_N_SORTS] = {
+  "ingest", "name", "date", "camera", "lens", "exposure", "iso", "focal-length", "size", "state",
+  "key",
+};
+
+/* The browser's filters as options: no SQL from users, only values. */
+static SluiceQuery *
+query_from_filters (FilterArgs  *fa,
+                    GError     **error)
+{
+  g_autoptr(SluiceQuery) query = sluice_query_new ();
+  guint states = 0;
+
+  if (fa->sort != NULL)
+    {
+      guint i;
+
+      for (i = 0; i < SLUICE_QUERY_N_SORTS; i++)
+        if (g_str_equal (fa->sort, sort_names[i]))
+          break;
+      if (i == SLUICE_QUERY_N_SORTS)
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                       _("Unknown sort “%s”; use ingest, name, date, camera, lens, exposure, "
+                         "iso, focal-length, size, state or key"), fa->sort);
+          return NULL;
+        }
+      sluice_query_set_sort (query, i, fa->descending);
+    }
+  else
+    sluice_query_set_sort (query, SLUICE_QUERY_SORT_INGEST, fa->descending);
+  sluice_query_set_camera (query, fa->camera);
+  sluice_query_set_lens (query, fa->lens);
+  sluice_query_set_search (query, fa->search);
+  if (!sluice_query_set_date_range (query, fa->since, fa->until, error))
+    return NULL;
+  if (fa->has_gps && fa->no_gps)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                   _("--has-gps and --no-gps exclude each other"));
+      return NULL;
+    }
+  sluice_query_set_gps (query, fa->has_gps ? SLUICE_QUERY_GPS_WITH :
+                               fa->no_gps ? SLUICE_QUERY_GPS_WITHOUT : SLUICE_QUERY_GPS_ANY);
+  if (fa->state != NULL && !sluice_query_states_from_string (fa->state, &states, error))
+    return NULL;
+  sluice_query_set_states (query, states);
+  if (fa->run < 0)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                   _("--run takes a run number (see the ingest summary)"));
+      return NULL;
+    }
+  sluice_query_set_run (query, fa->run);
+  return g_steal_pointer (&query);
+}
+
+static void
+filter_args_clear (FilterArgs *fa)
+{
+  g_free (fa->camera);
+  g_free (fa->lens);
+  g_free (fa->since);
+  g_free (fa->until);
+  g_free (fa->state);
+  g_free (fa->search);
+  g_free (fa->sort);
+}
+
+#define MANIFEST_MAX_PUT (G_GUINT64_CONSTANT (5) * 1024 * 1024 * 1024)
+
+/* Uploads the manifest written to @path as @uri: mapped, not read into memory. */
+static gboolean
+upload_manifest (const char  *path,
+                 const char  *uri,
+                 TargetArgs  *targs,
+                 gboolean     jsonl,
+                 GError     **error)
+{
+  g_autoptr(SluiceCredentialsProvider) creds = NULL;
+  g_autoptr(SluiceTarget) target = NULL;
+  g_autoptr(GMappedFile) map = NULL;
+  g_autofree char *etag = NULL;
+  SluiceS3Client *s3;
+  SluiceS3PutRequest req = { 0 };
+  char sha[65];
+  gboolean ok;
+
+  target = open_target (uri, targs, &creds, error);
+  memset (targs, 0, sizeof *targs);   /* used up (freed) by open_target () */
+  if (target == NULL)
+    return FALSE;
+  if (target->prefix == NULL || *target->prefix == '\0' || g_str_has_suffix (target->prefix, "/"))
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                   _("--upload needs the manifest's whole key: s3://BUCKET/KEY, e.g. "
+                     "s3://photos/manifests/2024.csv"));
+      return FALSE;
+    }
+  map = g_mapped_file_new (path, FALSE, error);
+  if (map == NULL)
+    return FALSE;
+  if (g_mapped_file_get_length (map) > MANIFEST_MAX_PUT)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE,
+                   _("The manifest is larger than 5 GiB, more than one upload can carry; write "
+                     "it with -o and narrow the filters"));
+      return FALSE;
+    }
+  req.key = target->prefix;
+  req.content_type = jsonl ? "application/x-ndjson" : "text/csv; charset=utf-8";
+  req.body = (const guint8 *) g_mapped_file_get_contents (map);
+  req.len = g_mapped_file_get_length (map);
+  sluice_sha256_hex (req.body != NULL ? req.body : (const guint8 *) "", req.len, sha);
+  req.sha256_hex = sha;
+  s3 = sluice_s3_client_new (target, creds);
+  ok = sluice_s3_client_put_object (s3, &req, &etag, error);
+  sluice_s3_client_free (s3);
+  return ok;
+}
+
 static int
 cmd_catalog (int    argc,
              char **argv)
@@ -719,12 +854,20 @@ cmd_catalog (int    argc,
   g_autoptr(GOptionContext) ctx = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(SluiceCatalog) catalog = NULL;
+  g_autoptr(SluiceQuery) query = NULL;
   g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GFileIOStream) tmp_io = NULL;
+  g_autoptr(GFile) tmp = NULL;
+  g_autofree GOptionEntry *tentries = NULL;
   g_autofree char *catalog_path = NULL;
   g_autofree char *format_name = NULL;
   g_autofree char *output = NULL;
+  g_autofree char *upload = NULL;
+  TargetArgs targs = { 0 };
+  FilterArgs fa = { 0 };
   SluiceExportFormat format;
   guint64 rows = 0;
+  gboolean filtered;
   GOptionEntry entries[] = {
     { "catalog", 0, 0, G_OPTION_ARG_FILENAME, &catalog_path,
       N_("Catalog database (default: $XDG_DATA_HOME/sluice/catalog.db)"), "FILE" },
@@ -732,32 +875,77 @@ cmd_catalog (int    argc,
       "FORMAT" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
       N_("Write to FILE instead of standard output"), "FILE" },
+    { "upload", 0, 0, G_OPTION_ARG_STRING, &upload,
+      N_("Upload the manifest to this key (with the target options, as ingest)"),
+      "s3://BUCKET/KEY" },
+    { "camera", 0, 0, G_OPTION_ARG_STRING, &fa.camera,
+      N_("Only this camera (make and model, as the app shows it)"), "NAME" },
+    { "lens", 0, 0, G_OPTION_ARG_STRING, &fa.lens, N_("Only this lens"), "NAME" },
+    { "since", 0, 0, G_OPTION_ARG_STRING, &fa.since,
+      N_("Only pictures taken on or after this day"), "YYYY-MM-DD" },
+    { "until", 0, 0, G_OPTION_ARG_STRING, &fa.until,
+      N_("Only pictures taken on or before this day"), "YYYY-MM-DD" },
+    { "has-gps", 0, 0, G_OPTION_ARG_NONE, &fa.has_gps, N_("Only pictures with a GPS position"),
+      NULL },
+    { "no-gps", 0, 0, G_OPTION_ARG_NONE, &fa.no_gps, N_("Only pictures without a GPS position"),
+      NULL },
+    { "state", 0, 0, G_OPTION_ARG_STRING, &fa.state,
+      N_("Only these states, comma-separated: uploaded, skipped, failed, pending, uploading"),
+      "STATES" },
+    { "run", 0, 0, G_OPTION_ARG_INT64, &fa.run,
+      N_("Only what this run uploaded, skipped or failed"), "N" },
+    { "search", 0, 0, G_OPTION_ARG_STRING, &fa.search,
+      N_("Only rows whose path, camera or lens contain these words (\"a phrase\" in quotes)"),
+      "WORDS" },
+    { "sort", 0, 0, G_OPTION_ARG_STRING, &fa.sort,
+      N_("Order: ingest (default), name, date, camera, lens, exposure, iso, focal-length, size, "
+         "state, key"), "COLUMN" },
+    { "descending", 0, 0, G_OPTION_ARG_NONE, &fa.descending, N_("Reverse the order"), NULL },
     { NULL }
   };
 
   ctx = g_option_context_new (_("export — write the catalog as a CSV or JSON Lines manifest"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  tentries = target_entries (&targs);
+  g_option_context_add_main_entries (ctx, tentries, GETTEXT_PACKAGE);
   g_option_context_set_description (ctx,
     _("Columns: path, source, bucket, key, size, sha256, etag, state, warning, make, model, "
       "lens_model, datetime_original, subsec_time_original, offset_time_original, exposure_time, "
       "f_number, iso, focal_length, orientation, exif_width, exif_height, width, height, "
-      "gps_latitude, gps_longitude, gps_altitude, has_thumbnail."));
+      "gps_latitude, gps_longitude, gps_altitude, has_thumbnail.\n"
+      "Filters combine: every one given must hold. The target options (--endpoint, --profile, "
+      "--target, …) are for --upload."));
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       g_printerr ("sluice-cli catalog: %s\n", error->message);
+      target_args_clear (&targs);
+      filter_args_clear (&fa);
       return EXIT_USAGE;
     }
   if (argc != 2 || !g_str_equal (argv[1], "export"))
     {
       g_autofree char *help = g_option_context_get_help (ctx, TRUE, NULL);
       g_printerr ("%s", help);
+      target_args_clear (&targs);
+      filter_args_clear (&fa);
+      return EXIT_USAGE;
+    }
+  filtered = fa.camera || fa.lens || fa.since || fa.until || fa.state || fa.search || fa.sort ||
+             fa.run || fa.has_gps || fa.no_gps || fa.descending;
+  query = query_from_filters (&fa, &error);
+  filter_args_clear (&fa);
+  if (query == NULL)
+    {
+      g_printerr ("sluice-cli catalog export: %s\n", error->message);
+      target_args_clear (&targs);
       return EXIT_USAGE;
     }
   if (!sluice_export_format_from_string (format_name ? format_name : "csv", &format))
     {
       g_printerr (_("sluice-cli catalog export: unknown format “%s”; use csv or jsonl\n"),
                   format_name);
+      target_args_clear (&targs);
       return EXIT_USAGE;
     }
   if (catalog_path == NULL)
@@ -765,36 +953,79 @@ cmd_catalog (int    argc,
   if (!g_file_test (catalog_path, G_FILE_TEST_EXISTS))
     {
       g_printerr (_("sluice-cli catalog export: there is no catalog at %s\n"), catalog_path);
+      target_args_clear (&targs);
       return EXIT_USAGE;
     }
-  catalog = sluice_catalog_open (catalog_path, TRUE, &error);
+  /* read-write only so that a catalog of an older schema is upgraded in place */
+  catalog = sluice_catalog_open (catalog_path, FALSE, &error);
   if (catalog == NULL)
     {
       print_error (error);
+      target_args_clear (&targs);
       return EXIT_USAGE;
     }
 
-  if (output != NULL && !g_str_equal (output, "-"))
+  if (upload != NULL && output == NULL)
+    {
+      /* streamed to a temporary file, then uploaded from it: never all in memory */
+      tmp = g_file_new_tmp ("sluice-manifest-XXXXXX", &tmp_io, &error);
+      if (tmp == NULL)
+        {
+          print_error (error);
+          target_args_clear (&targs);
+          return EXIT_USAGE;
+        }
+      out = g_object_ref (g_io_stream_get_output_stream (G_IO_STREAM (tmp_io)));
+    }
+  else if (output != NULL && !g_str_equal (output, "-"))
     {
       g_autoptr(GFile) file = g_file_new_for_commandline_arg (output);
       out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &error));
       if (out == NULL)
         {
           print_error (error);
+          target_args_clear (&targs);
           return EXIT_USAGE;
         }
     }
   else
     out = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
 
-  if (!sluice_export_catalog (catalog, format, out, &rows, NULL, &error) ||
+  if (!sluice_export_query (catalog, filtered ? query : NULL, format, out, &rows, NULL, &error) ||
       !g_output_stream_close (out, NULL, &error))
     {
       print_error (error);
+      if (tmp != NULL)
+        g_file_delete (tmp, NULL, NULL);
+      target_args_clear (&targs);
       return EXIT_SOME_FAILED;
     }
   if (output != NULL && !g_str_equal (output, "-"))
     g_printerr (_("%llu rows written to %s\n"), (unsigned long long) rows, output);
+
+  if (upload != NULL)
+    {
+      g_autofree char *local = tmp != NULL ? g_file_get_path (tmp) : g_strdup (output);
+      gboolean ok;
+
+      if (g_str_equal (local, "-"))
+        {
+          g_printerr (_("sluice-cli catalog export: --upload cannot send standard output; "
+                        "give -o FILE or no -o\n"));
+          target_args_clear (&targs);
+          return EXIT_USAGE;
+        }
+      ok = upload_manifest (local, upload, &targs, format == SLUICE_EXPORT_JSONL, &error);
+      if (tmp != NULL)
+        g_file_delete (tmp, NULL, NULL);
+      if (!ok)
+        {
+          print_error (error);
+          return EXIT_SOME_FAILED;
+        }
+      g_printerr (_("%llu rows uploaded to %s\n"), (unsigned long long) rows, upload);
+    }
+  target_args_clear (&targs);
   return EXIT_DONE;
 }
 
@@ -1341,7 +1572,8 @@ usage (void)
                 "\n"
                 "Commands:\n"
                 "  ingest SOURCE_DIR s3://BUCKET[/PREFIX]   upload a folder, catalog its metadata\n"
-                "  catalog export [--format csv|jsonl]      write the catalog as a manifest\n"
+                "  catalog export [--format csv|jsonl]      write the catalog (or a filtered part) as a\n"
+                "                 [--camera …] [--upload …]  manifest; --help lists the filters\n"
                 "  verify s3://BUCKET[/PREFIX]              compare the catalog with the bucket\n"
                 "  cleanup s3://BUCKET[/PREFIX]             abort unfinished multipart uploads\n"
                 "  probe s3://BUCKET[/PREFIX]               what the server checks and supports\n"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/statfs.h>
 
-#include "sluice-catalog.h"
+#include "sluice-catalog-private.h"
 #include "sluice-error.h"
 
 struct _SluiceCatalog {
@@ -118,6 +118,97 @@ static const char schema_v3[] =
   "  target_id INTEGER PRIMARY KEY REFERENCES targets (id) ON DELETE CASCADE,"
   "  report TEXT NOT NULL,"
   "  probed_at INTEGER NOT NULL);";
+
+/* Version 4: browsing (sluice-catalog-query.c). Designed for what it costs the ingest: every
+ * index and trigger here is paid on each file written, so each one earns its place by a sort or
+ * filter that would otherwise take over 100 ms at a million rows (DESIGN.md, "Browsing").
+ *
+ * - No row per file in metadata until it is probed: the browser LEFT JOINs it.
+ * - Camera and exposure are virtual generated columns: indexed, not stored.
+ * - One index per sortable column (the rowid, i.e. the file id, breaks ties); has-GPS is a
+ *   partial index (the 10 % that have it); objects by (state, file_id) serves the state sort,
+ *   the state filter and the writer's "left uploading" lookup (it replaces schema 1's
+ *   (target_id, state)).
+ * - Full-text search over the path only: contentless (content=''), without the per-row size
+ *   table (columnsize=0), written once per file by a trigger (a path never changes). Camera
+ *   and lens are searched through their few distinct values instead (sluice-catalog-query.c).
+ * - Counts: object rows per run and state (browse_counts), the files without any object
+ *   (files_without_object) and the objects of a file beyond its first (files_extra_objects;
+ *   both normally empty) are kept by triggers, so the unfiltered, state and run counts are a
+ *   few row reads, and a metadata filter's count is a count of its index (files) plus the
+ *   extra objects of those files, never a join with objects. */
+static const char schema_v4[] =
+  "ALTER TABLE metadata ADD COLUMN camera TEXT GENERATED ALWAYS AS ("
+  "  CASE WHEN model IS NULL THEN make"
+  "       WHEN make IS NULL OR substr (model, 1, length (make)) = make THEN model"
+  "       ELSE make || ' ' || model END) VIRTUAL;"
+  "ALTER TABLE metadata ADD COLUMN exposure REAL GENERATED ALWAYS AS ("
+  "  CASE WHEN exposure_den > 0 THEN CAST (exposure_num AS REAL) / exposure_den END) VIRTUAL;"
+  "CREATE INDEX metadata_by_date ON metadata (datetime_original);"
+  "CREATE INDEX metadata_by_camera ON metadata (camera);"
+  "CREATE INDEX metadata_by_lens ON metadata (lens_model);"
+  "CREATE INDEX metadata_by_exposure ON metadata (exposure);"
+  "CREATE INDEX metadata_by_iso ON metadata (iso);"
+  "CREATE INDEX metadata_by_focal_length ON metadata (focal_length);"
+  "CREATE INDEX metadata_with_gps ON metadata (gps_latitude) WHERE gps_latitude IS NOT NULL;"
+  "CREATE INDEX files_by_size ON files (size);"
+  "CREATE INDEX objects_by_key ON objects (key, file_id);"
+  "DROP INDEX objects_by_state;"
+  "CREATE INDEX objects_by_state ON objects (state, file_id);"
+  "CREATE INDEX warnings_errors ON warnings (file_id) WHERE stage = 'error';"
+  "CREATE VIRTUAL TABLE catalog_search USING fts5 (path, content = '', columnsize = 0,"
+  "  tokenize = 'unicode61 remove_diacritics 2');"
+  "INSERT INTO catalog_search (rowid, path) SELECT id, relpath FROM files;"
+  "CREATE TRIGGER files_search_insert AFTER INSERT ON files BEGIN"
+  "  INSERT INTO catalog_search (rowid, path) VALUES (new.id, new.relpath);"
+  "END;"
+  "CREATE TRIGGER files_search_delete AFTER DELETE ON files BEGIN"
+  "  INSERT INTO catalog_search (catalog_search, rowid, path)"
+  "    VALUES ('delete', old.id, old.relpath);"
+  "END;"
+  "CREATE TABLE files_without_object (file_id INTEGER PRIMARY KEY);"
+  "INSERT INTO files_without_object (file_id)"
+  "  SELECT id FROM files f WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.file_id = f.id);"
+  /* object rows per (run, state): the state, run and unfiltered counts are a few rows */
+  "CREATE TABLE browse_counts (run_id INTEGER NOT NULL, state INTEGER NOT NULL,"
+  "  n INTEGER NOT NULL, PRIMARY KEY (run_id, state)) WITHOUT ROWID;"
+  "INSERT INTO browse_counts (run_id, state, n)"
+  "  SELECT IFNULL (run_id, 0), state, count(*) FROM objects GROUP BY 1, 2;"
+  /* the objects of a file beyond its first (a second target, a changed key): normally empty,
+   * so that a count of files (from a metadata index alone) plus these is a count of rows */
+  "CREATE TABLE files_extra_objects (file_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+  "INSERT INTO files_extra_objects (file_id, n)"
+  "  SELECT file_id, count(*) - 1 FROM objects GROUP BY file_id HAVING count(*) > 1;"
+  "CREATE TRIGGER objects_count_insert AFTER INSERT ON objects BEGIN"
+  "  INSERT INTO browse_counts (run_id, state, n) VALUES (IFNULL (new.run_id, 0), new.state, 1)"
+  "    ON CONFLICT DO UPDATE SET n = n + 1;"
+  "  INSERT INTO files_extra_objects (file_id, n) SELECT new.file_id, 1"
+  "    WHERE NOT EXISTS (SELECT 1 FROM files_without_object WHERE file_id = new.file_id)"
+  "    ON CONFLICT DO UPDATE SET n = n + 1;"
+  "  DELETE FROM files_without_object WHERE file_id = new.file_id;"
+  "END;"
+  "CREATE TRIGGER objects_count_update AFTER UPDATE OF state, run_id ON objects"
+  "  WHEN old.state IS NOT new.state OR old.run_id IS NOT new.run_id BEGIN"
+  "  UPDATE browse_counts SET n = n - 1 WHERE run_id = IFNULL (old.run_id, 0)"
+  "    AND state = old.state;"
+  "  INSERT INTO browse_counts (run_id, state, n) VALUES (IFNULL (new.run_id, 0), new.state, 1)"
+  "    ON CONFLICT DO UPDATE SET n = n + 1;"
+  "END;"
+  "CREATE TRIGGER objects_count_delete AFTER DELETE ON objects BEGIN"
+  "  UPDATE browse_counts SET n = n - 1 WHERE run_id = IFNULL (old.run_id, 0)"
+  "    AND state = old.state;"
+  "  UPDATE files_extra_objects SET n = n - 1 WHERE file_id = old.file_id;"
+  "  DELETE FROM files_extra_objects WHERE file_id = old.file_id AND n <= 0;"
+  "  INSERT OR IGNORE INTO files_without_object (file_id)"
+  "    SELECT old.file_id WHERE EXISTS (SELECT 1 FROM files WHERE id = old.file_id)"
+  "      AND NOT EXISTS (SELECT 1 FROM objects WHERE file_id = old.file_id);"
+  "END;"
+  "CREATE TRIGGER files_count_insert AFTER INSERT ON files BEGIN"
+  "  INSERT INTO files_without_object (file_id) VALUES (new.id);"
+  "END;"
+  "CREATE TRIGGER files_count_delete AFTER DELETE ON files BEGIN"
+  "  DELETE FROM files_without_object WHERE file_id = old.id;"
+  "END;";
 
 static gboolean
 set_db_error (SluiceCatalog *self,
@@ -292,6 +383,8 @@ migrate (SluiceCatalog *self,
     return FALSE;
   if (version < 3 && !migrate_step (self, schema_v3, "PRAGMA user_version = 3", error))
     return FALSE;
+  if (version < 4 && !migrate_step (self, schema_v4, "PRAGMA user_version = 4", error))
+    return FALSE;
   return TRUE;
 }
 
@@ -349,6 +442,12 @@ sluice_catalog_open (const char *path,
           !exec (self, "PRAGMA synchronous = NORMAL", error))
         return NULL;
     }
+  /* the browsing indexes are spread over the whole catalog: the writer touches pages of each
+   * for every file, and at a million rows the default 2 MB cache makes that disk reads. A
+   * reader's sorts and counts walk whole indexes. Both get a bigger page cache. */
+  if (!exec (self, readonly ? "PRAGMA cache_size = -32768" : "PRAGMA cache_size = -65536",
+             error))
+    return NULL;
   if (!exec (self, "PRAGMA foreign_keys = ON", error) ||
       !exec (self, "PRAGMA temp_store = MEMORY", error))
     return NULL;
@@ -356,6 +455,21 @@ sluice_catalog_open (const char *path,
   if (!migrate (self, error))
     return NULL;
   return g_steal_pointer (&self);
+}
+
+sqlite3 *
+_sluice_catalog_get_db (SluiceCatalog *self)
+{
+  return self->db;
+}
+
+gboolean
+_sluice_catalog_set_error (SluiceCatalog *self,
+                           GError       **error,
+                           int            rc,
+                           const char    *what)
+{
+  return set_db_error (self, error, rc, what);
 }
 
 void
@@ -712,12 +826,25 @@ sluice_catalog_set_metadata (SluiceCatalog        *self,
     }
 
   s = stmt (self,
-            "INSERT OR REPLACE INTO metadata (file_id, container, make, model, lens_model, "
+            "INSERT INTO metadata (file_id, container, make, model, lens_model, "
             "  datetime_original, subsec_time_original, offset_time_original, exposure_num, "
             "  exposure_den, f_number, iso, focal_length, orientation, exif_width, exif_height, "
             "  width, height, gps_latitude, gps_longitude, gps_altitude, has_thumbnail) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-            "        ?18, ?19, ?20, ?21, ?22)", error);
+            "        ?18, ?19, ?20, ?21, ?22) "
+            "ON CONFLICT (file_id) DO UPDATE SET container = excluded.container, "
+            "  make = excluded.make, model = excluded.model, lens_model = excluded.lens_model, "
+            "  datetime_original = excluded.datetime_original, "
+            "  subsec_time_original = excluded.subsec_time_original, "
+            "  offset_time_original = excluded.offset_time_original, "
+            "  exposure_num = excluded.exposure_num, exposure_den = excluded.exposure_den, "
+            "  f_number = excluded.f_number, iso = excluded.iso, "
+            "  focal_length = excluded.focal_length, orientation = excluded.orientation, "
+            "  exif_width = excluded.exif_width, exif_height = excluded.exif_height, "
+            "  width = excluded.width, height = excluded.height, "
+            "  gps_latitude = excluded.gps_latitude, gps_longitude = excluded.gps_longitude, "
+            "  gps_altitude = excluded.gps_altitude, has_thumbnail = excluded.has_thumbnail",
+            error);
   if (s == NULL)
     return FALSE;
   sqlite3_bind_int64 (s, 1, file_id);
@@ -1488,17 +1615,11 @@ static const char *const export_columns[] = {
 };
 
 /* "state" is the object's state; a file that never got an object row (no target yet) is
- * "pending", or "failed" when it carries an error. */
+ * "pending", or "failed" when it carries an error. The query unit selects the same columns
+ * (_SLUICE_CATALOG_EXPORT_SELECT) over its own joins. */
 static const char export_sql[] =
-  "SELECT f.relpath, s.path, t.bucket, o.key, f.size, f.sha256, o.etag, o.state,"
-  "  (SELECT group_concat (w.message, '; ') FROM warnings w WHERE w.file_id = f.id),"
-  "  f.probe_error, o.error_message,"
-  "  m.make, m.model, m.lens_model, m.datetime_original, m.subsec_time_original,"
-  "  m.offset_time_original, m.exposure_num, m.exposure_den, m.f_number, m.iso,"
-  "  m.focal_length, m.orientation, m.exif_width, m.exif_height, m.width, m.height,"
-  "  m.gps_latitude, m.gps_longitude, m.gps_altitude, m.has_thumbnail,"
-  "  EXISTS (SELECT 1 FROM warnings w WHERE w.file_id = f.id AND w.stage = 'error') "
-  "FROM files f JOIN sources s ON s.id = f.source_id "
+  _SLUICE_CATALOG_EXPORT_SELECT
+  " FROM files f JOIN sources s ON s.id = f.source_id "
   "LEFT JOIN objects o ON o.file_id = f.id "
   "LEFT JOIN targets t ON t.id = o.target_id "
   "LEFT JOIN metadata m ON m.file_id = f.id "
@@ -1536,6 +1657,71 @@ value_from_column (SluiceValue  *v,
     }
 }
 
+/* One manifest row from a statement whose first columns are _SLUICE_CATALOG_EXPORT_SELECT.
+ * The values point into @s, @warning and *@exposure until the next step. */
+void
+_sluice_catalog_export_values (sqlite3_stmt *s,
+                               SluiceValue  *values,
+                               GString      *warning,
+                               char        **exposure_out)
+{
+  int col = 0;
+
+  memset (values, 0, sizeof (SluiceValue) * G_N_ELEMENTS (export_columns));
+  for (int i = 0; i < 4; i++)            /* path source bucket key */
+    value_from_column (&values[col++], s, i);
+  value_from_column (&values[col++], s, 4);  /* size */
+  value_from_column (&values[col++], s, 5);  /* sha256 */
+  value_from_column (&values[col++], s, 6);  /* etag */
+
+  values[col].kind = SLUICE_VALUE_TEXT;  /* state */
+  if (sqlite3_column_type (s, 7) == SQLITE_NULL)
+    values[col].s = sqlite3_column_type (s, 9) != SQLITE_NULL || sqlite3_column_int (s, 31)
+                    ? "failed" : "pending";
+  else
+    values[col].s = sluice_object_state_to_string (sqlite3_column_int (s, 7));
+  col++;
+
+  /* warning: the object's error first, then the probe's failure, then the warnings */
+  g_string_truncate (warning, 0);
+  for (int i = 10; i >= 8; i--)
+    {
+      const char *t = (const char *) sqlite3_column_text (s, i);
+      if (t == NULL || *t == '\0')
+        continue;
+      if (warning->len > 0)
+        g_string_append (warning, "; ");
+      g_string_append (warning, t);
+    }
+  values[col].kind = warning->len > 0 ? SLUICE_VALUE_TEXT : SLUICE_VALUE_NULL;
+  values[col++].s = warning->str;
+
+  for (int i = 11; i <= 16; i++)         /* make … offset_time_original */
+    value_from_column (&values[col++], s, i);
+
+  g_clear_pointer (exposure_out, g_free);
+  if (sqlite3_column_type (s, 17) != SQLITE_NULL && sqlite3_column_int64 (s, 18) > 0)
+    {
+      *exposure_out = g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+                                       (gint64) sqlite3_column_int64 (s, 17),
+                                       (gint64) sqlite3_column_int64 (s, 18));
+      values[col].kind = SLUICE_VALUE_TEXT;
+      values[col].s = *exposure_out;
+    }
+  col++;
+
+  for (int i = 19; i <= 29; i++)         /* f_number … gps_altitude */
+    value_from_column (&values[col++], s, i);
+
+  if (sqlite3_column_type (s, 30) != SQLITE_NULL)
+    {
+      values[col].kind = SLUICE_VALUE_BOOL;
+      values[col].i = sqlite3_column_int (s, 30);
+    }
+  col++;
+  g_assert (col == G_N_ELEMENTS (export_columns));
+}
+
 /**
  * sluice_catalog_export_rows:
  *
@@ -1560,62 +1746,7 @@ sluice_catalog_export_rows (SluiceCatalog       *self,
 
   while (ok && (rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      int col = 0;
-
-      memset (values, 0, sizeof values);
-      for (int i = 0; i < 4; i++)            /* path source bucket key */
-        value_from_column (&values[col++], s, i);
-      value_from_column (&values[col++], s, 4);  /* size */
-      value_from_column (&values[col++], s, 5);  /* sha256 */
-      value_from_column (&values[col++], s, 6);  /* etag */
-
-      values[col].kind = SLUICE_VALUE_TEXT;  /* state */
-      if (sqlite3_column_type (s, 7) == SQLITE_NULL)
-        values[col].s = sqlite3_column_type (s, 9) != SQLITE_NULL || sqlite3_column_int (s, 31)
-                        ? "failed" : "pending";
-      else
-        values[col].s = sluice_object_state_to_string (sqlite3_column_int (s, 7));
-      col++;
-
-      /* warning: the object's error first, then the probe's failure, then the warnings */
-      g_string_truncate (warning, 0);
-      for (int i = 10; i >= 8; i--)
-        {
-          const char *t = (const char *) sqlite3_column_text (s, i);
-          if (t == NULL || *t == '\0')
-            continue;
-          if (warning->len > 0)
-            g_string_append (warning, "; ");
-          g_string_append (warning, t);
-        }
-      values[col].kind = warning->len > 0 ? SLUICE_VALUE_TEXT : SLUICE_VALUE_NULL;
-      values[col++].s = warning->str;
-
-      for (int i = 11; i <= 16; i++)         /* make … offset_time_original */
-        value_from_column (&values[col++], s, i);
-
-      g_clear_pointer (&exposure, g_free);
-      if (sqlite3_column_type (s, 17) != SQLITE_NULL && sqlite3_column_int64 (s, 18) > 0)
-        {
-          exposure = g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
-                                      (gint64) sqlite3_column_int64 (s, 17),
-                                      (gint64) sqlite3_column_int64 (s, 18));
-          values[col].kind = SLUICE_VALUE_TEXT;
-          values[col].s = exposure;
-        }
-      col++;
-
-      for (int i = 19; i <= 29; i++)         /* f_number … gps_altitude */
-        value_from_column (&values[col++], s, i);
-
-      if (sqlite3_column_type (s, 30) != SQLITE_NULL)
-        {
-          values[col].kind = SLUICE_VALUE_BOOL;
-          values[col].i = sqlite3_column_int (s, 30);
-        }
-      col++;
-      g_assert (col == G_N_ELEMENTS (export_columns));
-
+      _sluice_catalog_export_values (s, values, warning, &exposure);
       ok = func (values, user_data, error);
     }
 

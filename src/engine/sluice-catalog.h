@@ -8,8 +8,9 @@
 G_BEGIN_DECLS
 
 /*
- * The catalog: SQLite in WAL mode, the job journal and the metadata store at once. The only
- * file that includes <sqlite3.h>. A SluiceCatalog is one connection and is used from one
+ * The catalog: SQLite in WAL mode, the job journal and the metadata store at once. Only the
+ * catalog's units include <sqlite3.h> (sluice-catalog.c and sluice-catalog-query.c, through
+ * sluice-catalog-private.h); browsing queries are in sluice-catalog-query.h. A SluiceCatalog is one connection and is used from one
  * thread at a time: the catalog writer thread owns the writing one; readers open their own.
  *
  * Tables: sources, targets, runs (the configuration of each run, no secrets), files (source,
@@ -73,7 +74,7 @@ typedef struct {
   GPtrArray *parts;        /* SluiceCatalogPart, by number */
 } SluiceCatalogUpload;
 
-#define SLUICE_CATALOG_SCHEMA_VERSION 3
+#define SLUICE_CATALOG_SCHEMA_VERSION 4
 
 char          *sluice_catalog_default_path       (void);
 SluiceCatalog *sluice_catalog_open               (const char          *path,

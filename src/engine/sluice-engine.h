@@ -6,6 +6,7 @@
 #include "sluice-buffer.h"
 #include "sluice-capabilities.h"
 #include "sluice-catalog.h"
+#include "sluice-catalog-query.h"
 #include "sluice-credentials.h"
 #include "sluice-error.h"
 #include "sluice-export.h"

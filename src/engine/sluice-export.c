@@ -170,6 +170,25 @@ sluice_export_catalog (SluiceCatalog      *catalog,
                        GCancellable       *cancellable,
                        GError            **error)
 {
+  return sluice_export_query (catalog, NULL, format, out, out_rows, cancellable, error);
+}
+
+/**
+ * sluice_export_query:
+ * @query: (nullable): the browser's current view; NULL for the whole catalog in ingest order
+ *
+ * The manifest of the rows @query matches, in its order. The app's "Export" and
+ * `sluice-cli catalog export` with filters both come here.
+ */
+gboolean
+sluice_export_query (SluiceCatalog      *catalog,
+                     const SluiceQuery  *query,
+                     SluiceExportFormat  format,
+                     GOutputStream      *out,
+                     guint64            *out_rows,
+                     GCancellable       *cancellable,
+                     GError            **error)
+{
   ExportContext ctx = { 0 };
   gboolean ok;
 
@@ -186,7 +205,8 @@ sluice_export_catalog (SluiceCatalog      *catalog,
       g_string_append (ctx.line, "\r\n");
     }
 
-  ok = sluice_catalog_export_rows (catalog, export_row, &ctx, error) && flush (&ctx, error);
+  ok = sluice_catalog_query_export_rows (catalog, query, export_row, &ctx, cancellable, error) &&
+       flush (&ctx, error);
   if (ok)
     ok = g_output_stream_flush (out, cancellable, error);
   if (out_rows != NULL)

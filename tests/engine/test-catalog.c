@@ -272,7 +272,12 @@ test_upgrade_from_v1 (void)
                           "  VALUES (7, 1, 'kept.jpg', 42, 4242, '" SHA_A "');"
                           "INSERT INTO objects (file_id, target_id, key, state, sha256, size, "
                           "  etag, updated_at) VALUES (7, 1, 'kept.jpg', 2, '" SHA_A "', 42, "
-                          "  'e0', 0);", NULL);
+                          "  'e0', 0);"
+                          /* a second object of the same file (an older key), a file without */
+                          "INSERT INTO objects (file_id, target_id, key, state, updated_at) "
+                          "  VALUES (7, 1, 'old/kept.jpg', 4, 0);"
+                          "INSERT INTO files (id, source_id, relpath, size, mtime_ns) "
+                          "  VALUES (8, 1, 'new.jpg', 1, 1);", NULL);
   exec_sql (path, populate);
 
   /* opening it upgrades it, in place, and keeps what it held */
@@ -287,6 +292,13 @@ test_upgrade_from_v1 (void)
   g_assert_cmpstr (entry.sha256, ==, SHA_A);
   g_assert_cmpint (entry.state, ==, SLUICE_OBJECT_UPLOADED);
   g_assert_cmpstr (entry.etag, ==, "e0");
+  /* the browsing counters start from what the catalog held */
+  g_assert_cmpint (query_int (path, "SELECT sum (n) FROM browse_counts"), ==, 2);
+  g_assert_cmpint (query_int (path, "SELECT n FROM browse_counts WHERE run_id = 0 AND state = 4"),
+                   ==, 1);
+  g_assert_cmpint (query_int (path, "SELECT n FROM files_extra_objects WHERE file_id = 7"), ==, 1);
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM files_extra_objects"), ==, 1);
+  g_assert_cmpint (query_int (path, "SELECT file_id FROM files_without_object"), ==, 8);
 }
 
 static void
@@ -946,6 +958,7 @@ test_set_metadata_failed (Fixture       *f,
   lookup (f, f->target, "a.jpg", &entry);
   g_assert_cmpint (entry.probe_state, ==, SLUICE_PROBE_STATE_FAILED);
   g_assert_cmpstr (entry.probe_error, ==, "metadata helper crashed with SIGSEGV");
+  /* what the last probe said replaces the earlier metadata: no row (the browser LEFT JOINs) */
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM metadata"), ==, 0);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM thumbnails"), ==, 0);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM warnings"), ==, 0);

@@ -1502,6 +1502,69 @@ test_saved_target (Fixture       *f,
   g_assert_nonnull (strstr (missing.err, "no saved target named"));
 }
 
+/* The CLI's filters give the browser's view of the catalog, and --upload puts the manifest
+ * beside the data: a GET returns exactly what -o wrote. */
+static void
+test_export_filtered_upload (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) e = { 0 };
+  g_auto(CliResult) u = { 0 };
+  g_auto(CliResult) bad = { 0 };
+  g_autofree char *local = g_build_filename (f->dir, "canon.jsonl", NULL);
+  g_autofree char *dest = g_strdup_printf ("s3://%s/manifests/canon.jsonl", f->bucket);
+  g_autofree char *written = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  gsize len = 0;
+  guint rows = 0;
+  const char *filtered[] = { "catalog", "export", "--catalog", f->catalog, "--format", "jsonl",
+                             "--camera", "Canon EOS 40D", "--state", "uploaded",
+                             "--no-gps", "--search", "zurich \"jpg\"", "--sort", "name",
+                             "-o", local, NULL };
+  const char *upload[] = { "catalog", "export", "--catalog", f->catalog, "--format", "jsonl",
+                           "--camera", "Canon EOS 40D", "--state", "uploaded",
+                           "--no-gps", "--search", "zurich \"jpg\"", "--sort", "name",
+                           "--upload", dest, "--endpoint", endpoint, NULL };
+  const char *bad_state[] = { "catalog", "export", "--catalog", f->catalog, "--state", "lost",
+                              NULL };
+
+  make_tree (f);
+  ingest_json (f, &r, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  run_cli (&e, filtered, NULL);
+  g_assert_cmpint (e.status, ==, 0);
+  g_assert_true (g_file_get_contents (local, &written, &len, NULL));
+  lines = g_strsplit (written, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) row = NULL;
+
+      if (lines[i][0] == '\0')
+        continue;
+      row = parse_summary (lines[i]);
+      rows++;
+      g_assert_cmpstr (json_object_get_string_member (row, "model"), ==, "Canon EOS 40D");
+      g_assert_cmpstr (json_object_get_string_member (row, "state"), ==, "uploaded");
+    }
+  g_assert_cmpuint (rows, >=, 1);
+  g_assert_cmpuint (rows, <, 9);
+
+  run_cli (&u, upload, NULL);
+  g_assert_cmpint (u.status, ==, 0);
+  g_assert_true (sluice_s3_client_get_object (f->s3, "manifests/canon.jsonl", 1024 * 1024, &body,
+                                              &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), written, len);
+
+  run_cli (&bad, bad_state, NULL);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_nonnull (strstr (bad.err, "lost"));
+}
+
 /* A presigned URL (Sluice signs it: curl does not presign) downloads the object, with no
  * credentials, from the real server; a tampered one is refused. */
 static void
@@ -1621,6 +1684,7 @@ main (int   argc,
   ADD ("/integration/dedupe/large", test_dedupe_large);
   ADD ("/integration/options/checked-first", test_object_options_checked_first);
   ADD ("/integration/presign/get", test_presigned_url);
+  ADD ("/integration/export/filtered-upload", test_export_filtered_upload);
   ADD ("/integration/key-template", test_key_template);
   ADD ("/integration/saved-target", test_saved_target);
 #undef ADD
