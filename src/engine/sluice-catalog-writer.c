@@ -25,6 +25,7 @@ typedef struct {
   gpointer         data;
   GDestroyNotify   destroy;
   Waiter          *waiter;     /* NULL for fire-and-forget */
+  gboolean         urgent;     /* commit without waiting for company */
 } Operation;
 
 struct _SluiceCatalogWriter {
@@ -141,7 +142,7 @@ writer_thread (gpointer user_data)
   while ((op = sluice_queue_pop (self->queue)) != NULL)
     {
       gint64 deadline = g_get_monotonic_time () + ASYNC_DELAY_US;
-      gboolean someone_waits = op->waiter != NULL;
+      gboolean someone_waits = op->waiter != NULL || op->urgent;
 
       g_ptr_array_add (batch, op);
       /* Take whatever else is already waiting: one commit for all of it. While nobody waits
@@ -158,7 +159,7 @@ writer_thread (gpointer user_data)
             break;
           if (op == NULL)
             break;
-          someone_waits |= op->waiter != NULL;
+          someone_waits |= op->waiter != NULL || op->urgent;
           g_ptr_array_add (batch, op);
         }
       run_batch (self, batch);
@@ -200,20 +201,45 @@ sluice_catalog_writer_get_catalog (SluiceCatalogWriter *self)
   return self->catalog;
 }
 
-/* Called from any thread; blocks only while the queue is full. */
+static void
+run_async (SluiceCatalogWriter *self,
+           SluiceCatalogOp      op,
+           gpointer             data,
+           GDestroyNotify       destroy,
+           gboolean             urgent)
+{
+  Operation *o = g_new0 (Operation, 1);
+
+  o->urgent = urgent;
+  o->op = op;
+  o->data = data;
+  o->destroy = destroy;
+  if (!sluice_queue_push (self->queue, o))
+    operation_free (o);
+}
+
+/* Called from any thread; blocks only while the queue is full. The operation may wait up to
+ * ASYNC_DELAY_US for company before it is committed: for records whose loss costs nothing
+ * but a check on the next run (a completion: the object stays "uploading" and is reconciled
+ * by a HEAD). */
 void
 sluice_catalog_writer_run (SluiceCatalogWriter *self,
                            SluiceCatalogOp      op,
                            gpointer             data,
                            GDestroyNotify       destroy)
 {
-  Operation *o = g_new0 (Operation, 1);
+  run_async (self, op, data, destroy, FALSE);
+}
 
-  o->op = op;
-  o->data = data;
-  o->destroy = destroy;
-  if (!sluice_queue_push (self->queue, o))
-    operation_free (o);
+/* Like sluice_catalog_writer_run(), committed without waiting for company: for records whose
+ * loss would make the next run send bytes again (a finished part of a multipart upload). */
+void
+sluice_catalog_writer_run_now (SluiceCatalogWriter *self,
+                               SluiceCatalogOp      op,
+                               gpointer             data,
+                               GDestroyNotify       destroy)
+{
+  run_async (self, op, data, destroy, TRUE);
 }
 
 /* Called from any thread but the writer's: returns once the operation is committed. */

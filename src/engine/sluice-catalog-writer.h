@@ -31,6 +31,10 @@ void                 sluice_catalog_writer_run       (SluiceCatalogWriter *self,
                                                       SluiceCatalogOp      op,
                                                       gpointer             data,
                                                       GDestroyNotify       destroy);
+void                 sluice_catalog_writer_run_now   (SluiceCatalogWriter *self,
+                                                      SluiceCatalogOp      op,
+                                                      gpointer             data,
+                                                      GDestroyNotify       destroy);
 gboolean             sluice_catalog_writer_run_sync  (SluiceCatalogWriter *self,
                                                       SluiceCatalogOp      op,
                                                       gpointer             data,

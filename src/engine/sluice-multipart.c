@@ -158,8 +158,9 @@ _sluice_pipeline_run_part (Worker  *w,
       op->etag = g_strdup (etag);
       op->sha256 = g_strdup (job->buf->sha256_hex);
       op->hash_state = g_steal_pointer (&job->hash_state);
-      sluice_catalog_writer_run (self->writer, add_part_op, op,
-                                 (GDestroyNotify) _sluice_file_op_free);
+      /* at once: a finished part that is not on record is sent again by the next run */
+      sluice_catalog_writer_run_now (self->writer, add_part_op, op,
+                                     (GDestroyNotify) _sluice_file_op_free);
     }
 
   g_mutex_lock (&self->work.mutex);
@@ -817,8 +818,10 @@ upload_large (Large   *l,
   op->etag = g_steal_pointer (&etag);
   op->sha256 = g_strdup (sha256);
   op->upload_id = g_strdup (l->mp->upload_id);
-  sluice_catalog_writer_run (self->writer, _sluice_finish_op, op,
-                             (GDestroyNotify) _sluice_file_op_free);
+  /* at once: a completed multipart object carries no x-amz-meta-sha256 for a HEAD to find, so
+   * a completion lost to a kill would cost the next run the whole file again */
+  sluice_catalog_writer_run_now (self->writer, _sluice_finish_op, op,
+                                 (GDestroyNotify) _sluice_file_op_free);
   sluice_progress_add (self->progress, SLUICE_STAGE_UPLOADED, l->before.st_size);
   return TRUE;
 }
