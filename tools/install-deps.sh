@@ -6,7 +6,8 @@
 #          desktop-file-utils, appstream, gettext, bubblewrap (the Flatpak sandbox emulation),
 #          clang with its sanitizer and libFuzzer runtimes (the fuzz smoke test),
 #          gnome-keyring and dbus (a real Secret Service for the app tests), stunnel4 (a TLS
-#          endpoint in front of the test server)
+#          endpoint in front of the test server), locales (the de_DE.UTF-8 locale the German
+#          UI test runs in, generated here when missing)
 set -euo pipefail
 
 build_pkgs=(
@@ -21,7 +22,7 @@ test_pkgs=(
   libimage-exiftool-perl python3
   xvfb xauth desktop-file-utils appstream
   bubblewrap clang libclang-rt-14-dev
-  gnome-keyring dbus stunnel4
+  gnome-keyring dbus stunnel4 locales
 )
 
 case "${1:-all}" in
@@ -36,11 +37,27 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "Installing: ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q >/dev/null
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}" >&2
+  $sudo apt-get update -q >/dev/null
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The German UI test needs the de_DE.UTF-8 locale (gettext ignores LANGUAGE under the C
+# locale). A fresh Debian has /etc/locale.gen with every line commented out: enable ours there
+# (so that a later locale-gen keeps it) and build just this one with localedef, as locale-gen
+# would, without rebuilding the others.
+if [ "${1:-all}" != build ] && ! locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; then
+  echo "Generating the de_DE.UTF-8 locale" >&2
+  if grep -q '^# *de_DE\.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null; then
+    $sudo sed -i 's/^# *\(de_DE\.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+  elif ! grep -q '^de_DE\.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null; then
+    echo 'de_DE.UTF-8 UTF-8' | $sudo tee -a /etc/locale.gen >/dev/null
+  fi
+  $sudo localedef -i de_DE -c -f UTF-8 -A /usr/share/locale/locale.alias de_DE.UTF-8
+fi

@@ -8,7 +8,8 @@
 #include "sluice-engine.h"
 #include "sluice-preferences-window.h"
 
-#define SLUICE_SETTINGS_SCHEMA_ID "io.github.sluice.Sluice"
+/* the schema id is the application id: a Devel build keeps settings of its own */
+#define SLUICE_SETTINGS_SCHEMA_ID APPLICATION_ID
 
 struct _SluicePreferencesWindow
 {

@@ -10,7 +10,8 @@
 
 /* The schema id stays fixed for the Devel build (STYLE.md rule 24): both builds share the
  * user's window size and recent sources. */
-#define SLUICE_SETTINGS_SCHEMA_ID "io.github.sluice.Sluice"
+/* the schema id is the application id: a Devel build keeps settings of its own */
+#define SLUICE_SETTINGS_SCHEMA_ID APPLICATION_ID
 #define MAX_RECENT_SOURCES 10
 #define MAX_RECENT_SHOWN 5
 
@@ -541,11 +542,12 @@ notify_series_end (SluiceWindow *self)
   else if (self->series_failed > 0)
     {
       title = _("Upload finished with failures");
+      /* "%lu", not "%" G_GUINT64_FORMAT: xgettext cannot see through the macro */
       body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "%" G_GUINT64_FORMAT " file could not be uploaded.",
-                                           "%" G_GUINT64_FORMAT " files could not be uploaded.",
-                                           self->series_failed),
-                              self->series_failed);
+                                           "%lu file could not be uploaded.",
+                                           "%lu files could not be uploaded.",
+                                           (gulong) self->series_failed),
+                              (gulong) self->series_failed);
     }
   else
     title = _("Upload finished");

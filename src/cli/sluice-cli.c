@@ -9,7 +9,9 @@
 #include <json-glib/json-glib.h>
 #include <locale.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sluice-engine.h"
@@ -523,7 +525,7 @@ cmd_ingest (int    argc,
   IngestRun run = { 0 };
   gboolean all_files = FALSE, hidden = FALSE, dry_run = FALSE, json = FALSE;
   gboolean no_meta_headers = FALSE, skip_probe_failed = FALSE;
-  int jobs = 16, probes = (int) g_get_num_processors (), budget_mb = 256;
+  int jobs = 16, probes = (int) g_get_num_processors (), budget_mb = 96;
   int threshold_mb = 64, part_mb = 16, retries = 5, pause_timeout = 300;
   gboolean no_overwrite = FALSE, dedupe = FALSE;
   g_autofree char *bwlimit = NULL;
@@ -538,7 +540,7 @@ cmd_ingest (int    argc,
     { "probes", 0, 0, G_OPTION_ARG_INT, &probes,
       N_("Metadata helper processes (default: number of CPUs)"), "N" },
     { "memory", 0, 0, G_OPTION_ARG_INT, &budget_mb,
-      N_("File bytes held in memory at once, in MiB (default 256)"), "MIB" },
+      N_("File bytes held in memory at once, in MiB (default 96)"), "MIB" },
     { "multipart-threshold", 0, 0, G_OPTION_ARG_INT, &threshold_mb,
       N_("Upload files of this many MiB or more in parts (default 64)"), "MIB" },
     { "part-size", 0, 0, G_OPTION_ARG_INT, &part_mb,
@@ -1479,7 +1481,89 @@ cmd_presign (int    argc,
   return EXIT_DONE;
 }
 
+/* ---- self-test ---------------------------------------------------------------------------- */
+
+/* The smallest JPEG the helper reads EXIF from: SOI, an APP1 "Exif" segment whose IFD0 has
+ * one entry, Make = "Sluice", and EOI. */
+static const guint8 self_test_jpeg[] = {
+  0xff, 0xd8,                                     /* SOI */
+  0xff, 0xe1, 0x00, 0x29,                         /* APP1, 41 bytes with the length */
+  'E', 'x', 'i', 'f', 0x00, 0x00,
+  'I', 'I', 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00,   /* TIFF, little endian, IFD0 at 8 */
+  0x01, 0x00,                                     /* one entry: */
+  0x0f, 0x01, 0x02, 0x00, 0x07, 0x00, 0x00, 0x00, /*   Make, ASCII, 7 bytes, */
+  0x1a, 0x00, 0x00, 0x00,                         /*   at offset 26 */
+  0x00, 0x00, 0x00, 0x00,                         /* no next IFD */
+  'S', 'l', 'u', 'i', 'c', 'e', 0x00,
+  0xff, 0xd9,                                     /* EOI */
+};
+
+/* Checks what an installation needs without a server: the metadata helper this program finds
+ * starts, greets with the protocol version, and reads EXIF from a built-in image. */
+static int
+cmd_self_test (int    argc,
+               char **argv)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(SluiceProbePool) pool = NULL;
+  g_autoptr(SluiceMetadata) meta = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *helper = NULL;
+  int exit_code;
+  int fd;
+
+  ctx = g_option_context_new (_("— check that the metadata helper of this installation works"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  exit_code = parse_command (ctx, "self-test", &argc, &argv, 1);
+  if (exit_code >= 0)
+    return exit_code;
+
+  helper = sluice_probe_find_helper ();
+  g_print ("sluice-cli %s\n", PACKAGE_VERSION);
+  g_print (_("Metadata helper: %s\n"), helper);
+
+  pool = sluice_probe_pool_new (helper, 1, SLUICE_PROBE_DEFAULT_TIMEOUT_MS, &error);
+  if (pool != NULL)
+    {
+      fd = memfd_create ("sluice-self-test", MFD_CLOEXEC);
+      if (fd < 0 || write (fd, self_test_jpeg, sizeof self_test_jpeg) !=
+                    (gssize) sizeof self_test_jpeg)
+        g_set_error (&error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "memfd: %s",
+                     g_strerror (errno));
+      else
+        meta = sluice_probe_pool_probe (pool, fd, "self-test.jpg", sizeof self_test_jpeg,
+                                        &error);
+      if (fd >= 0)
+        close (fd);
+    }
+  if (meta != NULL && g_strcmp0 (meta->make, "Sluice") != 0)
+    g_set_error (&error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
+                 _("The metadata helper read the camera make “%s” instead of “Sluice”"),
+                 meta->make != NULL ? meta->make : "");
+  if (error != NULL)
+    {
+      print_error (error);
+      g_printerr (_("sluice-cli self-test: FAILED\n"));
+      return EXIT_USAGE;
+    }
+  g_print (_("The metadata helper started and read EXIF from a test image: OK\n"));
+  return EXIT_DONE;
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
+
+/* The translations: those this build compiled when the program runs from the build tree
+ * (uninstalled), else the installed ones. */
+static const char *
+locale_dir (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (exe != NULL && g_str_has_prefix (exe, BUILD_ROOT "/"))
+    return PO_BUILDDIR;
+  return LOCALEDIR;
+}
+
 
 static void
 usage (void)
@@ -1495,6 +1579,7 @@ usage (void)
                 "  probe s3://BUCKET[/PREFIX]               what the server checks and supports\n"
                 "  presign s3://BUCKET/KEY                  a URL that downloads the object\n"
                 "  make-bucket s3://BUCKET                  create a bucket\n"
+                "  self-test                                check this installation's helper\n"
                 "\n"
                 "Run “sluice-cli COMMAND --help” for a command's options.\n"
                 "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN], or a "
@@ -1508,7 +1593,7 @@ main (int   argc,
   const char *command;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, locale_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
@@ -1543,6 +1628,8 @@ main (int   argc,
     return cmd_probe (argc - 1, argv + 1);
   if (g_str_equal (command, "presign"))
     return cmd_presign (argc - 1, argv + 1);
+  if (g_str_equal (command, "self-test"))
+    return cmd_self_test (argc - 1, argv + 1);
 
   g_printerr (_("sluice-cli: unknown command “%s”\n\n"), command);
   usage ();

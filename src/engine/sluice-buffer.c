@@ -17,13 +17,27 @@
 
 /* ---- budget ---------------------------------------------------------------------------- */
 
-struct _SluiceBudget {
-  GMutex  mutex;
-  GCond   cond;
-  guint64 max;
-  guint64 used;
-  guint64 peak;
+/* A slab: one memfd, mapped writable in this process, reused from file to file so that its
+ * pages are allocated, zeroed and faulted in once, not once per file. */
+struct _SluiceSlab {
+  int      fd;          /* the memfd, read-write */
+  int      ro_fd;       /* a read-only open file description of it, for the probe helpers */
+  guint8  *map;         /* writable, shared mapping of capacity bytes (NULL when 0) */
+  gsize    capacity;
 };
+
+struct _SluiceBudget {
+  GMutex     mutex;
+  GCond      cond;
+  guint64    max;
+  guint64    used;
+  guint64    peak;
+  GPtrArray *free_slabs;      /* SluiceSlab, ready for the next file */
+  guint64    slab_bytes;      /* capacity of every slab alive, free or in use */
+  guint64    slabs_made;
+};
+
+static void slab_destroy (SluiceSlab *slab);
 
 SluiceBudget *
 sluice_budget_new (guint64 max_bytes)
@@ -33,6 +47,7 @@ sluice_budget_new (guint64 max_bytes)
   g_mutex_init (&self->mutex);
   g_cond_init (&self->cond);
   self->max = MAX (max_bytes, 1);
+  self->free_slabs = g_ptr_array_new ();
   return self;
 }
 
@@ -41,6 +56,11 @@ sluice_budget_free (SluiceBudget *self)
 {
   if (self == NULL)
     return;
+  /* buffers still alive keep their slab and destroy it themselves: they cannot outlive the
+   * pipeline that made them, which frees the budget last */
+  for (guint i = 0; i < self->free_slabs->len; i++)
+    slab_destroy (g_ptr_array_index (self->free_slabs, i));
+  g_ptr_array_unref (self->free_slabs);
   g_mutex_clear (&self->mutex);
   g_cond_clear (&self->cond);
   g_free (self);
@@ -131,33 +151,29 @@ sluice_budget_max (SluiceBudget *self)
   return self->max;
 }
 
-/* ---- buffers --------------------------------------------------------------------------- */
+/* ---- slabs ----------------------------------------------------------------------------- */
 
-#define READ_CHUNK (1024 * 1024)
-
-static const guint8 empty_data[1];
-
-void
-sluice_buffer_free (SluiceBuffer *self)
+/* Slabs grow in steps, so that files of similar sizes fit the same slab. */
+static gsize
+slab_round (gsize len)
 {
-  if (self == NULL)
-    return;
-  if (self->data != NULL && self->data != empty_data)
-    munmap ((void *) self->data, self->len);
-  if (self->fd >= 0)
-    close (self->fd);
-  if (self->budget != NULL)
-    sluice_budget_release (self->budget, self->charged);
-  g_free (self);
+  gsize step = len <= 4 * 1024 * 1024 ? 256 * 1024 : 1024 * 1024;
+
+  return MAX ((len + step - 1) / step * step, step);
 }
 
-static SluiceBuffer *
-buffer_new (void)
+static void
+slab_destroy (SluiceSlab *slab)
 {
-  SluiceBuffer *self = g_new0 (SluiceBuffer, 1);
-
-  self->fd = -1;
-  return self;
+  if (slab == NULL)
+    return;
+  if (slab->map != NULL)
+    munmap (slab->map, slab->capacity);
+  if (slab->ro_fd >= 0)
+    close (slab->ro_fd);
+  if (slab->fd >= 0)
+    close (slab->fd);
+  g_free (slab);
 }
 
 static gboolean
@@ -174,66 +190,209 @@ set_errno_error (GError     **error,
   return FALSE;
 }
 
-/* Makes an anonymous, sealable memory file of @len bytes and maps it writable. */
+/* Makes the slab @capacity bytes long (it only grows) and maps it writable. */
+static gboolean
+slab_resize (SluiceSlab *slab,
+             gsize       capacity,
+             GError    **error)
+{
+  guint8 *map;
+
+  if (capacity <= slab->capacity)
+    return TRUE;
+  if (ftruncate (slab->fd, capacity) < 0)
+    return set_errno_error (error, errno, SLUICE_ERROR_NO_SPACE, "ftruncate", "buffer");
+  if (slab->map == NULL)
+    map = mmap (NULL, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, slab->fd, 0);
+  else
+    map = mremap (slab->map, slab->capacity, capacity, MREMAP_MAYMOVE);
+  if (map == MAP_FAILED)
+    return set_errno_error (error, errno, SLUICE_ERROR_FAILED, "mmap", "buffer");
+  /* a helper forked by another thread must not inherit a writable view of file bytes */
+  madvise (map, capacity, MADV_DONTFORK);
+  slab->map = map;
+  slab->capacity = capacity;
+  return TRUE;
+}
+
+static SluiceSlab *
+slab_new (GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  SluiceSlab *slab = g_new0 (SluiceSlab, 1);
+  char path[64];
+
+  slab->ro_fd = -1;
+  slab->fd = memfd_create ("sluice-buffer", MFD_CLOEXEC);
+  if (slab->fd < 0)
+    {
+      set_errno_error (error, errno, SLUICE_ERROR_FAILED, "memfd_create", "buffer");
+      g_free (slab);
+      return NULL;
+    }
+  /* the helpers get this one: even a helper that tried could not write through it */
+  g_snprintf (path, sizeof path, "/proc/self/fd/%d", slab->fd);
+  slab->ro_fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (slab->ro_fd < 0)
+    {
+      set_errno_error (error, errno, SLUICE_ERROR_FAILED, "reopen read-only", "buffer");
+      slab_destroy (slab);
+      return NULL;
+    }
+  return slab;
+}
+
+/*
+ * A slab of at least @len bytes: the smallest free one that fits, else the largest free one
+ * grown, else a new one. Without a budget the slab is the buffer's alone.
+ */
+static SluiceSlab *
+slab_take (SluiceBudget *budget,
+           gsize         len,
+           GError      **error)
+{
+  SluiceSlab *slab = NULL;
+  gsize want = slab_round (len);
+  gsize before;
+
+  if (budget != NULL)
+    {
+      g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&budget->mutex);
+      guint best = G_MAXUINT, largest = G_MAXUINT;
+
+      for (guint i = 0; i < budget->free_slabs->len; i++)
+        {
+          SluiceSlab *s = g_ptr_array_index (budget->free_slabs, i);
+
+          if (s->capacity >= want &&
+              (best == G_MAXUINT ||
+               s->capacity < ((SluiceSlab *) g_ptr_array_index (budget->free_slabs, best))->capacity))
+            best = i;
+          if (largest == G_MAXUINT ||
+              s->capacity > ((SluiceSlab *) g_ptr_array_index (budget->free_slabs, largest))->capacity)
+            largest = i;
+        }
+      if (best != G_MAXUINT)
+        slab = g_ptr_array_steal_index_fast (budget->free_slabs, best);
+      else if (largest != G_MAXUINT)
+        slab = g_ptr_array_steal_index_fast (budget->free_slabs, largest);
+    }
+
+  if (slab == NULL)
+    {
+      slab = slab_new (error);
+      if (slab == NULL)
+        return NULL;
+      if (budget != NULL)
+        {
+          g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&budget->mutex);
+          budget->slabs_made++;
+        }
+    }
+
+  before = slab->capacity;
+  if (!slab_resize (slab, budget != NULL ? want : MAX (len, 1), error))
+    {
+      if (budget != NULL)
+        {
+          g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&budget->mutex);
+          budget->slab_bytes -= before;
+        }
+      slab_destroy (slab);
+      return NULL;
+    }
+  if (budget != NULL)
+    {
+      g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&budget->mutex);
+      budget->slab_bytes += slab->capacity - before;
+    }
+  return slab;
+}
+
+/* Keeps the slab for the next file while all slabs together stay within the budget. */
+static void
+slab_give_back (SluiceBudget *budget,
+                SluiceSlab   *slab)
+{
+  if (budget != NULL)
+    {
+      g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&budget->mutex);
+
+      if (budget->slab_bytes <= budget->max)
+        {
+          g_ptr_array_add (budget->free_slabs, slab);
+          return;
+        }
+      budget->slab_bytes -= slab->capacity;
+    }
+  slab_destroy (slab);
+}
+
+/* Bytes of memory the budget's slabs hold, free or in use (for tests and reports). */
+guint64
+sluice_budget_slab_bytes (SluiceBudget *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  return self->slab_bytes;
+}
+
+/* How many slabs were ever made: far fewer than files when slabs are reused. */
+guint64
+sluice_budget_slabs_made (SluiceBudget *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  return self->slabs_made;
+}
+
+/* ---- buffers --------------------------------------------------------------------------- */
+
+#define READ_CHUNK (1024 * 1024)
+
+static const guint8 empty_data[1];
+
+void
+sluice_buffer_free (SluiceBuffer *self)
+{
+  if (self == NULL)
+    return;
+  if (self->slab != NULL)
+    slab_give_back (self->budget, self->slab);
+  if (self->budget != NULL)
+    sluice_budget_release (self->budget, self->charged);
+  g_free (self);
+}
+
+static SluiceBuffer *
+buffer_new (void)
+{
+  SluiceBuffer *self = g_new0 (SluiceBuffer, 1);
+
+  self->fd = -1;
+  return self;
+}
+
+/* Gives the buffer a slab of at least @len bytes to read into. */
 static gboolean
 buffer_create (SluiceBuffer *self,
                gsize         len,
                guint8      **out_map,
                GError      **error)
 {
-  self->fd = memfd_create ("sluice-buffer", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (self->fd < 0)
-    return set_errno_error (error, errno, SLUICE_ERROR_FAILED, "memfd_create", "buffer");
-  if (ftruncate (self->fd, len) < 0)
-    return set_errno_error (error, errno, SLUICE_ERROR_NO_SPACE, "ftruncate", "buffer");
-  *out_map = NULL;
-  if (len == 0)
-    return TRUE;
-  *out_map = mmap (NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
-  if (*out_map == MAP_FAILED)
-    {
-      *out_map = NULL;
-      return set_errno_error (error, errno, SLUICE_ERROR_FAILED, "mmap", "buffer");
-    }
-  /* a fork in another thread (a helper starting) must not inherit this writable mapping:
-   * while a child holds it, the write seal cannot be added */
-  madvise (*out_map, len, MADV_DONTFORK);
+  self->slab = slab_take (self->budget, len, error);
+  if (self->slab == NULL)
+    return FALSE;
+  self->fd = self->slab->fd;
+  *out_map = self->slab->map;
   return TRUE;
 }
 
-/* Drops the writable mapping, seals the bytes for good and maps them read-only: from here on
- * neither we, the probe helper nor curl can change what was hashed. */
-static gboolean
-buffer_seal (SluiceBuffer *self,
-             guint8       *map,
-             gsize         len,
-             GError      **error)
+/* From here on the bytes are what was hashed: the buffer hands out only a read-only view. */
+static void
+buffer_fill (SluiceBuffer *self,
+             gsize         len)
 {
-  if (map != NULL)
-    munmap (map, len);
-  /* a fork that came between mmap and madvise holds the mapping until its exec: brief */
-  for (int tries = 0;; tries++)
-    {
-      if (fcntl (self->fd, F_ADD_SEALS,
-                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0)
-        break;
-      if (errno != EBUSY || tries >= 200)
-        return set_errno_error (error, errno, SLUICE_ERROR_FAILED, "sealing", "buffer");
-      g_usleep (1000);
-    }
   self->len = len;
-  if (len == 0)
-    {
-      self->data = empty_data;
-      return TRUE;
-    }
-  self->data = mmap (NULL, len, PROT_READ, MAP_SHARED, self->fd, 0);
-  if (self->data == MAP_FAILED)
-    {
-      self->data = NULL;
-      return set_errno_error (error, errno, SLUICE_ERROR_FAILED, "mmap", "buffer");
-    }
-  return TRUE;
+  self->data = len > 0 ? self->slab->map : empty_data;
 }
 
 static gint64
@@ -252,12 +411,14 @@ stat_mtime_ns (const struct stat *st)
  * which the caller retries: a body is never half old, half new.
  * Called from a pipeline worker thread.
  */
-SluiceBuffer *
-sluice_buffer_read_file (int            dirfd,
-                         const char    *relpath,
-                         SluiceBudget  *budget,
-                         GCancellable  *cancellable,
-                         GError       **error)
+static SluiceBuffer *
+read_file (int            dirfd,
+           const char    *relpath,
+           SluiceBudget  *budget,
+           gboolean       acquire,
+           guint64        budget_taken,
+           GCancellable  *cancellable,
+           GError       **error)
 {
   g_autoptr(SluiceBuffer) self = buffer_new ();
   g_autoptr(SluiceSha256) ctx = NULL;
@@ -266,6 +427,13 @@ sluice_buffer_read_file (int            dirfd,
   gsize done = 0;
   int src;
   gboolean ok = FALSE;
+
+  /* a charge taken by the caller goes back with the buffer, also when reading fails */
+  if (!acquire)
+    {
+      self->budget = budget;
+      self->charged = budget_taken;
+    }
 
   /* O_NONBLOCK: a FIFO named like a photo must be refused, not wait for a writer */
   src = openat (dirfd, relpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -296,7 +464,7 @@ sluice_buffer_read_file (int            dirfd,
       goto out;
     }
 
-  if (budget != NULL)
+  if (budget != NULL && acquire)
     {
       if (!sluice_budget_acquire (budget, before.st_size, cancellable))
         {
@@ -366,14 +534,41 @@ sluice_buffer_read_file (int            dirfd,
   sluice_sha256_finish (ctx, self->sha256, self->sha256_hex);
   self->mtime_ns = stat_mtime_ns (&after);
 
-  ok = buffer_seal (self, map, before.st_size, error);
-  map = NULL;
+  buffer_fill (self, before.st_size);
+  ok = TRUE;
 
 out:
-  if (map != NULL)
-    munmap (map, before.st_size);
   close (src);
   return ok ? g_steal_pointer (&self) : NULL;
+}
+
+SluiceBuffer *
+sluice_buffer_read_file (int            dirfd,
+                         const char    *relpath,
+                         SluiceBudget  *budget,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  return read_file (dirfd, relpath, budget, TRUE, 0, cancellable, error);
+}
+
+/**
+ * sluice_buffer_read_file_charged:
+ * @budget_taken: bytes of @budget the caller already acquired for this file (released when
+ *   the buffer is freed, or here on failure)
+ *
+ * Like sluice_buffer_read_file() for a caller that took the budget itself (the pipeline,
+ * which runs other work while it waits for room).
+ */
+SluiceBuffer *
+sluice_buffer_read_file_charged (int            dirfd,
+                                 const char    *relpath,
+                                 SluiceBudget  *budget,
+                                 guint64        budget_taken,
+                                 GCancellable  *cancellable,
+                                 GError       **error)
+{
+  return read_file (dirfd, relpath, budget, FALSE, budget_taken, cancellable, error);
 }
 
 /**
@@ -384,7 +579,7 @@ out:
  * @whole: when not NULL, the running hash of the whole file, fed with these bytes too
  *
  * Reads @len bytes at @offset once, hashing them as they arrive (the part's own SHA-256 and,
- * for the whole file, @whole), into a sealed memfd. A short read means the file shrank:
+ * for the whole file, @whole), into a memfd slab. A short read means the file shrank:
  * SLUICE_ERROR_SOURCE_CHANGED. Called from a pipeline worker thread.
  */
 SluiceBuffer *
@@ -438,12 +633,10 @@ sluice_buffer_read_range (int            fd,
         }
     }
   sluice_sha256_finish (part, self->sha256, self->sha256_hex);
-  ok = buffer_seal (self, map, len, error);
-  map = NULL;
+  buffer_fill (self, len);
+  ok = TRUE;
 
 out:
-  if (map != NULL)
-    munmap (map, len);
   return ok ? g_steal_pointer (&self) : NULL;
 }
 
@@ -465,27 +658,25 @@ sluice_buffer_new_from_data (const guint8 *data,
     sluice_sha256_update (hash, data, len);
     sluice_sha256_finish (hash, self->sha256, self->sha256_hex);
   }
-  if (!buffer_seal (self, map, len, error))
-    return NULL;
+  buffer_fill (self, len);
   return g_steal_pointer (&self);
 }
 
 /**
  * sluice_buffer_open_readonly:
  *
- * A new, read-only open file description of the sealed bytes, for the probe helper: even
- * a helper that ignored the seals could not write through it.
+ * A descriptor of the buffer's bytes for the probe helper, to be closed by the caller: a
+ * read-only open file description, so a helper cannot write through it, whatever it tries.
+ * The memory file can be longer than the buffer (slabs are reused): pass the buffer's length
+ * along, the helper reads no more than that.
  */
 int
 sluice_buffer_open_readonly (SluiceBuffer *self,
                              GError      **error)
 {
-  char path[64];
-  int fd;
+  int fd = fcntl (self->slab->ro_fd, F_DUPFD_CLOEXEC, 3);
 
-  g_snprintf (path, sizeof path, "/proc/self/fd/%d", self->fd);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    set_errno_error (error, errno, SLUICE_ERROR_FAILED, "reopen read-only", "buffer");
+    set_errno_error (error, errno, SLUICE_ERROR_FAILED, "dup", "buffer");
   return fd;
 }

@@ -8,12 +8,17 @@
 G_BEGIN_DECLS
 
 /*
- * Read once. A source file is read exactly once, into a sealed memfd drawn from a budget of
- * bytes in flight; that one read feeds the SHA-256 (libcrypto, SHA-NI where the CPU has it),
- * the probe helper (which receives a read-only descriptor of the memfd) and the upload body.
+ * Read once. A source file is read exactly once, into a memfd drawn from a budget of bytes in
+ * flight; that one read feeds the SHA-256 (libcrypto, SHA-NI where the CPU has it), the probe
+ * helper (which receives a read-only descriptor of the memfd) and the upload body.
+ *
+ * The memfds are slabs the budget keeps and reuses from file to file: a fresh memfd per file
+ * cost more CPU in page faults, zeroing and unmapping than reading the file did (issue 5).
+ * All slabs together stay within the budget, so they are the process's memory bound too.
  */
 
 typedef struct _SluiceBudget SluiceBudget;
+typedef struct _SluiceSlab SluiceSlab;
 
 SluiceBudget *sluice_budget_new      (guint64        max_bytes);
 void          sluice_budget_free     (SluiceBudget  *self);
@@ -29,6 +34,8 @@ void          sluice_budget_release  (SluiceBudget  *self,
 guint64       sluice_budget_in_use   (SluiceBudget  *self);
 guint64       sluice_budget_peak     (SluiceBudget  *self);
 guint64       sluice_budget_max      (SluiceBudget  *self);
+guint64       sluice_budget_slab_bytes (SluiceBudget *self);
+guint64       sluice_budget_slabs_made (SluiceBudget *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceBudget, sluice_budget_free)
 
@@ -36,8 +43,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceBudget, sluice_budget_free)
 #define SLUICE_BUFFER_MAX_SINGLE  (G_GUINT64_CONSTANT (1) << 30)
 
 typedef struct {
-  int            fd;            /* sealed memfd holding the bytes */
-  const guint8  *data;          /* read-only mapping, len bytes ("" when empty) */
+  int            fd;            /* the memfd holding the bytes (it may be longer than len) */
+  const guint8  *data;          /* len bytes, not to be written ("" when empty) */
   gsize          len;
   gint64         mtime_ns;      /* as seen after the read */
   guint8         sha256[32];
@@ -45,11 +52,18 @@ typedef struct {
   /* private */
   SluiceBudget  *budget;
   guint64        charged;
+  SluiceSlab    *slab;
 } SluiceBuffer;
 
 SluiceBuffer *sluice_buffer_read_file         (int            dirfd,
                                                const char    *relpath,
                                                SluiceBudget  *budget,
+                                               GCancellable  *cancellable,
+                                               GError       **error);
+SluiceBuffer *sluice_buffer_read_file_charged (int           dirfd,
+                                               const char    *relpath,
+                                               SluiceBudget  *budget,
+                                               guint64        budget_taken,
                                                GCancellable  *cancellable,
                                                GError       **error);
 SluiceBuffer *sluice_buffer_read_range        (int            fd,

@@ -15,6 +15,7 @@
 #include "sluice-limiter.h"
 #include "sluice-metadata.h"
 #include "sluice-pipeline.h"
+#include "sluice-portal.h"
 #include "sluice-probe-pool.h"
 #include "sluice-progress.h"
 #include "sluice-queue.h"

@@ -42,6 +42,7 @@ struct _SluicePipeline {
 
   /* during a run */
   char                   *source_path;    /* canonical */
+  char                   *source_identity; /* what the catalog records (sluice-portal.h) */
   SluiceCatalogWriter    *writer;
   SluiceProbePool        *probes;
   SluiceBudget           *budget;

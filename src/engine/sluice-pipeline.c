@@ -14,6 +14,7 @@
 #include "sluice-capabilities.h"
 #include "sluice-error.h"
 #include "sluice-pipeline-private.h"
+#include "sluice-portal.h"
 #include "sluice-sanitize.h"
 
 #define FOUND_QUEUE_CAPACITY  1024
@@ -27,7 +28,7 @@ sluice_pipeline_options_init (SluicePipelineOptions *options)
   memset (options, 0, sizeof *options);
   options->jobs = 16;
   options->probes = g_get_num_processors ();
-  options->memory_budget = 256 * 1024 * 1024;
+  options->memory_budget = 96 * 1024 * 1024;
   options->probe_timeout_ms = SLUICE_PROBE_DEFAULT_TIMEOUT_MS;
   options->retries = 5;
   options->metadata_headers = TRUE;
@@ -307,7 +308,7 @@ begin_run_op (SluiceCatalog *catalog,
   RunOp *op = data;
   SluicePipeline *self = op->pipeline;
 
-  self->source_id = sluice_catalog_ensure_source (catalog, self->source_path, error);
+  self->source_id = sluice_catalog_ensure_source (catalog, self->source_identity, error);
   if (self->source_id == 0)
     return FALSE;
   self->target_id = sluice_catalog_ensure_target (catalog, self->options.target->endpoint,
@@ -940,16 +941,12 @@ read_with_retries (Worker          *w,
           g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED, "cancelled");
           return NULL;
         }
-      buf = sluice_buffer_read_file (sluice_walker_get_root_fd (self->walker), f->relpath,
-                                     NULL, self->cancellable, &local_error);
+      /* the budget charge is what was taken, whatever the size is now */
+      buf = sluice_buffer_read_file_charged (sluice_walker_get_root_fd (self->walker),
+                                             f->relpath, self->budget, f->size,
+                                             self->cancellable, &local_error);
       if (buf != NULL)
-        {
-          /* the budget charge is what was taken, whatever the size is now */
-          buf->budget = self->budget;
-          buf->charged = f->size;
-          return buf;
-        }
-      sluice_budget_release (self->budget, f->size);
+        return buf;
       if (!g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED) ||
           attempt >= SOURCE_CHANGED_TRIES || !_sluice_pipeline_backoff (self, attempt + 2))
         {
@@ -1453,7 +1450,7 @@ config_json (SluicePipeline *self)
   json_builder_set_member_name (b, "version");
   json_builder_add_string_value (b, PACKAGE_VERSION);
   json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, self->source_path);
+  json_builder_add_string_value (b, self->source_identity);
   json_builder_set_member_name (b, "endpoint");
   json_builder_add_string_value (b, o->target->endpoint);
   json_builder_set_member_name (b, "region");
@@ -1534,6 +1531,7 @@ teardown (SluicePipeline *self)
   g_clear_pointer (&self->writer, sluice_catalog_writer_free);
   g_clear_pointer (&self->budget, sluice_budget_free);
   g_clear_pointer (&self->source_path, g_free);
+  g_clear_pointer (&self->source_identity, g_free);
   g_clear_pointer (&self->concurrency, sluice_concurrency_free);
   g_clear_pointer (&self->rate, sluice_rate_limit_free);
   g_mutex_lock (&self->gate_mutex);
@@ -1594,6 +1592,8 @@ sluice_pipeline_run (SluicePipeline        *self,
       goto out;
     }
   self->source_path = g_strdup (real_source);
+  /* inside a Flatpak, a folder from the document portal is recorded by its host path */
+  self->source_identity = sluice_portal_source_identity (real_source);
   self->walker = sluice_walker_new (self->source_path, &self->options.walker, &local_error);
   if (self->walker == NULL)
     goto out;

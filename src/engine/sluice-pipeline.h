@@ -14,7 +14,7 @@ G_BEGIN_DECLS
  * One ingest run: walk → read once (hash) → probe helpers → upload → catalog.
  *
  *   walker (listings in flight) ─▶ [found queue, bounded] ─▶ N workers, each:
- *       catalog lookup (skip unchanged) → read into a budgeted sealed memfd + SHA-256
+ *       catalog lookup (skip unchanged) → read into a budgeted memfd slab + SHA-256
  *       → probe helper (fd over the socketpair) → durable "uploading" intent (catalog writer,
  *       waits for the commit) → PUT with x-amz-content-sha256 → completion (batched)
  *
@@ -29,7 +29,7 @@ typedef struct {
   char                      *catalog_path;
   guint                      jobs;              /* concurrent uploads (workers), default 16 */
   guint                      probes;            /* helper processes, default: CPU count */
-  guint64                    memory_budget;     /* bytes in flight, default 256 MiB */
+  guint64                    memory_budget;     /* bytes in flight, default 96 MiB */
   guint                      probe_timeout_ms;  /* no-progress timeout of a helper */
   guint                      retries;           /* attempts per request for transient errors */
   SluiceWalkerOptions        walker;

@@ -32,11 +32,26 @@ struct _SluiceProbePool {
   guint        restarts;   /* atomic */
 };
 
+/* For a program in @exe_dir = ROOT + BINDIR (ROOT being DESTDIR, or "" when installed where
+ * it was configured to go), sets @root_out to ROOT. */
+static gboolean
+installed_root (const char  *exe_dir,
+                char       **root_out)
+{
+  gsize n = strlen (exe_dir), m = strlen (BINDIR);
+
+  if (n < m || strcmp (exe_dir + n - m, BINDIR) != 0)
+    return FALSE;
+  *root_out = g_strndup (exe_dir, n - m);
+  return TRUE;
+}
+
 /**
  * sluice_probe_find_helper:
  *
- * $SLUICE_PROBE_PATH, else the helper beside this program in the build tree
- * (src/cli/sluice-cli → src/probe/sluice-probe), else the installed one in libexecdir.
+ * $SLUICE_PROBE_PATH; else, for a program of this build tree (run uninstalled), this build's
+ * helper; else the helper where meson installed it relative to the program (BINDIR →
+ * LIBEXECDIR, so that an install under DESTDIR uses its own helper); else LIBEXECDIR's.
  */
 char *
 sluice_probe_find_helper (void)
@@ -44,7 +59,7 @@ sluice_probe_find_helper (void)
   const char *env = g_getenv ("SLUICE_PROBE_PATH");
   g_autofree char *exe = NULL;
   g_autofree char *dir = NULL;
-  g_autofree char *uninstalled = NULL;
+  g_autofree char *root = NULL;
 
   if (env != NULL && env[0] != '\0')
     return g_strdup (env);
@@ -53,10 +68,21 @@ sluice_probe_find_helper (void)
   if (exe != NULL)
     {
       dir = g_path_get_dirname (exe);
-      uninstalled = g_build_filename (dir, "..", "probe", "sluice-probe", NULL);
-      if (g_file_test (uninstalled, G_FILE_TEST_IS_EXECUTABLE) &&
-          !g_str_has_prefix (exe, LIBEXECDIR))
-        return g_steal_pointer (&uninstalled);
+      if (g_str_has_prefix (exe, BUILD_ROOT "/"))
+        {
+          g_autofree char *uninstalled = g_build_filename (PROBE_BUILDDIR, "sluice-probe", NULL);
+
+          if (g_file_test (uninstalled, G_FILE_TEST_IS_EXECUTABLE))
+            return g_steal_pointer (&uninstalled);
+        }
+      if (installed_root (dir, &root) && root[0] != '\0')
+        {
+          g_autofree char *relocated = g_build_filename (root, LIBEXECDIR, "sluice-probe",
+                                                         NULL);
+
+          if (g_file_test (relocated, G_FILE_TEST_IS_EXECUTABLE))
+            return g_steal_pointer (&relocated);
+        }
     }
   return g_build_filename (LIBEXECDIR, "sluice-probe", NULL);
 }

@@ -14,8 +14,8 @@ G_BEGIN_DECLS
  * a protocol error.
  *
  *   HELLO   helper → engine  (u)        protocol version, sent once at start
- *   PROBE   engine → helper  (st)  +fd  name hint (for the extension), byte length; a sealed
- *                                       read-only memfd holding the file's bytes
+ *   PROBE   engine → helper  (st)  +fd  name hint (for the extension), byte length; a
+ *                                       read-only memfd whose first length bytes are the file
  *   RESULT  helper → engine  a{sv}      SluiceMetadata (see sluice_metadata_to_variant())
  *   ERROR   helper → engine  (s)        the request could not be served at all
  */

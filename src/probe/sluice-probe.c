@@ -167,6 +167,15 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
 
   setlocale (LC_ALL, "C.UTF-8");
+
+  /* The engine starts the helper without arguments. --version is for people and the install
+   * test: it answers before the sandbox and without touching fd 3. */
+  if (argc == 2 && strcmp (argv[1], "--version") == 0)
+    {
+      g_print ("sluice-probe %s (protocol %u)\n", PACKAGE_VERSION, SLUICE_PROBE_PROTOCOL_VERSION);
+      return 0;
+    }
+
 #ifdef SLUICE_PROBE_TEST_MODES
   sluice_probe_test_mode_init ();
 #endif

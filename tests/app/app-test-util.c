@@ -95,7 +95,7 @@ app_test_destroy_window (GtkWindow *window)
 void
 app_test_reset_settings (void)
 {
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.sluice.Sluice");
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
   g_autoptr(GSettingsSchema) schema = NULL;
   g_auto(GStrv) keys = NULL;
 

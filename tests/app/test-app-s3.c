@@ -51,7 +51,7 @@ save_target (const char *name,
 {
   g_autoptr(SluiceTargetStore) store = sluice_target_store_new (NULL);
   g_autoptr(SluiceSavedTarget) t = sluice_saved_target_new (name);
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.sluice.Sluice");
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
   g_autoptr(GError) error = NULL;
 
   g_assert_true (sluice_target_store_load (store, &error));
@@ -446,7 +446,7 @@ test_failures_and_retry (void)
 {
   g_autofree char *dir = make_folder ("Failures", 30, 10);
   g_autoptr(GFile) folder = g_file_new_for_path (dir);
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.sluice.Sluice");
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
   g_autoptr(GBytes) jpeg = app_test_tiny_jpeg (7);
   const SluiceRunProgress *p;
   Progress progress;
@@ -536,7 +536,7 @@ test_close_during_run_asks (void)
 {
   g_autofree char *dir = make_folder ("Closing", 60, 30);
   g_autoptr(GFile) folder = g_file_new_for_path (dir);
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.sluice.Sluice");
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
   g_autofree char *interrupted = NULL;
   AdwMessageDialog *dialog;
   SluiceWindow *window;

@@ -115,7 +115,7 @@ test_window_opens (void)
 
   /* recent folders: names are markup-escaped ("&"), the list stays short */
   {
-    g_autoptr(GSettings) settings = g_settings_new ("io.github.sluice.Sluice");
+    g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
     const char *uris[] = {
       "file:///mnt/nas/photos/2024/Drone%20&%20Boat",
       "file:///media/archive/Scans%20%3Cold%3E",
@@ -178,7 +178,7 @@ test_drop_folder_without_target (void)
   g_autofree char *dir = make_folder ("Drone & Boat", 3);
   g_autoptr(GFile) folder = g_file_new_for_path (dir);
   g_auto(GStrv) recent = NULL;
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.sluice.Sluice");
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
   GtkWindow *editor;
   GSList *files = g_slist_prepend (NULL, folder);
 
@@ -224,7 +224,7 @@ test_editor_saves_to_keyring (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = make_folder ("Keys", 2);
   g_autoptr(GFile) folder = g_file_new_for_path (dir);
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.sluice.Sluice");
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
   char *secret;
 
   if (!have_keyring)
@@ -317,7 +317,7 @@ test_environment_target (void)
 static void
 test_preferences (void)
 {
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.sluice.Sluice");
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
   SluiceWindow *window = new_window ();
   GtkWindow *prefs;
   GtkSpinButton *spin;
@@ -413,7 +413,7 @@ test_command_line (void)
 static void
 test_interrupted_offered (void)
 {
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.sluice.Sluice");
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
   g_autofree char *dir = make_folder ("Interrupted", 1);
   g_autoptr(GFile) folder = g_file_new_for_path (dir);
   g_autofree char *uri = g_file_get_uri (folder);

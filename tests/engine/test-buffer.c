@@ -295,33 +295,37 @@ assert_digest (const SluiceBuffer *buf,
   g_assert_cmpstr (raw_hex, ==, expected);
 }
 
+/* What a seal used to promise, now that slabs are reused: the descriptor a helper gets can
+ * neither write, truncate nor map the bytes writable, and shows at least the buffer's bytes. */
 static void
-assert_sealed (const SluiceBuffer *buf)
+assert_protected (SluiceBuffer *buf)
 {
-  int seals = fcntl (buf->fd, F_GET_SEALS);
+  g_autoptr(GError) error = NULL;
+  struct stat st;
   void *map;
+  int ro = sluice_buffer_open_readonly (buf, &error);
 
-  g_assert_cmpint (seals, >=, 0);
-  g_assert_cmpint (seals & F_SEAL_WRITE, ==, F_SEAL_WRITE);
-  g_assert_cmpint (seals & F_SEAL_GROW, ==, F_SEAL_GROW);
-  g_assert_cmpint (seals & F_SEAL_SHRINK, ==, F_SEAL_SHRINK);
-  g_assert_cmpint (seals & F_SEAL_SEAL, ==, F_SEAL_SEAL);
-
-  /* nobody can change what was hashed: not by write, truncate or a writable mapping */
+  g_assert_no_error (error);
+  g_assert_cmpint (ro, >=, 0);
+  g_assert_cmpint (fcntl (ro, F_GETFL) & O_ACCMODE, ==, O_RDONLY);
+  g_assert_cmpint (fcntl (ro, F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
+  g_assert_cmpint (fcntl (buf->fd, F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
   errno = 0;
-  g_assert_cmpint (pwrite (buf->fd, "x", 1, 0), ==, -1);
-  g_assert_cmpint (errno, ==, EPERM);
-  g_assert_cmpint (write (buf->fd, "x", 1), ==, -1);
-  if (buf->len > 0)
-    g_assert_cmpint (ftruncate (buf->fd, buf->len - 1), ==, -1);
-  g_assert_cmpint (ftruncate (buf->fd, buf->len + 1), ==, -1);
-  g_assert_cmpint (fcntl (buf->fd, F_ADD_SEALS, 0), ==, -1);
+  g_assert_cmpint (pwrite (ro, "x", 1, 0), ==, -1);
+  g_assert_cmpint (errno, ==, EBADF);
+  g_assert_cmpint (ftruncate (ro, 0), ==, -1);
+  g_assert_cmpint (fstat (ro, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >=, (off_t) buf->len);
   if (buf->len > 0)
     {
-      map = mmap (NULL, buf->len, PROT_READ | PROT_WRITE, MAP_SHARED, buf->fd, 0);
+      g_autofree guint8 *back = g_malloc (buf->len);
+
+      map = mmap (NULL, buf->len, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0);
       g_assert_true (map == MAP_FAILED);
+      g_assert_cmpint (pread (ro, back, buf->len, 0), ==, (ssize_t) buf->len);
+      g_assert_cmpmem (back, buf->len, buf->data, buf->len);
     }
-  g_assert_cmpint (fcntl (buf->fd, F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
+  close (ro);
 }
 
 static void
@@ -345,7 +349,7 @@ read_and_check (Fixture *f,
   g_assert_cmpmem (buf->data, len, data, len);
   assert_digest (buf, data, len);
   g_assert_cmpint (buf->mtime_ns, ==, sluice_test_mtime_ns (path));
-  assert_sealed (buf);
+  assert_protected (buf);
 
   /* the bytes are charged to the budget while the buffer lives */
   g_assert_cmpuint (sluice_budget_in_use (budget), ==, len);
@@ -370,7 +374,6 @@ test_read_empty (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SluiceBuffer) buf = NULL;
-  char c;
 
   sluice_test_write_file_at (f->dir, "empty.jpg", "", 0);
   buf = sluice_buffer_read_file (f->dirfd, "empty.jpg", NULL, NULL, &error);
@@ -381,8 +384,7 @@ test_read_empty (Fixture       *f,
   g_assert_cmpstr (buf->sha256_hex, ==,
                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   assert_digest (buf, (const guint8 *) "", 0);
-  assert_sealed (buf);
-  g_assert_cmpint (pread (buf->fd, &c, 1, 0), ==, 0);
+  assert_protected (buf);
 }
 
 static void
@@ -406,7 +408,7 @@ test_open_readonly (Fixture       *f,
   g_assert_cmpint (fcntl (fd, F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
   g_assert_cmpint (pread (fd, back, sizeof back, 0), ==, 10);
   g_assert_cmpstr (back, ==, "0123456789");
-  /* even a reader that ignored the seals could not write through it */
+  /* a reader cannot write through it, whatever it tries */
   errno = 0;
   g_assert_cmpint (write (fd, "x", 1), ==, -1);
   g_assert_cmpint (errno, ==, EBADF);
@@ -430,7 +432,7 @@ test_new_from_data (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpmem (buf->data, buf->len, bytes, 70000);
   g_assert_cmpstr (buf->sha256_hex, ==, expected);
-  assert_sealed (buf);
+  assert_protected (buf);
 
   empty = sluice_buffer_new_from_data (NULL, 0, &error);
   g_assert_no_error (error);
@@ -793,7 +795,7 @@ test_read_range (Fixture       *f,
   g_assert_cmpmem (second->data, second->len, bytes + part, size - part);
   assert_digest (first, bytes, part);
   assert_digest (second, bytes + part, size - part);
-  assert_sealed (first);
+  assert_protected (first);
   sluice_sha256_finish (whole, NULL, whole_hex);
   expected_whole = g_compute_checksum_for_data (G_CHECKSUM_SHA256, bytes, size);
   g_assert_cmpstr (whole_hex, ==, expected_whole);
@@ -860,7 +862,7 @@ fork_thread (gpointer user_data)
 }
 
 static void
-test_seal_while_forking (Fixture       *f,
+test_read_while_forking (Fixture       *f,
                          gconstpointer  data)
 {
   g_autofree guint8 *bytes = pattern (256 * 1024);
@@ -875,7 +877,7 @@ test_seal_while_forking (Fixture       *f,
   while (g_atomic_int_get (&fk.forks) == 0)
     g_usleep (1000);
 
-  /* reading and sealing must not depend on what other threads do meanwhile */
+  /* reading must not depend on what other threads do meanwhile */
   for (int i = 0; i < 300; i++)
     {
       g_autoptr(GError) error = NULL;
@@ -904,6 +906,113 @@ test_seal_while_forking (Fixture       *f,
   if (failures > 0)
     g_test_message ("%u failures while forking, first: %s", failures, first_error);
   g_assert_cmpuint (failures, ==, 0);
+}
+
+/* One slab serves file after file: no new memfd, page faults or unmapping per file, and
+ * every buffer still holds exactly its own file's bytes whatever the slab held before. */
+static void
+test_slab_reuse (Fixture       *f,
+                 gconstpointer  data)
+{
+  const gsize sizes[] = { 3 * MIB, 100, 70000, MIB + 1, 1, 0, 5 * MIB + 3, 4096, 200 * 1024 };
+  g_autoptr(SluiceBudget) budget = sluice_budget_new (64 * MIB);
+
+  for (guint round = 0; round < 3; round++)
+    for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("f%u-%u.jpg", round, i);
+        g_autofree guint8 *bytes = pattern (sizes[i] + round + i);
+        gsize len = sizes[i] + round + i;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(SluiceBuffer) buf = NULL;
+
+        /* a pattern shifted per file, so stale bytes of an earlier file would show */
+        for (gsize j = 0; j < len; j++)
+          bytes[j] ^= (guint8) (round * 31 + i);
+        sluice_test_write_file_at (f->dir, name, bytes, len);
+        buf = sluice_buffer_read_file (f->dirfd, name, budget, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpuint (buf->len, ==, len);
+        g_assert_cmpmem (buf->data, buf->len, bytes, len);
+        assert_digest (buf, bytes, len);
+        assert_protected (buf);
+      }
+  /* one file at a time: one slab, grown when a file needed it */
+  g_assert_cmpuint (sluice_budget_slabs_made (budget), ==, 1);
+  g_assert_cmpuint (sluice_budget_slab_bytes (budget), <=, sluice_budget_max (budget));
+  g_assert_cmpuint (sluice_budget_in_use (budget), ==, 0);
+}
+
+/* Slabs are memory the process keeps: all of them together stay within the budget once the
+ * buffers that needed more (a file larger than the budget goes alone) are gone. */
+static void
+test_slab_bound (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(SluiceBudget) budget = sluice_budget_new (2 * MIB);
+  g_autofree guint8 *bytes = pattern (3 * MIB);
+  SluiceBuffer *bufs[4];
+  g_autoptr(GError) error = NULL;
+
+  sluice_test_write_file_at (f->dir, "small.jpg", bytes, 700 * 1024);
+  sluice_test_write_file_at (f->dir, "big.jpg", bytes, 3 * MIB);
+
+  /* three small files fit at once (the budget counts bytes, slabs round up) */
+  for (guint i = 0; i < 2; i++)
+    {
+      bufs[i] = sluice_buffer_read_file (f->dirfd, "small.jpg", budget, NULL, &error);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (sluice_budget_slabs_made (budget), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    sluice_buffer_free (bufs[i]);
+  g_assert_cmpuint (sluice_budget_slab_bytes (budget), <=, 2 * MIB);
+
+  /* alone, the big one may exceed the budget while it lives, not after */
+  bufs[0] = sluice_buffer_read_file (f->dirfd, "big.jpg", budget, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (bufs[0]->data, bufs[0]->len, bytes, 3 * MIB);
+  g_assert_cmpuint (sluice_budget_slab_bytes (budget), >=, 3 * MIB);
+  sluice_buffer_free (bufs[0]);
+  g_assert_cmpuint (sluice_budget_slab_bytes (budget), <=, 2 * MIB);
+
+  /* and the next file still reads right */
+  bufs[0] = sluice_buffer_read_file (f->dirfd, "small.jpg", budget, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (bufs[0]->data, bufs[0]->len, bytes, 700 * 1024);
+  sluice_buffer_free (bufs[0]);
+}
+
+/* The pipeline takes the budget itself: the charge goes back with the buffer, or at once when
+ * the read fails, and the slab is the budget's, reused like any other. */
+static void
+test_read_charged (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(SluiceBudget) budget = sluice_budget_new (8 * MIB);
+  g_autofree guint8 *bytes = pattern (300000);
+  g_autoptr(GError) error = NULL;
+
+  sluice_test_write_file_at (f->dir, "a.jpg", bytes, 300000);
+  for (int i = 0; i < 5; i++)
+    {
+      SluiceBuffer *buf;
+
+      g_assert_true (sluice_budget_acquire (budget, 300000, NULL));
+      buf = sluice_buffer_read_file_charged (f->dirfd, "a.jpg", budget, 300000, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (buf->data, buf->len, bytes, 300000);
+      g_assert_cmpuint (sluice_budget_in_use (budget), ==, 300000);
+      sluice_buffer_free (buf);
+      g_assert_cmpuint (sluice_budget_in_use (budget), ==, 0);
+    }
+  g_assert_cmpuint (sluice_budget_slabs_made (budget), ==, 1);
+
+  g_assert_true (sluice_budget_acquire (budget, 1000, NULL));
+  g_assert_null (sluice_buffer_read_file_charged (f->dirfd, "missing.jpg", budget, 1000, NULL,
+                                                  &error));
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_UNREADABLE);
+  g_assert_cmpuint (sluice_budget_in_use (budget), ==, 0);
 }
 
 int
@@ -938,7 +1047,10 @@ main (int   argc,
   ADD ("shorter-than-stat", test_shorter_than_stat);
   ADD ("grows-while-read", test_grows_while_read);
   ADD ("rewritten-while-read", test_rewritten_while_read);
-  ADD ("seal-while-forking", test_seal_while_forking);
+  ADD ("read-while-forking", test_read_while_forking);
+  ADD ("slab-reuse", test_slab_reuse);
+  ADD ("slab-bound", test_slab_bound);
+  ADD ("read-charged", test_read_charged);
   ADD ("read-range", test_read_range);
   ADD ("read-range-short", test_read_range_short);
 #undef ADD

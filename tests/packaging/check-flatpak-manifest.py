@@ -4,7 +4,9 @@
 
 - the app id is the expected one, and the file is named after it;
 - the command is the executable meson installs;
-- the runtime is org.gnome.Platform/org.gnome.Sdk at the expected version;
+- the runtime is org.gnome.Platform/org.gnome.Sdk at the expected version, and a release
+  manifest pins a stable one (a number, 50 or newer; "master" is for the Devel manifest);
+- NAS roots are read-only: every --filesystem= other than the GVFS folders ends in :ro;
 - every required finish-arg is there, and none grants the whole host;
 - the last module is sluice itself, built with meson from the source tree, with the expected
   config-opts;
@@ -28,6 +30,7 @@ REQUIRED_FINISH_ARGS = [
     "--filesystem=/media:ro",
     "--filesystem=/run/media:ro",
     "--filesystem=xdg-pictures:ro",
+    "--filesystem=xdg-run/gvfs",
     "--filesystem=xdg-run/gvfsd",
     "--talk-name=org.gtk.vfs.*",
     "--talk-name=org.freedesktop.secrets",
@@ -98,7 +101,17 @@ def main(argv):
         problems.append(f"runtime-version is {manifest.get('runtime-version')!r}, "
                         f"expected the string {runtime_version!r}")
 
+    version = str(manifest.get("runtime-version", ""))
+    if not app_id.endswith(".Devel"):
+        if not version.isdigit() or int(version) < 50:
+            problems.append(f"runtime-version {version!r}: a release pins a stable GNOME "
+                            f"runtime, 50 or newer")
+
     finish_args = manifest.get("finish-args", [])
+    for arg in finish_args:
+        if (arg.startswith("--filesystem=") and not arg.endswith(":ro")
+                and arg not in ("--filesystem=xdg-run/gvfs", "--filesystem=xdg-run/gvfsd")):
+            problems.append(f"finish-args grant {arg} read-write: the sources are only read")
     for arg in REQUIRED_FINISH_ARGS:
         if arg not in finish_args:
             problems.append(f"finish-args lack {arg}")

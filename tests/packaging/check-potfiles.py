@@ -3,11 +3,16 @@
 """Check that po/POTFILES lists every source file with translatable strings.
 
 A file under src/ or data/ needs to be listed when it contains a gettext call with a string
-literal (_("…"), N_("…"), C_("ctx", …), NC_(…)), a translatable="yes" attribute (GtkBuilder
-.ui files) or is a desktop/metainfo template (*.desktop.in, *.metainfo.xml.in). Every file
+literal (_("…"), N_("…"), C_("ctx", …), NC_(…), g_dngettext (…)), a translatable="yes"
+attribute (GtkBuilder .ui files), is a desktop/metainfo template (*.desktop.in,
+*.metainfo.xml.in) or a GSettings schema with a <summary> or <description> (xgettext takes
+those; tests/packaging/check-translations.py checks the same with xgettext itself). Every file
 listed must also exist. Prints the offenders and exits 1 when the list is wrong.
 
-Usage: check-potfiles.py SOURCE_ROOT
+Usage: check-potfiles.py [--expect-missing FILE,FILE...] SOURCE_ROOT
+
+--expect-missing is for the checker's own test (tests/packaging/fixtures/potfiles): it passes
+when exactly those files are reported missing and nothing else is wrong.
 """
 
 import os
@@ -19,7 +24,10 @@ SCAN_SUFFIXES = (".c", ".h", ".ui", ".in", ".xml")
 TEMPLATE_SUFFIXES = (".desktop.in", ".metainfo.xml.in", ".appdata.xml.in")
 
 # Not preceded by a letter, digit or underscore, so g_strdup_printf ( or foo_ ( never match.
-GETTEXT_CALL = re.compile(r'(?<![A-Za-z0-9_])(?:N|C|NC)?_\s*\(\s*"')
+GETTEXT_CALL = re.compile(r'(?<![A-Za-z0-9_])(?:(?:N|C|NC)?_|g_dngettext|g_dpgettext2|ngettext)'
+                          r'\s*\(\s*(?:GETTEXT_PACKAGE\s*,\s*|NULL\s*,\s*)?"')
+SCHEMA_SUFFIXES = (".gschema.xml", ".gschema.xml.in")
+SCHEMA_TEXT = re.compile(r'<(?:summary|description)\b')
 TRANSLATABLE_ATTR = re.compile(r'translatable\s*=\s*"(?:yes|true|1)"', re.IGNORECASE)
 
 
@@ -41,6 +49,8 @@ def needs_translation(path):
             text = f.read()
     except OSError:
         return False
+    if path.endswith(SCHEMA_SUFFIXES):
+        return bool(SCHEMA_TEXT.search(text))
     return bool(GETTEXT_CALL.search(text) or TRANSLATABLE_ATTR.search(text))
 
 
@@ -59,8 +69,12 @@ def scan(root):
 
 
 def main(argv):
+    expect_missing = None
+    if len(argv) == 4 and argv[1] == "--expect-missing":
+        expect_missing = sorted(argv[2].split(","))
+        argv = [argv[0], argv[3]]
     if len(argv) != 2:
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        print(__doc__.strip().split("\n\n")[-2], file=sys.stderr)
         return 2
     root = argv[1]
     potfiles = os.path.join(root, "po", "POTFILES")
@@ -78,6 +92,12 @@ def main(argv):
     for p in dupes:
         print(f"po/POTFILES: lists {p} more than once")
 
+    if expect_missing is not None:
+        if sorted(missing) != expect_missing or gone or dupes:
+            print(f"expected exactly these to be missing: {', '.join(expect_missing)}")
+            return 1
+        print(f"the checker found the {len(missing)} planted files and nothing else")
+        return 0
     if missing or gone or dupes:
         return 1
     print(f"po/POTFILES: all {len(listed)} files listed, none missing")

@@ -13,7 +13,7 @@
  * the display (Xvfb under meson test), checked, and rendered to a PNG with the window's own
  * renderer. Main thread only, like GTK. */
 
-#define SCHEMA_ID "io.github.sluice.Sluice"
+#define SCHEMA_ID APPLICATION_ID
 #define WAIT_TIMEOUT_SECONDS 10
 
 static SluiceApplication *app;
