@@ -45,8 +45,12 @@ toast (SluiceBrowseDetail *self,
 {
   GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
 
+  /* toasts parse markup in libadwaita 1.2: file names and errors are escaped */
   if (overlay != NULL)
-    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+    {
+      g_autofree char *markup = g_markup_escape_text (text, -1);
+      adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (markup));
+    }
   else
     g_message ("%s", text);
 }
@@ -537,6 +541,8 @@ sluice_browse_detail_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   disconnect_row (self);
   g_clear_object (&self->model);
+  /* the bin's child is a template child too: let the bin drop it first, or both would */
+  adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), SLUICE_TYPE_BROWSE_DETAIL);
   G_OBJECT_CLASS (sluice_browse_detail_parent_class)->dispose (object);
 }

@@ -23,7 +23,7 @@
 #define DROP_DISTANCE      8      /* pages from the newest request */
 #define MAX_THUMBNAILS     256    /* decoded textures kept (~160×120, ~75 KB each) */
 #define THUMBS_PER_TASK    16
-#define MAX_THUMB_QUEUE    128
+#define MAX_THUMB_QUEUE    256
 #define MAX_IDLE_CATALOGS  4
 #define LIVE_INTERVAL_MS   1000
 
@@ -220,8 +220,9 @@ set_n_new (SluiceBrowseModel *self,
 static void
 clear_pages (SluiceBrowseModel *self)
 {
-  g_queue_clear (&self->lru);
-  g_queue_clear (&self->pending);
+  /* the links are inside the pages: forget them, never g_queue_clear () them */
+  g_queue_init (&self->lru);
+  g_queue_init (&self->pending);
   g_hash_table_remove_all (self->pages);
 }
 
@@ -767,7 +768,7 @@ start_count (SluiceBrowseModel *self)
   self->cancellable = g_cancellable_new ();
   self->generation++;
   self->anchors_loading = FALSE;
-  g_queue_clear (&self->pending);
+  g_queue_init (&self->pending);
   for (GList *l = self->lru.head; l != NULL; l = l->next)
     {
       Page *page = l->data;
@@ -1038,7 +1039,8 @@ pump_thumbnails (SluiceBrowseModel *self)
   j = g_new0 (ThumbJob, 1);
   j->shared = shared_ref (self->shared);
   j->file_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  /* newest first: what was bound last is on screen */
+  /* in the order the cells were bound: GTK 4.8's list view binds ~200 rows around what is
+   * shown, from there outwards; an unbound cell withdraws its request */
   while (j->file_ids->len < THUMBS_PER_TASK && self->thumb_queue.head != NULL)
     {
       gint64 *id = g_queue_pop_head (&self->thumb_queue);
@@ -1075,15 +1077,35 @@ sluice_browse_model_get_thumbnail (SluiceBrowseModel *self,
       *key = data->file_id;
       rows = g_ptr_array_new_with_free_func (g_object_unref);
       g_hash_table_insert (self->thumb_waiting, key, rows);
-      g_queue_push_head (&self->thumb_queue, key);
-      /* bounded: the oldest requests scrolled away long ago */
+      g_queue_push_tail (&self->thumb_queue, key);
+      /* bounded: the oldest requests are dropped (a cell still showing asks again on rebind) */
       while (g_queue_get_length (&self->thumb_queue) > MAX_THUMB_QUEUE)
-        g_hash_table_remove (self->thumb_waiting, g_queue_pop_tail (&self->thumb_queue));
+        g_hash_table_remove (self->thumb_waiting, g_queue_pop_head (&self->thumb_queue));
     }
   if (!g_ptr_array_find (rows, row, NULL))
     g_ptr_array_add (rows, g_object_ref (row));
   pump_thumbnails (self);
   return NULL;
+}
+
+/* A cell no longer shows @row: its thumbnail request, if not started, is withdrawn. */
+void
+sluice_browse_model_forget_thumbnail (SluiceBrowseModel *self,
+                                      SluiceBrowseRow   *row)
+{
+  const SluiceQueryRow *data;
+  GPtrArray *rows;
+  gpointer key = NULL;
+
+  g_return_if_fail (SLUICE_IS_BROWSE_MODEL (self));
+  data = sluice_browse_row_get_data (row);
+  if (data == NULL ||
+      !g_hash_table_lookup_extended (self->thumb_waiting, &data->file_id, &key,
+                                     (gpointer *) &rows))
+    return;
+  g_ptr_array_remove (rows, row);
+  if (rows->len == 0 && g_queue_remove (&self->thumb_queue, key))
+    g_hash_table_remove (self->thumb_waiting, &data->file_id);
 }
 
 /* ---- detail, filter values, export ------------------------------------------------------ */

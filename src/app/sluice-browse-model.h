@@ -55,6 +55,8 @@ void               sluice_browse_model_show_new         (SluiceBrowseModel   *se
  * texture, or NULL and a fetch that sets @row's "thumbnail" when it arrives. */
 GdkPaintable      *sluice_browse_model_get_thumbnail    (SluiceBrowseModel   *self,
                                                          SluiceBrowseRow     *row);
+void               sluice_browse_model_forget_thumbnail (SluiceBrowseModel   *self,
+                                                         SluiceBrowseRow     *row);
 
 void               sluice_browse_model_detail_async     (SluiceBrowseModel   *self,
                                                          gint64               file_id,

@@ -37,8 +37,8 @@ typedef struct {
 static const ColumnInfo columns[N_COLUMNS] = {
   [COLUMN_THUMBNAIL]    = { NULL, -1, 48, FALSE, FALSE },
   [COLUMN_NAME]         = { N_("Name"), SLUICE_QUERY_SORT_NAME, 240, TRUE, FALSE },
-  [COLUMN_DATE]         = { N_("Taken"), SLUICE_QUERY_SORT_DATE_TAKEN, 140, FALSE, TRUE },
-  [COLUMN_CAMERA]       = { N_("Camera"), SLUICE_QUERY_SORT_CAMERA, 150, FALSE, FALSE },
+  [COLUMN_DATE]         = { N_("Taken"), SLUICE_QUERY_SORT_DATE_TAKEN, 130, FALSE, TRUE },
+  [COLUMN_CAMERA]       = { N_("Camera"), SLUICE_QUERY_SORT_CAMERA, 190, FALSE, FALSE },
   [COLUMN_LENS]         = { N_("Lens"), SLUICE_QUERY_SORT_LENS, 170, FALSE, FALSE },
   [COLUMN_EXPOSURE]     = { N_("Exposure"), SLUICE_QUERY_SORT_EXPOSURE, 120, FALSE, TRUE },
   [COLUMN_ISO]          = { N_("ISO"), SLUICE_QUERY_SORT_ISO, 70, FALSE, TRUE },
@@ -76,7 +76,6 @@ struct _SluiceBrowseView
   /* Template children */
   GtkSearchEntry      *search_entry;
   GtkMenuButton       *filter_button;
-  GtkPopover          *filter_popover;
   GtkEntry            *since_entry;
   GtkEntry            *until_entry;
   GtkDropDown         *camera_drop;
@@ -109,8 +108,12 @@ toast (SluiceBrowseView *self,
 {
   GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
 
+  /* toasts parse markup in libadwaita 1.2: file names and errors are escaped */
   if (overlay != NULL)
-    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+    {
+      g_autofree char *markup = g_markup_escape_text (text, -1);
+      adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (markup));
+    }
   else
     g_message ("%s", text);
 }
@@ -284,8 +287,12 @@ unbind_cell (GtkSignalListItemFactory *factory,
   if (item_column (item) == COLUMN_THUMBNAIL)
     {
       /* the cache keeps the texture; a row scrolled away must not keep it too */
+      SluiceBrowseView *view = g_object_get_data (G_OBJECT (item), "sluice-view");
+
       gtk_picture_set_paintable (GTK_PICTURE (gtk_list_item_get_child (item)), NULL);
       sluice_browse_row_set_thumbnail (row, NULL);
+      if (view->model != NULL)
+        sluice_browse_model_forget_thumbnail (view->model, row);
     }
 }
 
@@ -947,7 +954,6 @@ sluice_browse_view_class_init (SluiceBrowseViewClass *klass)
                                                "/io/github/sluice/Sluice/sluice-browse-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, filter_button);
-  gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, filter_popover);
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, since_entry);
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, until_entry);
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, camera_drop);
@@ -1017,7 +1023,7 @@ sluice_browse_view_init (SluiceBrowseView *self)
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->run_drop, "notify::selected", G_CALLBACK (drop_changed_cb),
                            self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->filter_popover, "show", G_CALLBACK (load_filter_values), self,
+  g_signal_connect_object (gtk_menu_button_get_popover (self->filter_button), "show", G_CALLBACK (load_filter_values), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect (self, "map", G_CALLBACK (map_cb), NULL);
   g_signal_connect (self, "unmap", G_CALLBACK (unmap_cb), NULL);
