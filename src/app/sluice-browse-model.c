@@ -689,11 +689,11 @@ count_done_cb (GObject      *source_object,
 
   if (j->generation != self->generation)
     return;
-  set_loading (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         set_error (self, error->message);
+      set_loading (self, FALSE);
       return;
     }
   set_error (self, NULL);
@@ -726,6 +726,7 @@ count_done_cb (GObject      *source_object,
         }
       /* the old anchors still place the old rows; new ones place the new rows too */
       start_anchors (self);
+      set_loading (self, FALSE);
       pump (self);
       return;
     }
@@ -733,6 +734,8 @@ count_done_cb (GObject      *source_object,
   clear_pages (self);
   g_clear_pointer (&self->anchors, anchors_unref);
   self->n_items = new_n;
+  /* "loading" ends before items-changed: the list view asks for the rows at once */
+  set_loading (self, FALSE);
   g_list_model_items_changed (G_LIST_MODEL (self), 0, old_n, new_n);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COUNT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ANCHORS_READY]);
