@@ -501,10 +501,11 @@ run_title (const SluiceCatalogRun *run)
   g_autofree char *when = NULL;
   g_autofree char *folder = g_path_get_basename (run->source);
   g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (run->started_at);
+  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, run->id);
 
   when = dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M") : g_strdup ("");
   /* TRANSLATORS: a run in the filter menu: "Run 12 · 2024-05-01 14:02 · Photos" */
-  return g_strdup_printf (_("Run %" G_GINT64_FORMAT " · %s · %s"), run->id, when, folder);
+  return g_strdup_printf (_("Run %s · %s · %s"), id, when, folder);
 }
 
 static void

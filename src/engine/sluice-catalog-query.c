@@ -1263,7 +1263,7 @@ sluice_catalog_query_detail (SluiceCatalog *catalog,
     {
       if (rc == SQLITE_DONE)
         g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND,
-                     _("The catalog has no file with id %" G_GINT64_FORMAT), file_id);
+                     _("The catalog has no file with id %lld"), (long long) file_id);
       else
         _sluice_catalog_set_error (catalog, error, rc, "detail");
       sqlite3_finalize (s);
