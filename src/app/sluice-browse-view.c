@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "sluice-browse-cell.h"
 #include "sluice-browse-sorter.h"
 #include "sluice-browse-view.h"
 
@@ -198,14 +199,14 @@ update_cell (GtkListItem *item)
     }
   if (data == NULL)
     {
-      gtk_label_set_text (GTK_LABEL (child), "");
+      sluice_browse_cell_set_text (SLUICE_BROWSE_CELL (child), NULL);
       gtk_widget_set_tooltip_text (child, NULL);
       return;
     }
   {
     g_autofree char *text = cell_text (column, data);
 
-    gtk_label_set_text (GTK_LABEL (child), text != NULL ? text : "");
+    sluice_browse_cell_set_text (SLUICE_BROWSE_CELL (child), text);
     /* long values are ellipsized: the whole text on hover */
     if (column == COLUMN_NAME || column == COLUMN_KEY || column == COLUMN_LENS)
       gtk_widget_set_tooltip_text (child, text);
@@ -239,12 +240,9 @@ setup_cell (GtkSignalListItemFactory *factory,
     }
   else
     {
-      child = gtk_label_new (NULL);
-      gtk_label_set_ellipsize (GTK_LABEL (child),
-                               column == COLUMN_NAME || column == COLUMN_KEY
-                               ? PANGO_ELLIPSIZE_START : PANGO_ELLIPSIZE_END);
-      gtk_label_set_single_line_mode (GTK_LABEL (child), TRUE);
-      gtk_label_set_xalign (GTK_LABEL (child), columns[column].numeric ? 1 : 0);
+      child = sluice_browse_cell_new (columns[column].numeric ? 1 : 0,
+                                      column == COLUMN_NAME || column == COLUMN_KEY
+                                      ? PANGO_ELLIPSIZE_START : PANGO_ELLIPSIZE_END);
       if (columns[column].numeric)
         gtk_widget_add_css_class (child, "numeric");
     }
