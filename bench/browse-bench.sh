@@ -25,8 +25,5 @@ echo "== browsing $CAT"
 "$BENCH" "$CAT"
 if [ "${SKIP_INGEST_COST:-}" = "" ]; then
   echo "== ingest cost per row (100,000 rows)"
-  rm -f "$WORK"/cost-*.db*
-  "$GEN" --rows 100000 --output "$WORK/cost-bare.db" --bare 2>/dev/null
-  "$GEN" --rows 100000 --output "$WORK/cost-full.db" 2>/dev/null
-  rm -f "$WORK"/cost-*.db*
+  BUILD=$BUILD WORK=$WORK "$(dirname "$0")/browse/ingest-cost.sh" 100000
 fi

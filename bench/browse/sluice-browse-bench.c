@@ -14,7 +14,10 @@
  * filter menus, and a 100,000-row export. Prints one line per action; the interactive ones
  * should stay under 100 ms.
  *
- *   sluice-browse-bench CATALOG [--search WORD] [--camera NAME]
+ * First a table: for each filter the UI offers, alone and in common pairs, the count and the
+ * first page in every sort order.
+ *
+ *   sluice-browse-bench CATALOG [--search WORD] [--camera NAME] [--lens NAME] [--matrix]
  */
 
 #define PAGE 100
@@ -136,6 +139,131 @@ deep_pages (SluiceCatalog     *catalog,
   report (g_strdup_printf ("%s: page at any position", what), worst, note);
 }
 
+/* The first view of one query in every sort order, ascending: the count once (it does not
+ * depend on the order) and the first page per order. One line per filter; the last column is
+ * the worst count + first page, which must stay under 100 ms. */
+static const char *const sort_names[SLUICE_QUERY_N_SORTS] = {
+  "ingest", "name", "date", "camera", "lens", "expo", "iso", "focal", "size", "state", "key",
+};
+
+static void
+matrix_header (void)
+{
+  g_print ("\n%-30s %8s %8s", "filter (count + first page)", "rows", "count");
+  for (guint i = 0; i < SLUICE_QUERY_N_SORTS; i++)
+    g_print (" %6s", sort_names[i]);
+  g_print (" %8s\n", "worst");
+}
+
+static double
+matrix_line (SluiceCatalog *catalog,
+             SluiceQuery   *query,
+             const char    *what)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 n = 0;
+  double count_ms, worst = 0;
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (!sluice_catalog_query_count (catalog, query, &n, &error))
+    g_error ("%s", error->message);
+  count_ms = ms_since (t0);
+  g_print ("%-30s %8" G_GUINT64_FORMAT " %8.1f", what, n, count_ms);
+  for (SluiceQuerySort sort = 0; sort < SLUICE_QUERY_N_SORTS; sort++)
+    {
+      g_autoptr(GPtrArray) rows = NULL;
+      double ms;
+
+      sluice_query_set_sort (query, sort, FALSE);
+      t0 = g_get_monotonic_time ();
+      rows = sluice_catalog_query_page (catalog, query, NULL, PAGE, &error);
+      if (rows == NULL)
+        g_error ("%s", error->message);
+      ms = ms_since (t0);
+      worst = MAX (worst, ms);
+      g_print (" %6.1f", ms);
+    }
+  g_print (" %8.1f%s\n", count_ms + worst, count_ms + worst > 100 ? "  (over 100 ms)" : "");
+  sluice_query_set_sort (query, SLUICE_QUERY_SORT_INGEST, FALSE);
+  return count_ms + worst;
+}
+
+static const char *matrix_only;   /* --only: the lines whose name contains it */
+
+static void
+matrix (SluiceCatalog *catalog,
+        const char    *search,
+        const char    *camera,
+        const char    *lens,
+        gint64         run_id)
+{
+  g_autoptr(GError) error = NULL;
+  guint over = 0, lines = 0;
+  double worst = 0;
+  struct {
+    const char *what;
+    const char *search;
+    const char *camera;
+    const char *lens;
+    const char *since, *until;
+    SluiceQueryGps gps;
+    guint states;
+    gboolean run;
+  } filters[] = {
+    { "no filter" },
+    { "search a path word", search },
+    { "search a camera word", "nikon" },
+    { "search a lens word", "gm" },
+    { "search two words", "zürich d850" },
+    { "search a rare word", "000123" },
+    { "camera", NULL, camera },
+    { "lens", NULL, NULL, lens },
+    { "date range (a year)", NULL, NULL, NULL, "2016-01-01", "2016-12-31" },
+    { "date range (a month)", NULL, NULL, NULL, "2016-06-01", "2016-06-30" },
+    { "has GPS", .gps = SLUICE_QUERY_GPS_WITH },
+    { "has no GPS", .gps = SLUICE_QUERY_GPS_WITHOUT },
+    { "state failed", .states = SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED) },
+    { "state uploaded", .states = SLUICE_QUERY_STATE (SLUICE_OBJECT_UPLOADED) },
+    { "state uploading (none)", .states = SLUICE_QUERY_STATE (SLUICE_OBJECT_UPLOADING) },
+    { "run", .run = TRUE },
+    { "camera + date range", NULL, camera, NULL, "2016-01-01", "2016-12-31" },
+    { "camera + failed", NULL, camera, .states = SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED) },
+    { "camera + GPS", NULL, camera, .gps = SLUICE_QUERY_GPS_WITH },
+    { "search + camera", search, camera },
+    { "search + failed", search, .states = SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED) },
+    { "failed + GPS", .gps = SLUICE_QUERY_GPS_WITH,
+      .states = SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED) },
+    { "failed + date range", NULL, NULL, NULL, "2016-01-01", "2016-12-31",
+      .states = SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED) },
+    { "GPS + date range", NULL, NULL, NULL, "2016-01-01", "2016-12-31", SLUICE_QUERY_GPS_WITH },
+    { "lens + camera", NULL, camera, lens },
+  };
+
+  matrix_header ();
+  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
+    {
+      g_autoptr(SluiceQuery) query = sluice_query_new ();
+      double ms;
+
+      if (matrix_only != NULL && strstr (filters[i].what, matrix_only) == NULL)
+        continue;
+      sluice_query_set_search (query, filters[i].search);
+      sluice_query_set_camera (query, filters[i].camera);
+      sluice_query_set_lens (query, filters[i].lens);
+      if (!sluice_query_set_date_range (query, filters[i].since, filters[i].until, &error))
+        g_error ("%s", error->message);
+      sluice_query_set_gps (query, filters[i].gps);
+      sluice_query_set_states (query, filters[i].states);
+      sluice_query_set_run (query, filters[i].run ? run_id : 0);
+      ms = matrix_line (catalog, query, filters[i].what);
+      worst = MAX (worst, ms);
+      over += ms > 100;
+      lines++;
+    }
+  g_print ("%u of %u filters over 100 ms (count + slowest first page); worst %.1f ms\n\n",
+           over, lines, worst);
+}
+
 static gboolean
 count_row (const SluiceValue *values,
            gpointer           user_data,
@@ -158,6 +286,8 @@ main (int   argc,
   g_autoptr(GPtrArray) lenses = NULL;
   g_autofree char *search = g_strdup ("wedding");
   g_autofree char *camera = g_strdup ("NIKON CORPORATION NIKON D850");
+  g_autofree char *lens = g_strdup ("FE 24-70mm F2.8 GM");
+  gboolean only_matrix = FALSE;
   g_autofree char *since = g_strdup ("2016-01-01");
   g_autofree char *until = g_strdup ("2016-12-31");
   g_autofree char *note = NULL;
@@ -165,6 +295,10 @@ main (int   argc,
   GOptionEntry entries[] = {
     { "search", 0, 0, G_OPTION_ARG_STRING, &search, "Word to search", "WORD" },
     { "camera", 0, 0, G_OPTION_ARG_STRING, &camera, "Camera to filter by", "NAME" },
+    { "lens", 0, 0, G_OPTION_ARG_STRING, &lens, "Lens to filter by", "NAME" },
+    { "matrix", 0, 0, G_OPTION_ARG_NONE, &only_matrix, "Only the filters × sorts table", NULL },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &matrix_only, "Only the matrix lines naming this",
+      "TEXT" },
     { "since", 0, 0, G_OPTION_ARG_STRING, &since, "Export from", "YYYY-MM-DD" },
     { "until", 0, 0, G_OPTION_ARG_STRING, &until, "Export to", "YYYY-MM-DD" },
     { NULL }
@@ -183,6 +317,16 @@ main (int   argc,
   if (catalog == NULL)
     g_error ("%s", error->message);
   report ("open the catalog (read-only connection)", ms_since (t0), NULL);
+
+  {
+    g_autoptr(GPtrArray) runs = sluice_catalog_list_runs (catalog, &error);
+
+    g_assert (runs != NULL);
+    matrix (catalog, search, camera, lens,
+            runs->len > 0 ? ((SluiceCatalogRun *) g_ptr_array_index (runs, 0))->id : 1);
+  }
+  if (only_matrix)
+    return 0;
 
   query = sluice_query_new ();
   cursor = first_view (catalog, query, "open: count + first page (ingest order)");

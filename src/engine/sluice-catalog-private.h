@@ -22,7 +22,7 @@ G_BEGIN_DECLS
   "  m.offset_time_original, m.exposure_num, m.exposure_den, m.f_number, m.iso," \
   "  m.focal_length, m.orientation, m.exif_width, m.exif_height, m.width, m.height," \
   "  m.gps_latitude, m.gps_longitude, m.gps_altitude, " \
-  "  CASE WHEN m.present THEN m.has_thumbnail END," \
+  "  CASE WHEN m.file_id IS NOT NULL THEN m.has_thumbnail END," \
   "  EXISTS (SELECT 1 FROM warnings w WHERE w.file_id = f.id AND w.stage = 'error')"
 #define _SLUICE_CATALOG_EXPORT_N_SELECT 32
 

@@ -78,6 +78,21 @@ typedef enum {
   PART_NULLS_AFTER,  /* rows without a value, ids after the cursor's */
 } Part;
 
+/*
+ * How a page finds its rows (choose_plan ()): the filters' indexes may drive (the matches are
+ * then sorted in a temp b-tree), or the sort's index is walked and each row tested (the
+ * filters' columns behind a unary "+", so the planner cannot pick their indexes). Without
+ * ANALYZE the planner always prefers a filter's index, and sorting 100k matches costs more
+ * than walking the sort index to the first 100 of them; with few matches it is the reverse.
+ * PLAN_STATES drives from objects_by_state: the objects in the states, plus the (normally
+ * few) files without object, as two parts of one UNION ALL.
+ */
+typedef enum {
+  PLAN_INDEX,
+  PLAN_WALK,
+  PLAN_STATES,
+} Plan;
+
 /* A file without an object is "failed" when it carries an error, else "pending" (as in the
  * manifest, sluice-catalog.c). */
 #define STATE_SQL \
@@ -580,49 +595,252 @@ row_from_stmt (SluiceQuerySort  sort,
 
 /* ---- building statements ---------------------------------------------------------------------- */
 
-static gboolean
-has_filters (const SluiceQuery *q)
+static void
+append_states (GString           *sql,
+               const SluiceQuery *q)
 {
-  return q->terms != NULL || q->camera != NULL || q->lens != NULL || q->since != NULL ||
-         q->until != NULL || q->gps != SLUICE_QUERY_GPS_ANY || q->states != 0 || q->run_id > 0;
+  gboolean first = TRUE;
+
+  for (int s = SLUICE_OBJECT_PENDING; s <= SLUICE_OBJECT_FAILED; s++)
+    if (q->states & SLUICE_QUERY_STATE (s))
+      {
+        g_string_append_printf (sql, "%s%d", first ? "" : ", ", s);
+        first = FALSE;
+      }
 }
 
+/* ---- search ----------------------------------------------------------------------------------- */
+
+/* A word as the full-text index keeps it (unicode61, remove_diacritics 2): without accents,
+ * case-folded. */
+static char *
+fold_word (const char *word)
+{
+  g_autofree char *nfd = g_utf8_normalize (word, -1, G_NORMALIZE_NFD);
+  g_autoptr(GString) bare = g_string_new (NULL);
+
+  for (const char *p = nfd; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (!g_unichar_ismark (c))
+        g_string_append_unichar (bare, c);
+    }
+  return g_utf8_strdown (bare->str, -1);   /* unicode61 lowers case; it does not casefold */
+}
+
+static GPtrArray *
+folded_words (const char *text)
+{
+  g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *folded = g_ptr_array_new_with_free_func (g_free);
+
+  split_words (text, text + strlen (text), words);
+  for (guint i = 0; i < words->len; i++)
+    g_ptr_array_add (folded, fold_word (g_ptr_array_index (words, i)));
+  return folded;
+}
+
+/*
+ * Whether a camera or lens name matches one search term (a make_terms () expression), with
+ * the full-text index's rules: "word"* is a word of @value starting with it, "w1 w2" the words
+ * in sequence. Camera and lens are searched this way, through their few distinct values,
+ * instead of being in the full-text index: that index would be written for every file.
+ */
+static gboolean
+term_matches_value (const char *term,
+                    const char *value)
+{
+  gsize len = strlen (term);
+  gboolean prefix = len > 0 && term[len - 1] == '*';
+  g_autofree char *inner = g_strndup (term + 1, len - (prefix ? 3 : 2));
+  g_autoptr(GPtrArray) want = folded_words (inner);
+  g_autoptr(GPtrArray) have = folded_words (value);
+
+  if (want->len == 0)
+    return FALSE;
+  for (guint i = 0; i + want->len <= have->len; i++)
+    {
+      guint k = 0;
+
+      for (; k < want->len; k++)
+        {
+          const char *w = g_ptr_array_index (want, k), *h = g_ptr_array_index (have, i + k);
+          if (prefix ? !g_str_has_prefix (h, w) : !g_str_equal (h, w))
+            break;
+        }
+      if (k == want->len)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* "'a', 'b'" of the values matching @term, or NULL when none does. */
+static char *
+matching_values_sql (GPtrArray  *values,
+                     const char *term)
+{
+  GString *list = NULL;
+
+  for (guint i = 0; i < values->len; i++)
+    if (term_matches_value (term, g_ptr_array_index (values, i)))
+      {
+        char *quoted = sqlite3_mprintf ("%Q", (const char *) g_ptr_array_index (values, i));
+
+        if (list == NULL)
+          list = g_string_new (NULL);
+        else
+          g_string_append (list, ", ");
+        g_string_append (list, quoted);
+        sqlite3_free (quoted);
+      }
+  return list != NULL ? g_string_free (list, FALSE) : NULL;
+}
+
+static gboolean
+path_has_term (SluiceCatalog *catalog,
+               const char    *term,
+               gboolean      *out_found,
+               GError       **error)
+{
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog),
+                               "SELECT 1 FROM catalog_search WHERE catalog_search MATCH ?1 "
+                               "LIMIT 1", -1, &s, NULL);
+
+  if (rc != SQLITE_OK)
+    return _sluice_catalog_set_error (catalog, error, rc, "search");
+  sqlite3_bind_text (s, 1, term, -1, SQLITE_STATIC);
+  rc = sqlite3_step (s);
+  sqlite3_finalize (s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return _sluice_catalog_set_error (catalog, error, rc, "search");
+  *out_found = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+/*
+ * The search as SQL, " AND …" per term (a term must match the path, the camera or the lens),
+ * made against the catalog as it is now: the cameras and lenses each term matches become
+ * IN lists of values (indexed columns). A term found in paths only stays a full-text lookup;
+ * one found in camera or lens names only is just the IN lists, which the metadata indexes
+ * serve; one found in both is the union of the file ids. @file_id is the SQL of the row's
+ * file id. "" when the query has no search.
+ */
+static char *
+search_sql (SluiceCatalog     *catalog,
+            const SluiceQuery *q,
+            GError           **error)
+{
+  g_autoptr(GPtrArray) cameras = NULL;
+  g_autoptr(GPtrArray) lenses = NULL;
+  g_autoptr(GString) sql = g_string_new (NULL);
+
+  if (q->terms == NULL)
+    return g_strdup ("");
+  cameras = sluice_catalog_list_cameras (catalog, error);
+  if (cameras == NULL)
+    return NULL;
+  lenses = sluice_catalog_list_lenses (catalog, error);
+  if (lenses == NULL)
+    return NULL;
+  for (guint i = 0; q->terms[i] != NULL; i++)
+    {
+      g_autofree char *cams = matching_values_sql (cameras, q->terms[i]);
+      g_autofree char *lens = matching_values_sql (lenses, q->terms[i]);
+      g_autofree char *fts = g_strdup_printf ("SELECT rowid FROM catalog_search "
+                                              "WHERE catalog_search MATCH ?%u", P_TERMS + i);
+      gboolean in_paths = TRUE;
+
+      if ((cams != NULL || lens != NULL) && !path_has_term (catalog, q->terms[i], &in_paths,
+                                                           error))
+        return NULL;
+      if (cams == NULL && lens == NULL)
+        g_string_append_printf (sql, " AND %%1$s IN (%s)", fts);
+      else if (!in_paths)
+        g_string_append_printf (sql, " AND (%s%s%s%s%s%s%s)",
+                                cams ? "m.camera IN (" : "", cams ? cams : "", cams ? ")" : "",
+                                cams && lens ? " OR " : "",
+                                lens ? "m.lens_model IN (" : "", lens ? lens : "",
+                                lens ? ")" : "");
+      else
+        g_string_append_printf (sql, " AND %%1$s IN (%s%s%s%s%s%s%s)", fts,
+                                cams ? " UNION SELECT file_id FROM metadata WHERE camera IN (" : "",
+                                cams ? cams : "", cams ? ")" : "",
+                                lens ? " UNION SELECT file_id FROM metadata WHERE lens_model IN ("
+                                     : "",
+                                lens ? lens : "", lens ? ")" : "");
+    }
+  return g_string_free (g_steal_pointer (&sql), FALSE);
+}
+
+/* @search: from search_sql (), "%1$s" standing for the file id; @file_id: its SQL here. */
 static void
 append_filters (GString           *sql,
                 const SluiceQuery *q,
-                gboolean           objects_inner)
+                gboolean           objects_inner,
+                const char        *search,
+                Plan               plan,
+                const char        *file_id)
 {
-  for (guint i = 0; q->terms != NULL && q->terms[i] != NULL; i++)
-    g_string_append_printf (sql, " AND f.id IN (SELECT rowid >> 1 FROM catalog_search "
-                                 "WHERE catalog_search MATCH ?%u)", P_TERMS + i);
+  gboolean walk = plan == PLAN_WALK;
+
+  if (search != NULL && *search != '\0')
+    {
+      g_autoptr(GString) s = g_string_new (search);
+      if (walk)
+        {
+          g_string_replace (s, "%1$s IN (SELECT rowid", "+%1$s IN (SELECT rowid", 0);
+          g_string_replace (s, "m.camera IN", "+m.camera IN", 0);
+          g_string_replace (s, "m.lens_model IN", "+m.lens_model IN", 0);
+        }
+      g_string_replace (s, "%1$s", file_id, 0);
+      g_string_append (sql, s->str);
+    }
   if (q->camera != NULL)
-    g_string_append (sql, " AND m.camera = ?11");
+    g_string_append (sql, walk ? " AND +m.camera = ?11" : " AND m.camera = ?11");
   if (q->lens != NULL)
-    g_string_append (sql, " AND m.lens_model = ?12");
+    g_string_append (sql, walk ? " AND +m.lens_model = ?12" : " AND m.lens_model = ?12");
   if (q->since != NULL)
-    g_string_append (sql, " AND m.datetime_original >= ?13");
+    g_string_append (sql, walk ? " AND +m.datetime_original >= ?13"
+                               : " AND m.datetime_original >= ?13");
   if (q->until != NULL)
-    g_string_append (sql, " AND m.datetime_original < ?14");
+    g_string_append (sql, walk ? " AND +m.datetime_original < ?14"
+                               : " AND m.datetime_original < ?14");
   if (q->gps == SLUICE_QUERY_GPS_WITH)
-    g_string_append (sql, " AND m.gps_latitude IS NOT NULL");
+    g_string_append (sql, walk ? " AND +m.gps_latitude IS NOT NULL"
+                               : " AND m.gps_latitude IS NOT NULL");
   else if (q->gps == SLUICE_QUERY_GPS_WITHOUT)
     g_string_append (sql, " AND m.gps_latitude IS NULL");
   if (q->states != 0)
     {
-      gboolean first = TRUE;
+      /* only a file without object can be pending or failed without an object state: for
+       * other states the object's column (and its index) says it all */
+      gboolean objectless = (q->states & (SLUICE_QUERY_STATE (SLUICE_OBJECT_PENDING) |
+                                          SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED))) != 0;
 
-      g_string_append (sql, objects_inner ? " AND o.state IN (" : " AND " STATE_SQL " IN (");
-      for (int s = SLUICE_OBJECT_PENDING; s <= SLUICE_OBJECT_FAILED; s++)
-        if (q->states & SLUICE_QUERY_STATE (s))
-          {
-            g_string_append_printf (sql, "%s%d", first ? "" : ", ", s);
-            first = FALSE;
-          }
+      /* through objects_by_state only when driving from it (objects inner); IFNULL keeps the
+       * planner from making the LEFT JOIN inner and driving from objects anyway */
+      g_string_append (sql, objects_inner ? (walk ? " AND +o.state IN (" : " AND o.state IN (")
+                            : objectless ? " AND " STATE_SQL " IN ("
+                            : " AND IFNULL (o.state, -1) IN (");
+      append_states (sql, q);
       g_string_append_c (sql, ')');
     }
   if (q->run_id > 0)
     g_string_append (sql, objects_inner ? " AND o.run_id = ?15"
                                         : " AND IFNULL (o.run_id, f.last_run_id) = ?15");
+}
+
+/* Whether the filters only match rows with a metadata row: then it is an inner join, which
+ * lets the planner drive from a metadata index (it does not always see that itself). */
+static gboolean
+needs_metadata (const SluiceQuery *q,
+                const char        *search)
+{
+  return q->camera != NULL || q->lens != NULL || q->since != NULL || q->until != NULL ||
+         q->gps == SLUICE_QUERY_GPS_WITH ||
+         (search != NULL && (strstr (search, "m.camera IN") != NULL ||
+                             strstr (search, "m.lens_model IN") != NULL));
 }
 
 /* (file id, object id) after the cursor's, in the query's direction. */
@@ -638,33 +856,66 @@ append_ids_after (GString    *sql,
                           file_id, ge, file_id, gt, gt);
 }
 
+typedef enum {
+  SOURCE_DEFAULT,
+  SOURCE_STATE_OBJECTS,   /* PLAN_STATES: the objects, from objects_by_state */
+  SOURCE_OBJECTLESS,      /* PLAN_STATES: the files without object */
+} Source;
+
 static char *
 build_sql (const SluiceQuery *q,
            const char        *select,
            gboolean           export_joins,
            Part               part,
-           gint64             new_after)
+           gint64             new_after,
+           const char        *search,
+           Plan               plan,
+           Source             source)
 {
   const SortInfo *info = &sort_info[q->sort];
-  gboolean objects_inner = info->drive == DRIVE_OBJECTS && part != PART_NULLS &&
-                           part != PART_NULLS_AFTER;
+  gboolean nulls = part == PART_NULLS || part == PART_NULLS_AFTER;
+  gboolean objects_inner = (info->drive == DRIVE_OBJECTS && !nulls) ||
+                           source == SOURCE_STATE_OBJECTS;
   const char *dir = q->descending ? " DESC" : "";
   const char *file_id;
+  const char *left = needs_metadata (q, search) ? "" : "LEFT ";
+  /* from the files without object, metadata must not drive (CROSS JOIN keeps the order) */
+  const char *cross_or_left = *left == '\0' ? "CROSS JOIN" : "LEFT JOIN";
   GString *sql = g_string_new (select);
 
   /* the cursor columns, always last: value, source id, file id, object id */
-  g_string_append_printf (sql, ", %s, f.source_id, f.id, IFNULL (o.id, 0)", info->value);
+  g_string_append_printf (sql, ", %s AS c_value, f.source_id AS c_aux, f.id AS c_file, "
+                               "IFNULL (o.id, 0) AS c_obj", info->value);
 
-  if (objects_inner)
-    g_string_append (sql, " FROM objects o JOIN files f ON f.id = o.file_id "
-                          "JOIN metadata m ON m.file_id = f.id");
-  else
-    g_string_append (sql, " FROM files f JOIN metadata m ON m.file_id = f.id "
+  /* files without metadata (not probed yet, or the probe failed) have no metadata row: the
+   * metadata indexes drive only the parts with a value, every other part joins it LEFT */
+  if (source == SOURCE_STATE_OBJECTS)
+    g_string_append_printf (sql, " FROM objects o INDEXED BY objects_by_state "
+                                 "%s metadata m ON m.file_id = o.file_id "
+                                 "CROSS JOIN files f ON f.id = o.file_id", cross_or_left);
+  else if (source == SOURCE_OBJECTLESS)
+    g_string_append_printf (sql, " FROM files_without_object w CROSS JOIN files f "
+                                 "ON f.id = w.file_id "
+                                 "%s metadata m ON m.file_id = f.id "
+                                 "LEFT JOIN objects o ON o.file_id = f.id", cross_or_left);
+  else if (objects_inner)
+    g_string_append_printf (sql, " FROM objects o JOIN files f ON f.id = o.file_id "
+                                 "%sJOIN metadata m ON m.file_id = f.id", left);
+  else if (info->drive == DRIVE_OBJECTS)
+    g_string_append_printf (sql, " FROM files_without_object w CROSS JOIN files f "
+                                 "ON f.id = w.file_id "
+                                 "%s metadata m ON m.file_id = f.id "
+                                 "LEFT JOIN objects o ON o.file_id = f.id", cross_or_left);
+  else if (info->drive == DRIVE_METADATA && !nulls)
+    g_string_append (sql, " FROM metadata m JOIN files f ON f.id = m.file_id "
                           "LEFT JOIN objects o ON o.file_id = f.id");
+  else
+    g_string_append_printf (sql, " FROM files f %sJOIN metadata m ON m.file_id = f.id "
+                                 "LEFT JOIN objects o ON o.file_id = f.id", left);
   if (export_joins)
     g_string_append (sql, EXPORT_JOINS);
   g_string_append (sql, " WHERE 1");
-  append_filters (sql, q, objects_inner);
+  append_filters (sql, q, objects_inner, search, plan, "f.id");
   if (new_after > 0)
     g_string_append (sql, " AND f.id > ?16");
 
@@ -683,7 +934,10 @@ build_sql (const SluiceQuery *q,
           file_id = "f.id";
         }
       else
-        g_string_append_printf (sql, " AND %s IS NULL", info->value);
+        {
+          g_string_append_printf (sql, " AND %s IS NULL", info->value);
+          file_id = "f.id";
+        }
       if (part == PART_NULLS_AFTER)
         append_ids_after (sql, file_id, q->descending);
       g_string_append_printf (sql, " ORDER BY %s%s, o.id%s", file_id, dir, dir);
@@ -692,7 +946,7 @@ build_sql (const SluiceQuery *q,
     {
       gboolean name = q->sort == SLUICE_QUERY_SORT_NAME;
 
-      if (part == PART_ALL && info->nullable && !objects_inner)
+      if (part == PART_ALL && info->nullable && info->drive != DRIVE_OBJECTS)
         g_string_append_printf (sql, " AND %s IS NOT NULL", info->value);
       else if (part == PART_TIES)
         {
@@ -773,6 +1027,206 @@ bind_all (sqlite3_stmt            *s,
     sqlite3_bind_int64 (s, P_NEW_AFTER, new_after);
 }
 
+/* Estimates stop counting here: enough to tell a few matches from many, at ~1 ms a filter. */
+#define ESTIMATE_CAP 20000
+
+/* min (rows of @from_where, ESTIMATE_CAP + 1), from the filter's own index. */
+static gboolean
+estimate (SluiceCatalog     *catalog,
+          const SluiceQuery *q,
+          const char        *sql,
+          double            *out_rows,
+          GError           **error)
+{
+  g_autofree char *capped = g_strdup_printf ("SELECT count(*) FROM (SELECT 1 %s LIMIT %d)", sql,
+                                             ESTIMATE_CAP + 1);
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog), capped, -1, &s, NULL);
+
+  if (rc != SQLITE_OK)
+    return _sluice_catalog_set_error (catalog, error, rc, "estimate");
+  bind_all (s, q, NULL, -1, 0);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    *out_rows = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  if (rc != SQLITE_ROW)
+    return _sluice_catalog_set_error (catalog, error, rc, "estimate");
+  return TRUE;
+}
+
+/*
+ * Which index drives a page (Plan). Each filter with an index is counted alone from it, up to
+ * ESTIMATE_CAP (the states from browse_counts); taking them as independent, walking the sort's
+ * index visits about limit / (product of their fractions) rows, driving from the smallest
+ * filter's index reads its rows and sorts them (counted three times: lookups and the sort).
+ * The cheaper wins. The search takes no part (its words may match many paths; counting them
+ * costs what the search does): its full-text lookup is left to the planner, its camera and
+ * lens lists are walked like the filters.
+ */
+static gboolean
+choose_plan (SluiceCatalog     *catalog,
+             const SluiceQuery *q,
+             const char        *search,
+             gint64             limit,
+             Plan              *out_plan,
+             gboolean          *out_states_smallest,
+             GError           **error)
+{
+  double total = 0, fraction = 1, smallest = G_MAXDOUBLE, rows = 0;
+  gboolean states_smallest = FALSE;
+  gboolean by_path = q->sort == SLUICE_QUERY_SORT_INGEST || q->sort == SLUICE_QUERY_SORT_NAME ||
+                     q->sort == SLUICE_QUERY_SORT_KEY;
+  gboolean by_gear = q->sort == SLUICE_QUERY_SORT_CAMERA || q->sort == SLUICE_QUERY_SORT_LENS;
+  gboolean by_date = q->sort == SLUICE_QUERY_SORT_DATE_TAKEN;
+  gboolean gear_search = strstr (search, "m.camera IN") != NULL ||
+                         strstr (search, "m.lens_model IN") != NULL ||
+                         strstr (search, "FROM metadata WHERE") != NULL;
+  gboolean never_walk = FALSE, same_column = FALSE;
+  /* A filter on the sort's own column: its index gives the matches in order, nothing to walk.
+   * Correlated: a lens belongs to a camera, and photos are filed and ingested by date (a
+   * folder per event), so walking the sort's index finds such a filter's rows in one far
+   * stretch, not spread out: a walk is not worth trying (gear), or less likely to pay (date
+   * by path, weighted ten times) */
+  struct { gboolean on; const char *sql; int correlated; } filters[] = {
+    { q->camera != NULL, "FROM metadata WHERE camera = ?11", by_gear ? 2 : 0 },
+    { q->lens != NULL, "FROM metadata WHERE lens_model = ?12", by_gear ? 2 : 0 },
+    { q->since != NULL && q->until != NULL,
+      "FROM metadata WHERE datetime_original >= ?13 AND datetime_original < ?14",
+      by_date ? 2 : by_path },
+    { q->since != NULL && q->until == NULL, "FROM metadata WHERE datetime_original >= ?13",
+      by_date ? 2 : by_path },
+    { q->since == NULL && q->until != NULL, "FROM metadata WHERE datetime_original < ?14",
+      by_date ? 2 : by_path },
+    { q->gps == SLUICE_QUERY_GPS_WITH, "FROM metadata WHERE gps_latitude IS NOT NULL", 0 },
+  };
+  guint n = 0;
+  sqlite3_stmt *s = NULL;
+  g_autoptr(GString) sql = g_string_new ("SELECT (SELECT IFNULL (sum (n), 0) FROM browse_counts) "
+                                         "+ (SELECT count(*) FROM files_without_object), ");
+  int rc;
+
+  *out_plan = PLAN_WALK;
+  if (out_states_smallest != NULL)
+    *out_states_smallest = FALSE;
+  /* tests run every query under every plan: each must give the same rows */
+  if (g_getenv ("SLUICE_QUERY_PLAN") != NULL)
+    {
+      const char *force = g_getenv ("SLUICE_QUERY_PLAN");
+
+      *out_plan = g_str_equal (force, "walk") ? PLAN_WALK
+                  : g_str_equal (force, "states") && q->states != 0 ? PLAN_STATES
+                  : PLAN_INDEX;
+      return TRUE;
+    }
+  /* the total, and the objects in the states (+ the files without object, which may be) */
+  if (q->states != 0)
+    {
+      g_string_append (sql, "(SELECT IFNULL (sum (n), 0) FROM browse_counts WHERE state IN (");
+      append_states (sql, q);
+      g_string_append (sql, ")) + (SELECT count(*) FROM files_without_object)");
+    }
+  else
+    g_string_append (sql, "0");
+  rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog), sql->str, -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return _sluice_catalog_set_error (catalog, error, rc, "counts");
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      total = MAX (sqlite3_column_int64 (s, 0), 1);
+      rows = sqlite3_column_int64 (s, 1);
+    }
+  sqlite3_finalize (s);
+  if (rc != SQLITE_ROW)
+    return _sluice_catalog_set_error (catalog, error, rc, "counts");
+  if (q->states != 0)
+    {
+      fraction *= rows / total;
+      smallest = rows;
+      states_smallest = TRUE;
+      n++;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
+    {
+      if (!filters[i].on)
+        continue;
+      if (!estimate (catalog, q, filters[i].sql, &rows, error))
+        return FALSE;
+      fraction *= (filters[i].correlated == 1 ? 0.1 : 1) * rows / total;
+      never_walk |= filters[i].correlated == 2;
+      if (rows < smallest)
+        {
+          smallest = rows;
+          states_smallest = FALSE;
+        }
+      n++;
+    }
+  /* the search's words found in paths only: each a full-text lookup, counted the same way
+   * (a word also found in camera or lens names is a union that is not estimated) */
+  for (guint i = 0; !gear_search && q->terms != NULL && q->terms[i] != NULL; i++)
+    {
+      g_autofree char *fts = g_strdup_printf ("FROM catalog_search WHERE catalog_search "
+                                              "MATCH ?%u", P_TERMS + i);
+
+      if (!estimate (catalog, q, fts, &rows, error))
+        return FALSE;
+      fraction *= rows / total;
+      if (rows < smallest)
+        {
+          smallest = rows;
+          states_smallest = FALSE;
+        }
+      n++;
+    }
+  same_column = (by_gear && (q->camera != NULL || q->lens != NULL || gear_search)) ||
+                (by_date && (q->since != NULL || q->until != NULL));
+  never_walk |= by_gear && gear_search;
+  if (out_states_smallest != NULL)
+    *out_states_smallest = states_smallest;
+  if (never_walk)
+    *out_plan = !same_column && states_smallest ? PLAN_STATES : PLAN_INDEX;
+  else if (n == 0)
+    return TRUE;   /* nothing to choose: only the search's camera and lens lists are walked */
+  else if (3 * smallest < (limit < 0 ? total : (double) limit) / MAX (fraction, 1e-9))
+    *out_plan = states_smallest ? PLAN_STATES : PLAN_INDEX;
+  g_debug ("plan %d: smallest %.0f, fraction %.6f", *out_plan, smallest, fraction);
+  return TRUE;
+}
+
+/* One part of a page (build_sql ()), or for PLAN_STATES the union of its objects from
+ * objects_by_state and its files without object, each sorted, merged by the cursor columns. */
+static char *
+build_page_sql (const SluiceQuery *q,
+                const char        *select,
+                gboolean           export_joins,
+                Part               part,
+                gint64             new_after,
+                const char        *search,
+                Plan               plan)
+{
+  const char *dir = q->descending ? " DESC" : "";
+  g_autofree char *objects = NULL;
+  g_autofree char *objectless = NULL;
+
+  if (plan != PLAN_STATES)
+    return build_sql (q, select, export_joins, part, new_after, search, plan, SOURCE_DEFAULT);
+  /* sorted by an object's column: its parts are the objects, then the files without one */
+  if (sort_info[q->sort].drive == DRIVE_OBJECTS)
+    return build_sql (q, select, export_joins, part, new_after, search, plan,
+                      part == PART_NULLS || part == PART_NULLS_AFTER ? SOURCE_DEFAULT
+                                                                     : SOURCE_STATE_OBJECTS);
+  objects = build_sql (q, select, export_joins, part, new_after, search, plan,
+                       SOURCE_STATE_OBJECTS);
+  objectless = build_sql (q, select, export_joins, part, new_after, search, plan,
+                          SOURCE_OBJECTLESS);
+  return g_strdup_printf ("SELECT * FROM (SELECT * FROM (%s) UNION ALL SELECT * FROM (%s)) "
+                          "ORDER BY %s%s%sc_value%s, c_file%s, c_obj%s LIMIT ?1", objects,
+                          objectless, q->sort == SLUICE_QUERY_SORT_NAME ? "c_aux" : "",
+                          q->sort == SLUICE_QUERY_SORT_NAME ? dir : "",
+                          q->sort == SLUICE_QUERY_SORT_NAME ? ", " : "", dir, dir, dir);
+}
+
 /* Which parts, in order, follow @after. */
 static guint
 parts_after (const SluiceQuery       *q,
@@ -827,15 +1281,21 @@ run_query (SluiceCatalog           *catalog,
   Part parts[3];
   guint n_parts = parts_after (q, after, parts);
   guint64 rows = 0;
+  g_autofree char *search = search_sql (catalog, q, error);
+  Plan plan = PLAN_INDEX;
 
+  if (search == NULL || !choose_plan (catalog, q, search, limit, &plan, NULL, error))
+    return FALSE;
   if (after != NULL && after->sort != q->sort)
     after = NULL;
   for (guint i = 0; i < n_parts && (limit < 0 || (gint64) rows < limit); i++)
     {
-      g_autofree char *sql = build_sql (q, select, export_joins, parts[i], new_after);
+      g_autofree char *sql = build_page_sql (q, select, export_joins, parts[i], new_after,
+                                             search, plan);
       sqlite3_stmt *s = NULL;
       int rc;
 
+      g_debug ("page part %d: %s", parts[i], sql);
       rc = sqlite3_prepare_v2 (db, sql, -1, &s, NULL);
       if (rc != SQLITE_OK)
         return _sluice_catalog_set_error (catalog, error, rc, "query");
@@ -895,23 +1355,138 @@ count_sql (SluiceCatalog *catalog,
   return TRUE;
 }
 
+/* The count of the files without any object that match (normally none): read from the kept
+ * table with a CROSS JOIN, never by scanning files. */
+static void
+append_objectless_count (GString           *sql,
+                         const SluiceQuery *q,
+                         gint64             new_after,
+                         const char        *search)
+{
+  g_string_append_printf (sql, " + (SELECT count(*) FROM files_without_object w "
+                               "CROSS JOIN files f ON f.id = w.file_id %s metadata m "
+                               "ON m.file_id = f.id LEFT JOIN objects o ON o.file_id = f.id "
+                               "WHERE 1", needs_metadata (q, search) ? "CROSS JOIN"
+                                                                     : "LEFT JOIN");
+  append_filters (sql, q, FALSE, search, PLAN_INDEX, "w.file_id");
+  if (new_after > 0)
+    g_string_append (sql, " AND w.file_id > ?16");
+  g_string_append (sql, ")");
+}
+
+/*
+ * A row is an object or a file without one, so a count is never a LEFT JOIN over every file.
+ * Which way depends on the filters (gps "without" is done by the caller as a difference):
+ *
+ * - none, or only states and a run: browse_counts (object rows per run and state, kept by
+ *   triggers) plus the matching files without object;
+ * - only the file's own filters (metadata, search): rows per file are one plus its objects
+ *   beyond the first, so the count is a count of the filters' index (metadata, or the search's
+ *   file ids), with no objects join, plus files_extra_objects (normally empty) joined the same;
+ * - a state or run with other filters: the objects, driven by the filter's index with
+ *   objects_by_file (or by objects_by_state when its states are the fewest rows,
+ *   @states_first), plus the matching files without object.
+ */
 static char *
 build_count_sql (const SluiceQuery *q,
-                 gint64             new_after)
+                 gint64             new_after,
+                 const char        *search,
+                 gboolean           states_first)
 {
-  GString *sql;
+  GString *sql = g_string_new ("SELECT ");
+  gboolean object_filters = q->states != 0 || q->run_id > 0;
+  gboolean file_filters = q->terms != NULL || q->camera != NULL || q->lens != NULL ||
+                          q->since != NULL || q->until != NULL || q->gps != SLUICE_QUERY_GPS_ANY;
+  gboolean metadata = needs_metadata (q, search);
 
-  /* no filter: one row per object, plus one per file that has none; each from an index */
-  if (!has_filters (q) && new_after <= 0)
-    return g_strdup ("SELECT (SELECT count(*) FROM objects) + (SELECT count(*) FROM files) - "
-                     "(SELECT count(*) FROM (SELECT DISTINCT file_id FROM objects))");
-
-  sql = g_string_new ("SELECT count(*) FROM files f JOIN metadata m ON m.file_id = f.id "
-                      "LEFT JOIN objects o ON o.file_id = f.id WHERE 1");
-  append_filters (sql, q, FALSE);
-  if (new_after > 0)
-    g_string_append (sql, " AND f.id > ?16");
+  g_assert (q->gps != SLUICE_QUERY_GPS_WITHOUT || new_after > 0);
+  if (!file_filters && new_after <= 0)
+    {
+      g_string_append (sql, "(SELECT IFNULL (sum (n), 0) FROM browse_counts WHERE 1");
+      if (q->states != 0)
+        {
+          g_string_append (sql, " AND state IN (");
+          append_states (sql, q);
+          g_string_append (sql, ")");
+        }
+      if (q->run_id > 0)
+        g_string_append (sql, " AND run_id = ?15");
+      g_string_append (sql, ")");
+      append_objectless_count (sql, q, new_after, search);
+    }
+  else if (!object_filters && new_after <= 0)
+    {
+      /* files: from the metadata index the filters name, or the search's file ids */
+      g_string_append_printf (sql, "(SELECT count(*) FROM %s WHERE 1",
+                              metadata ? "metadata m" : "files f");
+      append_filters (sql, q, TRUE, search, PLAN_INDEX, metadata ? "m.file_id" : "f.id");
+      g_string_append_printf (sql, ") + (SELECT IFNULL (sum (x.n), 0) FROM files_extra_objects x"
+                                   "%s WHERE 1",
+                              metadata ? " CROSS JOIN metadata m ON m.file_id = x.file_id" : "");
+      append_filters (sql, q, TRUE, search, PLAN_INDEX, "x.file_id");
+      g_string_append (sql, ")");
+    }
+  else
+    {
+      /* no files join: an object's filters need only its file id (and the metadata
+       * indexes, each covering for its own filter, with objects_by_file) */
+      if (states_first)
+        g_string_append_printf (sql, "(SELECT count(*) FROM objects o INDEXED BY objects_by_state "
+                                     "%s metadata m ON m.file_id = o.file_id WHERE 1",
+                                metadata ? "CROSS JOIN" : "LEFT JOIN");
+      else
+        g_string_append_printf (sql, "(SELECT count(*) FROM objects o %sJOIN metadata m "
+                                     "ON m.file_id = o.file_id WHERE 1", metadata ? "" : "LEFT ");
+      append_filters (sql, q, TRUE, search, PLAN_INDEX, "o.file_id");
+      if (new_after > 0)
+        g_string_append (sql, " AND o.file_id > ?16");
+      g_string_append (sql, ")");
+      append_objectless_count (sql, q, new_after, search);
+    }
   return g_string_free (sql, FALSE);
+}
+
+static gboolean
+count_query (SluiceCatalog     *catalog,
+             const SluiceQuery *query,
+             gint64             new_after,
+             guint64           *out_count,
+             GError           **error)
+{
+  g_autofree char *search = NULL;
+  g_autofree char *sql = NULL;
+  gboolean states_first = FALSE;
+
+  if (query->gps == SLUICE_QUERY_GPS_WITHOUT && new_after <= 0)
+    {
+      /* rows without GPS = rows - rows with GPS: both counts have an index (90 % of the rows
+       * have none, too many to count one by one) */
+      g_autoptr(SluiceQuery) all = sluice_query_copy (query);
+      guint64 n_all = 0, n_with = 0;
+
+      sluice_query_set_gps (all, SLUICE_QUERY_GPS_ANY);
+      if (!count_query (catalog, all, new_after, &n_all, error))
+        return FALSE;
+      sluice_query_set_gps (all, SLUICE_QUERY_GPS_WITH);
+      if (!count_query (catalog, all, new_after, &n_with, error))
+        return FALSE;
+      *out_count = n_all - n_with;
+      return TRUE;
+    }
+  search = search_sql (catalog, query, error);
+  if (search == NULL)
+    return FALSE;
+  if (query->states != 0 && (query->camera != NULL || query->lens != NULL ||
+                             query->since != NULL || query->until != NULL ||
+                             query->gps == SLUICE_QUERY_GPS_WITH))
+    {
+      Plan plan;
+
+      if (!choose_plan (catalog, query, search, -1, &plan, &states_first, error))
+        return FALSE;
+    }
+  sql = build_count_sql (query, new_after, search, states_first);
+  return count_sql (catalog, sql, query, new_after, out_count, error);
 }
 
 gboolean
@@ -920,11 +1495,8 @@ sluice_catalog_query_count (SluiceCatalog     *catalog,
                             guint64           *out_count,
                             GError           **error)
 {
-  g_autofree char *sql = NULL;
-
   g_return_val_if_fail (catalog != NULL && query != NULL && out_count != NULL, FALSE);
-  sql = build_count_sql (query, 0);
-  return count_sql (catalog, sql, query, 0, out_count, error);
+  return count_query (catalog, query, 0, out_count, error);
 }
 
 typedef struct {
@@ -1114,10 +1686,7 @@ sluice_catalog_query_count_new (SluiceCatalog     *catalog,
   g_autofree char *sql = NULL;
 
   g_return_val_if_fail (catalog != NULL && query != NULL && out_count != NULL, FALSE);
-  if (after_file_id <= 0)
-    return sluice_catalog_query_count (catalog, query, out_count, error);
-  sql = build_count_sql (query, after_file_id);
-  return count_sql (catalog, sql, query, after_file_id, out_count, error);
+  return count_query (catalog, query, MAX (after_file_id, 0), out_count, error);
 }
 
 GPtrArray *
@@ -1204,7 +1773,7 @@ static const char detail_sql[] =
   "  f.first_run_id, f.last_run_id,"
   "  o.id, t.endpoint, t.bucket, o.key, o.state, o.etag, o.sha256, o.error_code,"
   "  o.error_message, o.run_id, o.updated_at, " STATE_SQL ","
-  "  m.present, m.camera,"
+  "  m.file_id IS NOT NULL, m.camera,"
   "  m.container, m.make, m.model, m.lens_model, m.datetime_original, m.subsec_time_original,"
   "  m.offset_time_original, m.exposure_num, m.exposure_den, m.f_number, m.iso,"
   "  m.focal_length, m.orientation, m.exif_width, m.exif_height, m.width, m.height,"

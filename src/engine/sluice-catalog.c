@@ -119,71 +119,95 @@ static const char schema_v3[] =
   "  report TEXT NOT NULL,"
   "  probed_at INTEGER NOT NULL);";
 
-/* Version 4: browsing (sluice-catalog-query.c). Every file has a metadata row (a placeholder
- * with present = 0 until it is probed), so the metadata indexes can drive any sorted page with
- * an inner join. Camera and exposure are virtual columns, so they can be indexed and sorted
- * without being stored. One index per sortable column (rowid = file id breaks ties), plus the
- * full-text index over path, camera and lens: contentless (content=''), so the text is not
- * stored twice, kept by triggers: the path once per file, camera and lens once when known and
- * again only when they really change (a contentless delete must repeat the old text). What this
- * costs per ingested file is measured by bench/catalog-ingest-cost and noted in DESIGN.md. */
+/* Version 4: browsing (sluice-catalog-query.c). Designed for what it costs the ingest: every
+ * index and trigger here is paid on each file written, so each one earns its place by a sort or
+ * filter that would otherwise take over 100 ms at a million rows (DESIGN.md, "Browsing").
+ *
+ * - No row per file in metadata until it is probed: the browser LEFT JOINs it.
+ * - Camera and exposure are virtual generated columns: indexed, not stored.
+ * - One index per sortable column (the rowid, i.e. the file id, breaks ties); has-GPS is a
+ *   partial index (the 10 % that have it); objects by (state, file_id) serves the state sort,
+ *   the state filter and the writer's "left uploading" lookup (it replaces schema 1's
+ *   (target_id, state)).
+ * - Full-text search over the path only: contentless (content=''), without the per-row size
+ *   table (columnsize=0), written once per file by a trigger (a path never changes). Camera
+ *   and lens are searched through their few distinct values instead (sluice-catalog-query.c).
+ * - Counts: object rows per run and state (browse_counts), the files without any object
+ *   (files_without_object) and the objects of a file beyond its first (files_extra_objects;
+ *   both normally empty) are kept by triggers, so the unfiltered, state and run counts are a
+ *   few row reads, and a metadata filter's count is a count of its index (files) plus the
+ *   extra objects of those files, never a join with objects. */
 static const char schema_v4[] =
-  "ALTER TABLE metadata ADD COLUMN present INTEGER NOT NULL DEFAULT 1;"
   "ALTER TABLE metadata ADD COLUMN camera TEXT GENERATED ALWAYS AS ("
   "  CASE WHEN model IS NULL THEN make"
   "       WHEN make IS NULL OR substr (model, 1, length (make)) = make THEN model"
   "       ELSE make || ' ' || model END) VIRTUAL;"
   "ALTER TABLE metadata ADD COLUMN exposure REAL GENERATED ALWAYS AS ("
   "  CASE WHEN exposure_den > 0 THEN CAST (exposure_num AS REAL) / exposure_den END) VIRTUAL;"
-  "INSERT INTO metadata (file_id, present) "
-  "  SELECT id, 0 FROM files WHERE id NOT IN (SELECT file_id FROM metadata);"
-  "CREATE TRIGGER files_metadata AFTER INSERT ON files BEGIN"
-  "  INSERT OR IGNORE INTO metadata (file_id, present) VALUES (new.id, 0);"
-  "END;"
   "CREATE INDEX metadata_by_date ON metadata (datetime_original);"
   "CREATE INDEX metadata_by_camera ON metadata (camera);"
   "CREATE INDEX metadata_by_lens ON metadata (lens_model);"
   "CREATE INDEX metadata_by_exposure ON metadata (exposure);"
   "CREATE INDEX metadata_by_iso ON metadata (iso);"
   "CREATE INDEX metadata_by_focal_length ON metadata (focal_length);"
+  "CREATE INDEX metadata_with_gps ON metadata (gps_latitude) WHERE gps_latitude IS NOT NULL;"
   "CREATE INDEX files_by_size ON files (size);"
   "CREATE INDEX objects_by_key ON objects (key, file_id);"
-  "CREATE INDEX objects_by_state_file ON objects (state, file_id);"
+  "DROP INDEX objects_by_state;"
+  "CREATE INDEX objects_by_state ON objects (state, file_id);"
   "CREATE INDEX warnings_errors ON warnings (file_id) WHERE stage = 'error';"
-  /* rowid 2 × file id: the path, written once (a path never changes); 2 × file id + 1:
-   * camera and lens, written when known. A search matches each word against both. */
-  "CREATE VIRTUAL TABLE catalog_search USING fts5 (path, camera, lens, content = '',"
+  "CREATE VIRTUAL TABLE catalog_search USING fts5 (path, content = '', columnsize = 0,"
   "  tokenize = 'unicode61 remove_diacritics 2');"
-  "INSERT INTO catalog_search (rowid, path) SELECT id * 2, relpath FROM files;"
-  "INSERT INTO catalog_search (rowid, camera, lens)"
-  "  SELECT file_id * 2 + 1, camera, lens_model FROM metadata"
-  "  WHERE camera IS NOT NULL OR lens_model IS NOT NULL;"
+  "INSERT INTO catalog_search (rowid, path) SELECT id, relpath FROM files;"
   "CREATE TRIGGER files_search_insert AFTER INSERT ON files BEGIN"
-  "  INSERT INTO catalog_search (rowid, path) VALUES (new.id * 2, new.relpath);"
+  "  INSERT INTO catalog_search (rowid, path) VALUES (new.id, new.relpath);"
   "END;"
   "CREATE TRIGGER files_search_delete AFTER DELETE ON files BEGIN"
   "  INSERT INTO catalog_search (catalog_search, rowid, path)"
-  "    VALUES ('delete', old.id * 2, old.relpath);"
+  "    VALUES ('delete', old.id, old.relpath);"
   "END;"
-  "CREATE TRIGGER metadata_search_insert AFTER INSERT ON metadata"
-  "  WHEN new.camera IS NOT NULL OR new.lens_model IS NOT NULL BEGIN"
-  "  INSERT INTO catalog_search (rowid, camera, lens)"
-  "    VALUES (new.file_id * 2 + 1, new.camera, new.lens_model);"
+  "CREATE TABLE files_without_object (file_id INTEGER PRIMARY KEY);"
+  "INSERT INTO files_without_object (file_id)"
+  "  SELECT id FROM files f WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.file_id = f.id);"
+  /* object rows per (run, state): the state, run and unfiltered counts are a few rows */
+  "CREATE TABLE browse_counts (run_id INTEGER NOT NULL, state INTEGER NOT NULL,"
+  "  n INTEGER NOT NULL, PRIMARY KEY (run_id, state)) WITHOUT ROWID;"
+  "INSERT INTO browse_counts (run_id, state, n)"
+  "  SELECT IFNULL (run_id, 0), state, count(*) FROM objects GROUP BY 1, 2;"
+  /* the objects of a file beyond its first (a second target, a changed key): normally empty,
+   * so that a count of files (from a metadata index alone) plus these is a count of rows */
+  "CREATE TABLE files_extra_objects (file_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+  "INSERT INTO files_extra_objects (file_id, n)"
+  "  SELECT file_id, count(*) - 1 FROM objects GROUP BY file_id HAVING count(*) > 1;"
+  "CREATE TRIGGER objects_count_insert AFTER INSERT ON objects BEGIN"
+  "  INSERT INTO browse_counts (run_id, state, n) VALUES (IFNULL (new.run_id, 0), new.state, 1)"
+  "    ON CONFLICT DO UPDATE SET n = n + 1;"
+  "  INSERT INTO files_extra_objects (file_id, n) SELECT new.file_id, 1"
+  "    WHERE NOT EXISTS (SELECT 1 FROM files_without_object WHERE file_id = new.file_id)"
+  "    ON CONFLICT DO UPDATE SET n = n + 1;"
+  "  DELETE FROM files_without_object WHERE file_id = new.file_id;"
   "END;"
-  "CREATE TRIGGER metadata_search_update AFTER UPDATE OF make, model, lens_model ON metadata"
-  "  WHEN old.make IS NOT new.make OR old.model IS NOT new.model"
-  "    OR old.lens_model IS NOT new.lens_model BEGIN"
-  "  INSERT INTO catalog_search (catalog_search, rowid, camera, lens)"
-  "    SELECT 'delete', old.file_id * 2 + 1, old.camera, old.lens_model"
-  "    WHERE old.camera IS NOT NULL OR old.lens_model IS NOT NULL;"
-  "  INSERT INTO catalog_search (rowid, camera, lens)"
-  "    SELECT new.file_id * 2 + 1, new.camera, new.lens_model"
-  "    WHERE new.camera IS NOT NULL OR new.lens_model IS NOT NULL;"
+  "CREATE TRIGGER objects_count_update AFTER UPDATE OF state, run_id ON objects"
+  "  WHEN old.state IS NOT new.state OR old.run_id IS NOT new.run_id BEGIN"
+  "  UPDATE browse_counts SET n = n - 1 WHERE run_id = IFNULL (old.run_id, 0)"
+  "    AND state = old.state;"
+  "  INSERT INTO browse_counts (run_id, state, n) VALUES (IFNULL (new.run_id, 0), new.state, 1)"
+  "    ON CONFLICT DO UPDATE SET n = n + 1;"
   "END;"
-  "CREATE TRIGGER metadata_search_delete AFTER DELETE ON metadata"
-  "  WHEN old.camera IS NOT NULL OR old.lens_model IS NOT NULL BEGIN"
-  "  INSERT INTO catalog_search (catalog_search, rowid, camera, lens)"
-  "    VALUES ('delete', old.file_id * 2 + 1, old.camera, old.lens_model);"
+  "CREATE TRIGGER objects_count_delete AFTER DELETE ON objects BEGIN"
+  "  UPDATE browse_counts SET n = n - 1 WHERE run_id = IFNULL (old.run_id, 0)"
+  "    AND state = old.state;"
+  "  UPDATE files_extra_objects SET n = n - 1 WHERE file_id = old.file_id;"
+  "  DELETE FROM files_extra_objects WHERE file_id = old.file_id AND n <= 0;"
+  "  INSERT OR IGNORE INTO files_without_object (file_id)"
+  "    SELECT old.file_id WHERE EXISTS (SELECT 1 FROM files WHERE id = old.file_id)"
+  "      AND NOT EXISTS (SELECT 1 FROM objects WHERE file_id = old.file_id);"
+  "END;"
+  "CREATE TRIGGER files_count_insert AFTER INSERT ON files BEGIN"
+  "  INSERT INTO files_without_object (file_id) VALUES (new.id);"
+  "END;"
+  "CREATE TRIGGER files_count_delete AFTER DELETE ON files BEGIN"
+  "  DELETE FROM files_without_object WHERE file_id = old.id;"
   "END;";
 
 static gboolean
@@ -418,6 +442,12 @@ sluice_catalog_open (const char *path,
           !exec (self, "PRAGMA synchronous = NORMAL", error))
         return NULL;
     }
+  /* the browsing indexes are spread over the whole catalog: the writer touches pages of each
+   * for every file, and at a million rows the default 2 MB cache makes that disk reads. A
+   * reader's sorts and counts walk whole indexes. Both get a bigger page cache. */
+  if (!exec (self, readonly ? "PRAGMA cache_size = -32768" : "PRAGMA cache_size = -65536",
+             error))
+    return NULL;
   if (!exec (self, "PRAGMA foreign_keys = ON", error) ||
       !exec (self, "PRAGMA temp_store = MEMORY", error))
     return NULL;
@@ -786,17 +816,9 @@ sluice_catalog_set_metadata (SluiceCatalog        *self,
   if (!step_done (self, s, error))
     return FALSE;
 
-  /* the row stays (a placeholder, present = 0): the browser's indexes need one per file */
   if (meta == NULL)
     {
-      s = stmt (self,
-                "UPDATE metadata SET present = 0, container = NULL, make = NULL, model = NULL, "
-                "  lens_model = NULL, datetime_original = NULL, subsec_time_original = NULL, "
-                "  offset_time_original = NULL, exposure_num = NULL, exposure_den = NULL, "
-                "  f_number = NULL, iso = NULL, focal_length = NULL, orientation = NULL, "
-                "  exif_width = NULL, exif_height = NULL, width = NULL, height = NULL, "
-                "  gps_latitude = NULL, gps_longitude = NULL, gps_altitude = NULL, "
-                "  has_thumbnail = 0 WHERE file_id = ?1", error);
+      s = stmt (self, "DELETE FROM metadata WHERE file_id = ?1", error);
       if (s == NULL)
         return FALSE;
       sqlite3_bind_int64 (s, 1, file_id);
@@ -807,10 +829,9 @@ sluice_catalog_set_metadata (SluiceCatalog        *self,
             "INSERT INTO metadata (file_id, container, make, model, lens_model, "
             "  datetime_original, subsec_time_original, offset_time_original, exposure_num, "
             "  exposure_den, f_number, iso, focal_length, orientation, exif_width, exif_height, "
-            "  width, height, gps_latitude, gps_longitude, gps_altitude, has_thumbnail, present) "
+            "  width, height, gps_latitude, gps_longitude, gps_altitude, has_thumbnail) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-            "        ?18, ?19, ?20, ?21, ?22, 1) "
-            /* an update, not a REPLACE: a REPLACE deletes without firing the search triggers */
+            "        ?18, ?19, ?20, ?21, ?22) "
             "ON CONFLICT (file_id) DO UPDATE SET container = excluded.container, "
             "  make = excluded.make, model = excluded.model, lens_model = excluded.lens_model, "
             "  datetime_original = excluded.datetime_original, "
@@ -822,8 +843,8 @@ sluice_catalog_set_metadata (SluiceCatalog        *self,
             "  exif_width = excluded.exif_width, exif_height = excluded.exif_height, "
             "  width = excluded.width, height = excluded.height, "
             "  gps_latitude = excluded.gps_latitude, gps_longitude = excluded.gps_longitude, "
-            "  gps_altitude = excluded.gps_altitude, has_thumbnail = excluded.has_thumbnail, "
-            "  present = 1", error);
+            "  gps_altitude = excluded.gps_altitude, has_thumbnail = excluded.has_thumbnail",
+            error);
   if (s == NULL)
     return FALSE;
   sqlite3_bind_int64 (s, 1, file_id);
