@@ -186,6 +186,13 @@ tick_cb (GtkWidget     *widget,
 }
 
 static void
+error_cb (SluiceBrowseModel *m)
+{
+  if (sluice_browse_model_get_error (m) != NULL)
+    g_error ("%s", sluice_browse_model_get_error (m));
+}
+
+static void
 count_cb (SluiceBrowseModel *m)
 {
   if (sluice_browse_model_get_loading (m) || sluice_browse_model_get_count (m) == 0)
@@ -235,6 +242,7 @@ main (int   argc,
       gtk_column_view_sort_by_column (column_view, size, GTK_SORT_DESCENDING);
     }
   g_signal_connect (model, "notify::count", G_CALLBACK (count_cb), NULL);
+  g_signal_connect (model, "notify::error", G_CALLBACK (error_cb), NULL);
   gtk_window_present (window);
   g_main_loop_run (loop);
   g_print ("catalog %s: %'" G_GUINT64_FORMAT " rows, counted in %.0f ms\n", argv[1],
