@@ -50,6 +50,7 @@ struct _SluiceRunView
   GtkWidget           *cancel_button;
   GtkWidget           *retry_button;
   GtkWidget           *done_button;
+  GtkWidget           *browse_button;
   AdwPreferencesGroup *failed_group;
   GtkListBox          *failed_list;
 };
@@ -185,6 +186,7 @@ update_status (SluiceRunView *self)
                                       state == SLUICE_RUN_STATE_FAILED ||
                                       state == SLUICE_RUN_STATE_CANCELLED));
   gtk_widget_set_visible (self->done_button, !active);
+  gtk_widget_set_visible (self->browse_button, !active);
   gtk_button_set_label (GTK_BUTTON (self->retry_button),
                         state == SLUICE_RUN_STATE_CANCELLED || state == SLUICE_RUN_STATE_FAILED
                         ? _("_Resume") : _("_Retry Failed"));
@@ -478,6 +480,7 @@ sluice_run_view_class_init (SluiceRunViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SluiceRunView, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, SluiceRunView, retry_button);
   gtk_widget_class_bind_template_child (widget_class, SluiceRunView, done_button);
+  gtk_widget_class_bind_template_child (widget_class, SluiceRunView, browse_button);
   gtk_widget_class_bind_template_child (widget_class, SluiceRunView, failed_group);
   gtk_widget_class_bind_template_child (widget_class, SluiceRunView, failed_list);
 }

@@ -35,6 +35,7 @@ struct _SluiceRun
   GMainContext              *main_context;
 
   SluiceRunState             state;
+  gint64                     run_id;        /* the catalog's run, once finished */
   SluiceRunPauseReason       pause_reason;
   GNetworkMonitor           *monitor;
   gboolean                   local_endpoint;
@@ -531,6 +532,7 @@ run_done_cb (GObject      *source_object,
   SluicePipelineSummary summary = { 0 };
 
   sluice_pipeline_run_finish (self->pipeline, result, &summary, &error);
+  self->run_id = summary.run_id;
   sluice_pipeline_summary_clear (&summary);
 
   g_clear_handle_id (&self->timer_id, g_source_remove);
@@ -684,6 +686,15 @@ sluice_run_get_failed_files (SluiceRun *self)
 {
   g_return_val_if_fail (SLUICE_IS_RUN (self), NULL);
   return self->failed;
+}
+
+/* The catalog's id of the run once it has ended (0 before, or when it never began one): the
+ * browser's "what this run uploaded" filter. */
+gint64
+sluice_run_get_run_id (SluiceRun *self)
+{
+  g_return_val_if_fail (SLUICE_IS_RUN (self), 0);
+  return self->run_id;
 }
 
 guint64

@@ -72,6 +72,7 @@ const SluiceRunProgress *sluice_run_get_progress      (SluiceRun                
 const GError            *sluice_run_get_error         (SluiceRun                   *self);
 GPtrArray               *sluice_run_get_failed_files  (SluiceRun                   *self);
 guint64                  sluice_run_get_n_failed      (SluiceRun                   *self);
+gint64                   sluice_run_get_run_id        (SluiceRun                   *self);
 void                     sluice_run_set_network_available (SluiceRun               *self,
                                                        gboolean                     available);
 void                     sluice_run_get_timer_lateness (SluiceRun                  *self,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "sluice-browse-view.h"
 #include "sluice-key-sample.h"
 #include "sluice-run-view.h"
 #include "sluice-run.h"
@@ -57,6 +58,8 @@ struct _SluiceWindow
   GtkWidget            *start_button;
   GtkWidget            *drop_highlight;
   SluiceRunView        *run_view;
+  SluiceBrowseView     *browse_view;
+  GtkToggleButton      *browse_button;
 };
 
 /* sluice-window-dnd.c */
@@ -75,6 +78,7 @@ guint          _sluice_window_get_n_sources     (SluiceWindow *self);
 const char    *_sluice_window_get_page          (SluiceWindow *self);
 const char    *_sluice_window_get_key_preview   (SluiceWindow *self);
 const char    *_sluice_window_get_last_toast    (SluiceWindow *self);
+SluiceBrowseView *_sluice_window_get_browse_view (SluiceWindow *self);
 SluiceTargetStore *_sluice_window_get_store     (SluiceWindow *self);
 void           _sluice_window_reload_targets    (SluiceWindow *self,
                                                  const char   *select);

@@ -1013,6 +1013,68 @@ done_action (GtkWidget  *widget,
   update_actions (self);
 }
 
+/* ---- the browser ---------------------------------------------------------------------------- */
+
+/* The header's toggle shows the browser over whichever page was there; off, that page again. */
+static void
+browse_toggled_cb (SluiceWindow *self)
+{
+  gboolean active = gtk_toggle_button_get_active (self->browse_button);
+  gboolean browsing = g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "browse") == 0;
+
+  if (active && !browsing)
+    gtk_stack_set_visible_child_name (self->stack, "browse");
+  else if (!active && browsing)
+    {
+      if (self->run != NULL)
+        gtk_stack_set_visible_child_name (self->stack, "run");
+      else
+        gtk_stack_set_visible_child_name (self->stack,
+                                          self->sources->len > 0 ? "ready" : "empty");
+    }
+}
+
+/* Another page shown (a drop, a run): the toggle follows. */
+static void
+stack_page_cb (SluiceWindow *self)
+{
+  gboolean browsing = g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "browse") == 0;
+
+  if (gtk_toggle_button_get_active (self->browse_button) != browsing)
+    gtk_toggle_button_set_active (self->browse_button, browsing);
+}
+
+static void
+browse_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  SluiceWindow *self = SLUICE_WINDOW (widget);
+
+  gtk_toggle_button_set_active (self->browse_button,
+                                !gtk_toggle_button_get_active (self->browse_button));
+}
+
+/* "Browse Uploaded Files" on a finished run: the browser, filtered to that run. */
+static void
+browse_run_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  SluiceWindow *self = SLUICE_WINDOW (widget);
+
+  if (self->run == NULL || sluice_run_is_active (self->run))
+    return;
+  sluice_browse_view_show_run (self->browse_view, sluice_run_get_run_id (self->run));
+  gtk_toggle_button_set_active (self->browse_button, TRUE);
+}
+
+SluiceBrowseView *
+_sluice_window_get_browse_view (SluiceWindow *self)
+{
+  return self->browse_view;
+}
+
 static void
 resume_interrupted_action (GtkWidget  *widget,
                            const char *action_name,
@@ -1199,6 +1261,7 @@ sluice_window_class_init (SluiceWindowClass *klass)
   window_class->close_request = sluice_window_close_request;
 
   g_type_ensure (SLUICE_TYPE_RUN_VIEW);
+  g_type_ensure (SLUICE_TYPE_BROWSE_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/sluice/Sluice/sluice-window.ui");
@@ -1218,6 +1281,8 @@ sluice_window_class_init (SluiceWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SluiceWindow, start_button);
   gtk_widget_class_bind_template_child (widget_class, SluiceWindow, drop_highlight);
   gtk_widget_class_bind_template_child (widget_class, SluiceWindow, run_view);
+  gtk_widget_class_bind_template_child (widget_class, SluiceWindow, browse_view);
+  gtk_widget_class_bind_template_child (widget_class, SluiceWindow, browse_button);
 
   gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_folder_action);
   gtk_widget_class_install_action (widget_class, "win.new-target", NULL, new_target_action);
@@ -1228,6 +1293,8 @@ sluice_window_class_init (SluiceWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "win.retry-failed", NULL, retry_failed_action);
   gtk_widget_class_install_action (widget_class, "win.done", NULL, done_action);
+  gtk_widget_class_install_action (widget_class, "win.browse", NULL, browse_action);
+  gtk_widget_class_install_action (widget_class, "win.browse-run", NULL, browse_run_action);
   gtk_widget_class_install_action (widget_class, "win.resume-interrupted", NULL,
                                    resume_interrupted_action);
 
@@ -1235,6 +1302,8 @@ sluice_window_class_init (SluiceWindowClass *klass)
                                        "win.open-folder", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
                                        "win.start", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, GDK_CONTROL_MASK,
+                                       "win.browse", NULL);
 }
 
 static void
@@ -1253,6 +1322,10 @@ sluice_window_init (SluiceWindow *self)
                             G_CALLBACK (target_selected_cb), self);
   g_signal_connect_swapped (self->key_template_row, "changed",
                             G_CALLBACK (update_key_preview), self);
+
+  g_signal_connect_swapped (self->browse_button, "toggled", G_CALLBACK (browse_toggled_cb), self);
+  g_signal_connect_swapped (self->stack, "notify::visible-child-name",
+                            G_CALLBACK (stack_page_cb), self);
 
   _sluice_window_init_dnd (self);
 

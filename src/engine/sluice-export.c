@@ -19,6 +19,7 @@ typedef struct {
   guint64             rows;
   const char *const  *columns;
   guint               n_columns;
+  gint               *progress;   /* rows written, for another thread; may be NULL */
 } ExportContext;
 
 gboolean
@@ -157,6 +158,8 @@ export_row (const SluiceValue *values,
   else
     append_jsonl (ctx, values);
   ctx->rows++;
+  if (ctx->progress != NULL)
+    g_atomic_int_set (ctx->progress, (gint) MIN (ctx->rows, (guint64) G_MAXINT));
   if (ctx->line->len >= FLUSH_AT)
     return flush (ctx, error);
   return TRUE;
@@ -189,9 +192,26 @@ sluice_export_query (SluiceCatalog      *catalog,
                      GCancellable       *cancellable,
                      GError            **error)
 {
+  return sluice_export_query_with_progress (catalog, query, format, out, out_rows, NULL,
+                                            cancellable, error);
+}
+
+/* As sluice_export_query (), and *@progress_rows (when not NULL) follows the rows written so
+ * far, set atomically: the app's progress bar reads it from the main thread. */
+gboolean
+sluice_export_query_with_progress (SluiceCatalog      *catalog,
+                                   const SluiceQuery  *query,
+                                   SluiceExportFormat  format,
+                                   GOutputStream      *out,
+                                   guint64            *out_rows,
+                                   gint               *progress_rows,
+                                   GCancellable       *cancellable,
+                                   GError            **error)
+{
   ExportContext ctx = { 0 };
   gboolean ok;
 
+  ctx.progress = progress_rows;
   ctx.format = format;
   ctx.out = out;
   ctx.cancellable = cancellable;

@@ -35,4 +35,13 @@ gboolean sluice_export_query              (SluiceCatalog       *catalog,
                                            GCancellable        *cancellable,
                                            GError             **error);
 
+gboolean sluice_export_query_with_progress (SluiceCatalog       *catalog,
+                                           const SluiceQuery   *query,
+                                           SluiceExportFormat   format,
+                                           GOutputStream       *out,
+                                           guint64             *out_rows,
+                                           gint                *progress_rows,
+                                           GCancellable        *cancellable,
+                                           GError             **error);
+
 G_END_DECLS

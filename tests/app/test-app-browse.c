@@ -1,0 +1,837 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sluice-test-app"
+
+#include "config.h"
+
+#include <gdk/x11/gdkx.h>
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "app-test-util.h"
+#include "sluice-application.h"
+#include "sluice-browse-sorter.h"
+#include "sluice-browse-view.h"
+#include "sluice-engine.h"
+#include "sluice-window-private.h"
+
+/* The metadata browser against catalogs the tests make through the engine's own catalog API:
+ * the model's paging at page boundaries and past its LRU, header clicks to queries, filters
+ * and the count, new rows while an ingest writes, and screenshots. Under Xvfb, in a private
+ * session (tests/app/with-session.sh). */
+
+static SluiceApplication *app;
+static char *tmp_dir;
+
+static const char *const cameras[][2] = {
+  { "Canon", "Canon EOS R5" },
+  { "NIKON CORPORATION", "NIKON D850" },
+  { "SONY", "ILCE-7M3" },
+  { "FUJIFILM", "X-T4" },
+};
+static const char *const lenses[] = {
+  "RF24-70mm F2.8 L IS USM", "24.0-70.0 mm f/2.8", "FE 85mm F1.8", "XF35mmF1.4 R",
+};
+static const char *const events[] = {
+  "Wedding Smith", "Holidays Zürich", "Garden", "Hiking Alps", "Harbour at night",
+};
+
+/* A thumbnail like a camera's: 160×120, a gradient with a band, different per seed. */
+static GBytes *
+make_thumbnail (guint seed)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 160, 120);
+  g_autoptr(GError) error = NULL;
+  guchar *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  char *buffer = NULL;
+  gsize len = 0;
+
+  for (int y = 0; y < 120; y++)
+    for (int x = 0; x < 160; x++)
+      {
+        guchar *p = pixels + y * stride + x * 3;
+        p[0] = (guchar) ((x * 255 / 160 + seed * 40) % 256);
+        p[1] = (guchar) ((y * 255 / 120 + seed * 70) % 256);
+        p[2] = (guchar) (y > 70 && y < 90 ? 230 : (seed * 90) % 256);
+      }
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "jpeg", &error,
+                                            "quality", "80", NULL));
+  g_assert_no_error (error);
+  return g_bytes_new_take (buffer, len);
+}
+
+typedef struct {
+  SluiceCatalog *catalog;
+  gint64         source;
+  gint64         target;
+  gint64         run;
+  guint          next;       /* files made so far */
+} Gen;
+
+/* Files @gen->next … + @n - 1: file i has size 1000 + (i * 7919) % 100000, camera i % 4,
+ * GPS when i % 10 == 0, failed when i % 50 == 7, skipped when i % 20 == 3, no metadata when
+ * i % 100 == 99; thumbnails when @thumbnails. */
+static void
+gen_files (Gen      *gen,
+           guint     n,
+           gboolean  thumbnails)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sluice_catalog_begin (gen->catalog, &error));
+  for (guint k = 0; k < n; k++)
+    {
+      guint i = gen->next++;
+      g_autofree char *relpath = g_strdup_printf ("2023/%s/IMG_%05u.JPG",
+                                                  events[i / 40 % G_N_ELEMENTS (events)], i);
+      g_autofree char *key = g_strconcat ("archive/", relpath, NULL);
+      g_autofree char *sha = g_strdup_printf ("%064u", i);
+      guint64 size = 1000 + (i * 7919u) % 100000;
+      g_autoptr(SluiceMetadata) meta = NULL;
+      SluiceObjectState state = i % 50 == 7 ? SLUICE_OBJECT_FAILED
+                                : i % 20 == 3 ? SLUICE_OBJECT_SKIPPED : SLUICE_OBJECT_UPLOADED;
+      gint64 file, obj;
+
+      file = sluice_catalog_upsert_file (gen->catalog, gen->source, relpath, size,
+                                         G_GINT64_CONSTANT (1690000000000000000) + i, sha,
+                                         gen->run, &error);
+      g_assert_no_error (error);
+      if (i % 100 != 99)
+        {
+          meta = sluice_metadata_new ();
+          meta->container = g_strdup ("jpeg");
+          meta->make = g_strdup (cameras[i % 4][0]);
+          meta->model = g_strdup (cameras[i % 4][1]);
+          meta->lens_model = g_strdup (lenses[i % 4]);
+          meta->datetime_original = g_strdup_printf ("2023:%02u:%02u %02u:%02u:%02u",
+                                                     1 + i / 28 % 12, 1 + i % 28, 8 + i % 12,
+                                                     i % 60, (i * 7) % 60);
+          meta->exposure_num = 1;
+          meta->exposure_den = 60u << (i % 5);
+          meta->f_number = 1.8 + (i % 5) * 0.9;
+          meta->iso = 100 << (i % 6);
+          meta->focal_length = 24 + i % 60;
+          meta->orientation = 1;
+          meta->width = 6000;
+          meta->height = 4000;
+          if (i % 10 == 0)
+            {
+              meta->gps_latitude = 47.3769 + i * 0.0001;
+              meta->gps_longitude = 8.5417 - i * 0.0001;
+              meta->gps_altitude = 408;
+            }
+          if (thumbnails)
+            {
+              meta->has_thumbnail = TRUE;
+              meta->thumbnail = make_thumbnail (i);
+            }
+        }
+      g_assert_true (sluice_catalog_set_metadata (gen->catalog, file, gen->run, meta,
+                                                  meta != NULL ? SLUICE_PROBE_STATE_OK
+                                                               : SLUICE_PROBE_STATE_FAILED,
+                                                  meta != NULL ? NULL : "helper crashed",
+                                                  &error));
+      g_assert_no_error (error);
+      obj = sluice_catalog_begin_object (gen->catalog, file, gen->target, key, sha, size,
+                                         gen->run, &error);
+      g_assert_no_error (error);
+      g_assert_true (sluice_catalog_finish_object (gen->catalog, obj, state,
+                                                   state == SLUICE_OBJECT_FAILED ? NULL
+                                                                                 : "\"etag\"",
+                                                   state == SLUICE_OBJECT_FAILED ? "SlowDown"
+                                                                                 : NULL,
+                                                   state == SLUICE_OBJECT_FAILED
+                                                   ? "Please reduce your request rate." : NULL,
+                                                   &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (sluice_catalog_commit (gen->catalog, &error));
+}
+
+static Gen *
+gen_new (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+  Gen *gen = g_new0 (Gen, 1);
+
+  gen->catalog = sluice_catalog_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  gen->source = sluice_catalog_ensure_source (gen->catalog, "/mnt/nas/photos", &error);
+  gen->target = sluice_catalog_ensure_target (gen->catalog, "https://s3.example.com",
+                                              "photo-archive", &error);
+  gen->run = sluice_catalog_begin_run (gen->catalog, gen->source, gen->target, "{}", &error);
+  g_assert_no_error (error);
+  return gen;
+}
+
+static void
+gen_free (Gen *gen)
+{
+  sluice_catalog_close (gen->catalog);
+  g_free (gen);
+}
+
+static char *
+gen_path (const char *name)
+{
+  return g_build_filename (tmp_dir, name, NULL);
+}
+
+/* ---- waiting ------------------------------------------------------------------------------- */
+
+static gboolean
+model_counted (gpointer data)
+{
+  return !sluice_browse_model_get_loading (data);
+}
+
+static void
+wait_count (SluiceBrowseModel *model)
+{
+  app_test_wait_until (model_counted, model, APP_TEST_TIMEOUT_S, "the count");
+}
+
+static gboolean
+anchors_ready (gpointer data)
+{
+  return sluice_browse_model_get_anchors_ready (data);
+}
+
+static gboolean
+row_loaded (gpointer data)
+{
+  return sluice_browse_row_get_loaded (data);
+}
+
+/* The row at @position, loaded. */
+static SluiceBrowseRow *
+load_row (SluiceBrowseModel *model,
+          guint              position)
+{
+  SluiceBrowseRow *row = g_list_model_get_item (G_LIST_MODEL (model), position);
+
+  g_assert_nonnull (row);
+  app_test_wait_until (row_loaded, row, APP_TEST_TIMEOUT_S, "a page of rows");
+  g_assert_cmpuint (sluice_browse_row_get_position (row), ==, position);
+  return row;
+}
+
+static guint64
+engine_count (const char        *path,
+              const SluiceQuery *query)
+{
+  g_autoptr(GError) error = NULL;
+  SluiceCatalog *catalog = sluice_catalog_open (path, TRUE, &error);
+  guint64 count = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_query_count (catalog, query, &count, &error));
+  g_assert_no_error (error);
+  sluice_catalog_close (catalog);
+  return count;
+}
+
+/* ---- model --------------------------------------------------------------------------------- */
+
+/* Pages of 128 rows: the rows on both sides of every boundary follow each other (keyset after
+ * the previous page's last row), a deep row comes from the anchors, the LRU stays bounded. */
+static void
+test_model_paging (void)
+{
+  Gen *gen = gen_new ("paging.db");
+  g_autofree char *path = gen_path ("paging.db");
+  g_autoptr(SluiceBrowseModel) model = NULL;
+  g_autoptr(SluiceQuery) query = sluice_query_new ();
+  const guint n = 10000;
+  gint64 previous_id = 0;
+
+  gen_files (gen, n, FALSE);
+  gen_free (gen);
+
+  model = sluice_browse_model_new (path);
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (model)) == SLUICE_TYPE_BROWSE_ROW);
+  sluice_browse_model_set_query (model, query);
+  wait_count (model);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, n);
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (model), n));
+
+  /* the first pages in order, across two boundaries: file ids 1, 2, 3, … with no gap */
+  for (guint i = 0; i < 3 * SLUICE_BROWSE_PAGE_SIZE + 5; i++)
+    {
+      g_autoptr(SluiceBrowseRow) row = load_row (model, i);
+      const SluiceQueryRow *data = sluice_browse_row_get_data (row);
+
+      g_assert_cmpint (data->file_id, ==, previous_id + 1);
+      previous_id = data->file_id;
+    }
+
+  /* placeholders first, the same objects filled in place */
+  {
+    g_autoptr(SluiceBrowseRow) a = g_list_model_get_item (G_LIST_MODEL (model), 5000);
+    g_autoptr(SluiceBrowseRow) b = NULL;
+
+    g_assert_false (sluice_browse_row_get_loaded (a));
+    app_test_wait_until (anchors_ready, model, APP_TEST_TIMEOUT_S, "the anchors");
+    app_test_wait_until (row_loaded, a, APP_TEST_TIMEOUT_S, "row 5000");
+    b = g_list_model_get_item (G_LIST_MODEL (model), 5000);
+    g_assert_true (a == b);
+    g_assert_cmpstr (sluice_browse_row_get_data (a)->relpath, ==,
+                     "2023/Wedding Smith/IMG_05000.JPG");
+  }
+
+  /* the very last row, the last page being short (10000 = 78 × 128 + 16) */
+  {
+    g_autoptr(SluiceBrowseRow) last = load_row (model, n - 1);
+    g_autoptr(SluiceBrowseRow) before = load_row (model, n - 17);
+
+    g_assert_cmpint (sluice_browse_row_get_data (last)->file_id, ==, n);
+    g_assert_cmpint (sluice_browse_row_get_data (before)->file_id, ==, n - 16);
+  }
+
+  /* every page touched once: never more than the LRU holds */
+  for (guint p = 0; p * SLUICE_BROWSE_PAGE_SIZE < n; p++)
+    {
+      g_autoptr(SluiceBrowseRow) row = g_list_model_get_item (G_LIST_MODEL (model),
+                                                              p * SLUICE_BROWSE_PAGE_SIZE);
+      g_assert_cmpuint (sluice_browse_model_get_n_cached_pages (model), <=,
+                        SLUICE_BROWSE_MAX_PAGES);
+    }
+  {
+    /* and what was evicted loads again */
+    g_autoptr(SluiceBrowseRow) first = load_row (model, 1);
+    g_assert_cmpint (sluice_browse_row_get_data (first)->file_id, ==, 2);
+  }
+
+  /* sorted by size, descending: non-increasing across a page boundary */
+  sluice_query_set_sort (query, SLUICE_QUERY_SORT_SIZE, TRUE);
+  sluice_browse_model_set_query (model, query);
+  wait_count (model);
+  {
+    guint64 previous = G_MAXUINT64;
+
+    for (guint i = SLUICE_BROWSE_PAGE_SIZE - 3; i < SLUICE_BROWSE_PAGE_SIZE + 3; i++)
+      {
+        g_autoptr(SluiceBrowseRow) row = load_row (model, i);
+        guint64 size = sluice_browse_row_get_data (row)->size;
+
+        g_assert_cmpuint (size, <=, previous);
+        previous = size;
+      }
+  }
+}
+
+/* ---- the view ------------------------------------------------------------------------------ */
+
+typedef struct {
+  GtkWindow        *window;
+  SluiceBrowseView *view;
+  SluiceBrowseModel *model;
+} Browser;
+
+static Browser
+open_browser (const char *catalog_path,
+              int         width,
+              int         height)
+{
+  Browser b = { 0 };
+  GtkWidget *overlay = adw_toast_overlay_new ();
+
+  b.window = GTK_WINDOW (adw_application_window_new (GTK_APPLICATION (app)));
+  gtk_window_set_default_size (b.window, width, height);
+  b.view = g_object_new (SLUICE_TYPE_BROWSE_VIEW, NULL);
+  adw_toast_overlay_set_child (ADW_TOAST_OVERLAY (overlay), GTK_WIDGET (b.view));
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (b.window), overlay);
+  sluice_browse_view_set_catalog_path (b.view, catalog_path);
+  b.model = _sluice_browse_view_get_model (b.view);
+  app_test_show_and_wait (b.window);
+  wait_count (b.model);
+  return b;
+}
+
+static GtkColumnViewColumn *
+find_column (GtkColumnView *view,
+             const char    *title)
+{
+  GListModel *columns = gtk_column_view_get_columns (view);
+
+  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
+    {
+      g_autoptr(GtkColumnViewColumn) c = g_list_model_get_item (columns, i);
+
+      if (g_strcmp0 (gtk_column_view_column_get_title (c), title) == 0)
+        return c;
+    }
+  g_assert_not_reached ();
+}
+
+/* The header button of @column, as the column view made it. */
+static GtkWidget *
+find_title_widget (GtkWidget  *widget,
+                   const char *title)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (g_str_equal (G_OBJECT_TYPE_NAME (child), "GtkColumnViewTitle"))
+        {
+          for (GtkWidget *c = gtk_widget_get_first_child (child); c != NULL;
+               c = gtk_widget_get_next_sibling (c))
+            for (GtkWidget *l = gtk_widget_get_first_child (c); l != NULL;
+                 l = gtk_widget_get_next_sibling (l))
+              if (GTK_IS_LABEL (l) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (l)), title) == 0)
+                return child;
+        }
+      found = find_title_widget (child, title);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+typedef struct {
+  SluiceBrowseModel *model;
+  SluiceQuerySort    sort;
+  gboolean           descending;
+} SortWait;
+
+static gboolean
+sorted_as (gpointer data)
+{
+  SortWait *w = data;
+  gboolean descending = FALSE;
+
+  return sluice_query_get_sort (sluice_browse_model_get_query (w->model), &descending) == w->sort
+         && descending == w->descending;
+}
+
+static gboolean
+timeout_once (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* A real click on a header: the X server gets a button press at the title's centre (xdotool,
+ * under Xvfb), GTK delivers it to the column view's own gesture. GTK 4 cannot synthesize
+ * events itself, and an emitted "released" has no button, which the title ignores. */
+static void
+click_header (GtkColumnView *view,
+              const char    *title,
+              SortWait      *expect)
+{
+  GtkWidget *button = find_title_widget (GTK_WIDGET (view), title);
+  GtkNative *native = gtk_widget_get_native (GTK_WIDGET (view));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = NULL;
+  graphene_rect_t bounds;
+  double sx = 0, sy = 0;
+  int status = 0;
+
+  g_assert_nonnull (button);
+  /* two clicks closer than the double-click time would be one double click */
+  {
+    gboolean done = FALSE;
+    g_timeout_add (600, timeout_once, &done);
+    while (!done)
+      g_main_context_iteration (NULL, TRUE);
+  }
+  /* the header scrolls with the columns: bring this one into view */
+  {
+    GtkAdjustment *hadj = gtk_scrollable_get_hadjustment (GTK_SCROLLABLE (view));
+
+    g_assert_true (gtk_widget_compute_bounds (button, GTK_WIDGET (view), &bounds));
+    gtk_adjustment_set_value (hadj, MAX (0, gtk_adjustment_get_value (hadj) + bounds.origin.x - 60));
+    app_test_wait_frames (GTK_WIDGET (view), 3);
+  }
+  g_assert_true (gtk_widget_compute_bounds (button, GTK_WIDGET (native), &bounds));
+  gtk_native_get_surface_transform (native, &sx, &sy);
+  command = g_strdup_printf ("xdotool mousemove --window %lu %d %d click 1",
+                             (gulong) gdk_x11_surface_get_xid (gtk_native_get_surface (native)),
+                             (int) (sx + bounds.origin.x + bounds.size.width / 2),
+                             (int) (sy + bounds.origin.y + bounds.size.height / 2));
+  g_assert_true (g_spawn_command_line_sync (command, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  app_test_wait_until (sorted_as, expect, APP_TEST_TIMEOUT_S, "the click's query");
+}
+
+static void
+test_sort_mapping (void)
+{
+  Gen *gen = gen_new ("sort.db");
+  g_autofree char *path = gen_path ("sort.db");
+  static const struct {
+    const char      *title;
+    SluiceQuerySort  sort;
+  } expected[] = {
+    { N_("Name"), SLUICE_QUERY_SORT_NAME },
+    { N_("Taken"), SLUICE_QUERY_SORT_DATE_TAKEN },
+    { N_("Camera"), SLUICE_QUERY_SORT_CAMERA },
+    { N_("Lens"), SLUICE_QUERY_SORT_LENS },
+    { N_("Exposure"), SLUICE_QUERY_SORT_EXPOSURE },
+    { N_("ISO"), SLUICE_QUERY_SORT_ISO },
+    { N_("Focal"), SLUICE_QUERY_SORT_FOCAL_LENGTH },
+    { N_("Size"), SLUICE_QUERY_SORT_SIZE },
+    { N_("State"), SLUICE_QUERY_SORT_STATE },
+    { N_("S3 Key"), SLUICE_QUERY_SORT_KEY },
+  };
+  Browser b;
+  GtkColumnView *view;
+  gboolean descending = TRUE;
+  gboolean have_xdotool;
+
+  gen_files (gen, 300, FALSE);
+  gen_free (gen);
+  have_xdotool = g_find_program_in_path ("xdotool") != NULL;
+  b = open_browser (path, 1400, 600);
+  view = _sluice_browse_view_get_column_view (b.view);
+
+  /* nothing clicked: ingest order */
+  g_assert_cmpint (sluice_query_get_sort (sluice_browse_model_get_query (b.model), &descending),
+                   ==, SLUICE_QUERY_SORT_INGEST);
+  g_assert_false (descending);
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected) && have_xdotool; i++)
+    {
+      SortWait w = { b.model, expected[i].sort, FALSE };
+
+      /* a real click on the header: ascending; a second one: descending */
+      click_header (view, _(expected[i].title), &w);
+      w.descending = TRUE;
+      click_header (view, _(expected[i].title), &w);
+    }
+  if (!have_xdotool)
+    g_test_message ("no xdotool: header clicks not tested, only the sorter they change");
+
+  /* the public API the same way */
+  gtk_column_view_sort_by_column (view, find_column (view, _("ISO")), GTK_SORT_DESCENDING);
+  g_assert_cmpint (sluice_query_get_sort (sluice_browse_model_get_query (b.model), &descending),
+                   ==, SLUICE_QUERY_SORT_ISO);
+  g_assert_true (descending);
+  gtk_column_view_sort_by_column (view, NULL, GTK_SORT_ASCENDING);
+  g_assert_cmpint (sluice_query_get_sort (sluice_browse_model_get_query (b.model), &descending),
+                   ==, SLUICE_QUERY_SORT_INGEST);
+
+  /* the rows follow the query: by size, descending */
+  gtk_column_view_sort_by_column (view, find_column (view, _("Size")), GTK_SORT_DESCENDING);
+  wait_count (b.model);
+  {
+    g_autoptr(SluiceBrowseRow) r0 = load_row (b.model, 0);
+    g_autoptr(SluiceBrowseRow) r1 = load_row (b.model, 1);
+
+    g_assert_cmpuint (sluice_browse_row_get_data (r0)->size, >=,
+                      sluice_browse_row_get_data (r1)->size);
+  }
+  app_test_destroy_window (b.window);
+}
+
+static gboolean
+query_settled (gpointer data)
+{
+  Browser *b = data;
+  return !sluice_browse_model_get_loading (b->model);
+}
+
+static void
+expect_count (Browser           *b,
+              const char        *path,
+              guint64            expected)
+{
+  g_autofree char *number = g_strdup_printf ("%'" G_GUINT64_FORMAT, expected);
+
+  app_test_wait_until (query_settled, b, APP_TEST_TIMEOUT_S, "the count");
+  g_assert_cmpuint (sluice_browse_model_get_count (b->model), ==, expected);
+  g_assert_cmpuint (engine_count (path, sluice_browse_model_get_query (b->model)), ==, expected);
+  /* the count is on screen */
+  g_assert_nonnull (strstr (_sluice_browse_view_get_count_text (b->view), number));
+}
+
+typedef struct {
+  SluiceBrowseModel *model;
+  const char        *search;
+} SearchWait;
+
+static gboolean
+search_applied (gpointer data)
+{
+  SearchWait *w = data;
+  g_autoptr(SluiceQuery) q = sluice_query_copy (sluice_browse_model_get_query (w->model));
+  g_autoptr(SluiceQuery) expected = sluice_query_copy (q);
+
+  sluice_query_set_search (expected, w->search);
+  return sluice_query_equal (q, expected) && !sluice_browse_model_get_loading (w->model);
+}
+
+static void
+test_filters (void)
+{
+  Gen *gen = gen_new ("filters.db");
+  g_autofree char *path = gen_path ("filters.db");
+  Browser b;
+  SearchWait w;
+
+  gen_files (gen, 1000, FALSE);
+  gen_free (gen);
+  b = open_browser (path, 1200, 600);
+  expect_count (&b, path, 1000);
+
+  /* the search entry (FTS5 in the engine, after the entry's own short delay) */
+  w.model = b.model;
+  w.search = "zürich";
+  gtk_editable_set_text (_sluice_browse_view_get_search (b.view), "zürich");
+  app_test_wait_until (search_applied, &w, APP_TEST_TIMEOUT_S, "the search");
+  expect_count (&b, path, 200);
+  w.search = "harbour D850";
+  gtk_editable_set_text (_sluice_browse_view_get_search (b.view), "harbour D850");
+  app_test_wait_until (search_applied, &w, APP_TEST_TIMEOUT_S, "the search");
+  expect_count (&b, path, 50);
+  w.search = "";
+  gtk_editable_set_text (_sluice_browse_view_get_search (b.view), "");
+  app_test_wait_until (search_applied, &w, APP_TEST_TIMEOUT_S, "no search");
+  expect_count (&b, path, 1000);
+
+  /* camera: every fourth file, but for the 10 without metadata */
+  _sluice_browse_view_set_filters (b.view, "Canon EOS R5", NULL, NULL, SLUICE_QUERY_GPS_ANY, 0);
+  expect_count (&b, path, 250);
+  /* with GPS: i % 10 == 0 */
+  _sluice_browse_view_set_filters (b.view, NULL, NULL, NULL, SLUICE_QUERY_GPS_WITH, 0);
+  expect_count (&b, path, 100);
+  /* failed: i % 50 == 7 */
+  _sluice_browse_view_set_filters (b.view, NULL, NULL, NULL, SLUICE_QUERY_GPS_ANY,
+                                   SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED));
+  expect_count (&b, path, 20);
+  /* a date range: January 2023 */
+  _sluice_browse_view_set_filters (b.view, NULL, "2023-01-01", "2023-01-31",
+                                   SLUICE_QUERY_GPS_ANY, 0);
+  expect_count (&b, path, engine_count (path, sluice_browse_model_get_query (b.model)));
+  g_assert_cmpuint (sluice_browse_model_get_count (b.model), >, 0);
+  g_assert_cmpuint (sluice_browse_model_get_count (b.model), <, 1000);
+  /* nothing matches: the empty page says so, the count says 0 */
+  _sluice_browse_view_set_filters (b.view, "Canon EOS R5", NULL, NULL, SLUICE_QUERY_GPS_ANY,
+                                   SLUICE_QUERY_STATE (SLUICE_OBJECT_SKIPPED) |
+                                   SLUICE_QUERY_STATE (SLUICE_OBJECT_FAILED));
+  expect_count (&b, path, engine_count (path, sluice_browse_model_get_query (b.model)));
+  _sluice_browse_view_set_filters (b.view, "No Such Camera", NULL, NULL, SLUICE_QUERY_GPS_ANY, 0);
+  expect_count (&b, path, 0);
+  app_test_screenshot (GTK_WIDGET (b.window), "browse-nothing-matches");
+  app_test_destroy_window (b.window);
+}
+
+static gboolean
+has_new (gpointer data)
+{
+  return sluice_browse_model_get_n_new (data) > 0;
+}
+
+static gboolean
+count_is_450 (gpointer data)
+{
+  return sluice_browse_model_get_count (data) == 450 && !sluice_browse_model_get_loading (data);
+}
+
+/* Rows ingested while the browser is open: announced, then merged in place in ingest order
+ * without moving the scroll position or the selection. */
+static void
+test_live_show_new (void)
+{
+  Gen *gen = gen_new ("live.db");
+  g_autofree char *path = gen_path ("live.db");
+  g_autoptr(SluiceBrowseRow) selected = NULL;
+  GtkAdjustment *vadj;
+  GtkSelectionModel *selection;
+  double scroll;
+  Browser b;
+
+  gen_files (gen, 400, FALSE);
+  b = open_browser (path, 1200, 500);
+  g_assert_cmpuint (sluice_browse_model_get_count (b.model), ==, 400);
+  g_assert_null (_sluice_browse_view_get_new_text (b.view));
+
+  /* the user scrolled down a bit and selected a row */
+  vadj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (_sluice_browse_view_get_column_view (b.view)));
+  gtk_adjustment_set_value (vadj, 600);
+  app_test_wait_frames (GTK_WIDGET (b.window), 3);
+  scroll = gtk_adjustment_get_value (vadj);
+  g_assert_cmpfloat (scroll, >, 0);
+  _sluice_browse_view_select (b.view, 30);
+  selection = gtk_column_view_get_model (_sluice_browse_view_get_column_view (b.view));
+  selected = load_row (b.model, 30);
+
+  /* an ingest adds 50 files; the browser polls (here: at once) and announces them */
+  gen_files (gen, 50, FALSE);
+  sluice_browse_model_check_new (b.model);
+  app_test_wait_until (has_new, b.model, APP_TEST_TIMEOUT_S, "new rows");
+  g_assert_cmpuint (sluice_browse_model_get_n_new (b.model), ==, 50);
+  app_test_wait_frames (GTK_WIDGET (b.window), 2);
+  g_assert_nonnull (strstr (_sluice_browse_view_get_new_text (b.view), "50"));
+  /* nothing moved yet */
+  g_assert_cmpuint (sluice_browse_model_get_count (b.model), ==, 400);
+
+  /* "Show": appended in place */
+  gtk_widget_activate_action (GTK_WIDGET (b.view), "browse.show-new", NULL);
+  app_test_wait_until (count_is_450, b.model, APP_TEST_TIMEOUT_S, "the merge");
+  g_assert_cmpuint (sluice_browse_model_get_n_new (b.model), ==, 0);
+  app_test_wait_frames (GTK_WIDGET (b.window), 3);
+  g_assert_null (_sluice_browse_view_get_new_text (b.view));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadj), ==, scroll);
+  g_assert_true (gtk_selection_model_is_selected (selection, 30));
+  {
+    g_autoptr(SluiceBrowseRow) still = g_list_model_get_item (G_LIST_MODEL (b.model), 30);
+    g_autoptr(SluiceBrowseRow) last = load_row (b.model, 449);
+    g_autoptr(SluiceBrowseRow) first_new = load_row (b.model, 400);
+    g_autoptr(SluiceBrowseRow) last_old = load_row (b.model, 399);
+
+    g_assert_true (still == selected);
+    g_assert_cmpint (sluice_browse_row_get_data (last)->file_id, ==, 450);
+    g_assert_cmpint (sluice_browse_row_get_data (first_new)->file_id, ==, 401);
+    g_assert_cmpint (sluice_browse_row_get_data (last_old)->file_id, ==, 400);
+  }
+
+  /* in another order, "Show" runs the query again */
+  gtk_column_view_sort_by_column (_sluice_browse_view_get_column_view (b.view),
+                                  find_column (_sluice_browse_view_get_column_view (b.view),
+                                               _("Size")), GTK_SORT_ASCENDING);
+  wait_count (b.model);
+  gen_files (gen, 10, FALSE);
+  sluice_browse_model_check_new (b.model);
+  app_test_wait_until (has_new, b.model, APP_TEST_TIMEOUT_S, "new rows");
+  g_assert_cmpuint (sluice_browse_model_get_n_new (b.model), ==, 10);
+  sluice_browse_model_show_new (b.model);
+  wait_count (b.model);
+  g_assert_cmpuint (sluice_browse_model_get_count (b.model), ==, 460);
+
+  gen_free (gen);
+  app_test_destroy_window (b.window);
+}
+
+static gboolean
+detail_shown (gpointer data)
+{
+  return sluice_browse_detail_get_detail (data) != NULL;
+}
+
+typedef struct {
+  SluiceBrowseModel *model;
+  SluiceBrowseRow   *row;
+} ThumbWait;
+
+static gboolean
+thumbnail_decoded (gpointer data)
+{
+  ThumbWait *w = data;
+  return sluice_browse_row_get_thumbnail (w->row) != NULL ||
+         sluice_browse_model_get_thumbnail (w->model, w->row) != NULL;
+}
+
+/* The browser as a user sees it, in the app's window, with a selected row's detail; light
+ * and dark. */
+static void
+test_screenshot (void)
+{
+  Gen *gen = gen_new ("shots.db");
+  g_autofree char *path = gen_path ("shots.db");
+  g_autofree char *geo = NULL;
+  g_autoptr(SluiceBrowseRow) row = NULL;
+  SluiceWindow *window;
+  SluiceBrowseView *view;
+  SluiceBrowseModel *model;
+  SluiceBrowseDetail *detail;
+
+  gen_files (gen, 300, TRUE);
+  gen_free (gen);
+
+  app_test_reset_settings ();
+  window = sluice_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1500, 800);
+  app_test_show_and_wait (GTK_WINDOW (window));
+  view = _sluice_window_get_browse_view (window);
+  sluice_browse_view_set_catalog_path (view, path);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
+  g_assert_cmpstr (_sluice_window_get_page (window), ==, "browse");
+  model = _sluice_browse_view_get_model (view);
+  wait_count (model);
+  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 300);
+
+  /* row 20: GPS, a thumbnail */
+  _sluice_browse_view_select (view, 20);
+  row = load_row (model, 20);
+  detail = _sluice_browse_view_get_detail (view);
+  app_test_wait_until (detail_shown, detail, APP_TEST_TIMEOUT_S, "the detail");
+  g_assert_cmpstr (sluice_browse_detail_get_detail (detail)->relpath, ==,
+                   "2023/Wedding Smith/IMG_00020.JPG");
+  geo = sluice_browse_detail_get_geo_uri (detail);
+  g_assert_cmpstr (geo, ==, "geo:47.378900,8.539700");
+  {
+    ThumbWait w = { model, row };
+    app_test_wait_until (thumbnail_decoded, &w, APP_TEST_TIMEOUT_S, "the thumbnail");
+  }
+
+  /* the rows on screen have their thumbnails */
+  for (guint i = 0; i < 24; i++)
+    {
+      g_autoptr(SluiceBrowseRow) r = load_row (model, i);
+      ThumbWait w = { model, r };
+
+      if (sluice_browse_row_get_data (r)->has_thumbnail)
+        app_test_wait_until (thumbnail_decoded, &w, APP_TEST_TIMEOUT_S, "the thumbnails");
+    }
+  app_test_screenshots (GTK_WIDGET (window), "browse-1-detail");
+
+  /* a file without metadata: the placeholder, no map */
+  _sluice_browse_view_select (view, 99);
+  {
+    g_autoptr(SluiceBrowseRow) r = load_row (model, 99);
+    app_test_wait_until (detail_shown, detail, APP_TEST_TIMEOUT_S, "the detail");
+    g_assert_null (sluice_browse_detail_get_geo_uri (detail));
+  }
+  app_test_screenshot (GTK_WIDGET (window), "browse-2-no-metadata");
+
+  /* back to the page before */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
+  g_assert_cmpstr (_sluice_window_get_page (window), ==, "empty");
+  app_test_destroy_window (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  if (g_strcmp0 (g_getenv ("GSETTINGS_BACKEND"), "memory") != 0 ||
+      g_getenv ("GSETTINGS_SCHEMA_DIR") == NULL)
+    g_error ("run this through meson test: it needs GSETTINGS_BACKEND=memory and "
+             "GSETTINGS_SCHEMA_DIR pointing at the build's data directory");
+  if (g_getenv ("XDG_CONFIG_HOME") == NULL || strstr (g_getenv ("XDG_CONFIG_HOME"),
+                                                      "sluice-app-session") == NULL)
+    g_error ("run this through tests/app/with-session.sh");
+
+  tmp_dir = g_dir_make_tmp ("test-app-browse-XXXXXX", &error);
+  g_assert_no_error (error);
+  if (!gtk_init_check ())
+    {
+      g_printerr ("no display\n");
+      return 77;
+    }
+  app = sluice_application_new (APPLICATION_ID,
+                                G_APPLICATION_NON_UNIQUE | G_APPLICATION_HANDLES_OPEN);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+
+  g_test_add_func ("/app/browse/model-paging", test_model_paging);
+  g_test_add_func ("/app/browse/sort-mapping", test_sort_mapping);
+  g_test_add_func ("/app/browse/filters", test_filters);
+  g_test_add_func ("/app/browse/live-show-new", test_live_show_new);
+  g_test_add_func ("/app/browse/screenshot", test_screenshot);
+
+  ret = g_test_run ();
+  g_object_unref (app);
+  return ret;
+}
