@@ -369,11 +369,22 @@ migrate (SluiceCatalog *self,
     }
   if (version == SLUICE_CATALOG_SCHEMA_VERSION)
     return TRUE;
-  if (self->readonly)
+  if (self->readonly && version == 0)
     {
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_CATALOG,
                    _("The catalog %s is not initialised"), self->path);
       return FALSE;
+    }
+  if (self->readonly)
+    {
+      /* written by an older Sluice: a reader (the browser, an export) upgrades it through a
+       * writing connection of its own first, rather than failing on a missing table */
+      SluiceCatalog *writer = sluice_catalog_open (self->path, FALSE, error);
+
+      if (writer == NULL)
+        return FALSE;
+      sluice_catalog_close (writer);
+      return TRUE;
     }
 
   /* each step in its own transaction: a crash mid-migration leaves the old version intact */

@@ -338,6 +338,27 @@ test_readonly_missing (Fixture       *f,
   g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
 }
 
+/* A reader (the browser, an export) given a catalog of an older Sluice upgrades it first,
+ * instead of failing on a table the old schema lacks. */
+static void
+test_readonly_upgrades (void)
+{
+  g_autofree char *dir = sluice_test_make_dir ("old-ro");
+  g_autofree char *path = g_build_filename (dir, "catalog.db", NULL);
+  g_autofree char *populate = g_strconcat (schema_v1, "PRAGMA user_version = 1;"
+                                           "INSERT INTO sources VALUES (1, '/mnt/old', 0);",
+                                           NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCatalog) ro = NULL;
+
+  exec_sql (path, populate);
+  ro = sluice_catalog_open (path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ro);
+  g_assert_cmpint (query_int (path, "PRAGMA user_version"), ==, SLUICE_CATALOG_SCHEMA_VERSION);
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM browse_counts"), >=, 0);
+}
+
 static void
 test_readonly_uninitialised (Fixture       *f,
                              gconstpointer  data)
@@ -1234,6 +1255,7 @@ main (int   argc,
 #undef ADD
   g_test_add_func ("/engine/catalog/default-path", test_default_path);
   g_test_add_func ("/engine/catalog/upgrade-from-v1", test_upgrade_from_v1);
+  g_test_add_func ("/engine/catalog/readonly-upgrades", test_readonly_upgrades);
   g_test_add_func ("/engine/catalog/export-columns", test_export_columns);
   g_test_add_func ("/engine/catalog/object-state-names", test_object_state_names);
 
