@@ -182,3 +182,20 @@ sluice_application_new (const char        *application_id,
                        "resource-base-path", SLUICE_RESOURCE_BASE_PATH,
                        NULL);
 }
+
+/* A toast in the nearest toast overlay above @widget (or a message when there is none). Toasts
+ * parse markup in libadwaita 1.2: file names and errors are escaped. */
+void
+sluice_widget_toast (GtkWidget  *widget,
+                     const char *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (widget, ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    {
+      g_autofree char *markup = g_markup_escape_text (text, -1);
+      adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (markup));
+    }
+  else
+    g_message ("%s", text);
+}

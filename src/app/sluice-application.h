@@ -12,4 +12,7 @@ G_DECLARE_FINAL_TYPE (SluiceApplication, sluice_application, SLUICE, APPLICATION
 SluiceApplication *sluice_application_new (const char        *application_id,
                                            GApplicationFlags  flags);
 
+void sluice_widget_toast (GtkWidget  *widget,
+                          const char *text);
+
 G_END_DECLS

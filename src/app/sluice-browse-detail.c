@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "sluice-application.h"
 #include "sluice-browse-detail.h"
 
 /* Main thread only. The detail is read on a worker (sluice_browse_model_detail_async); a
@@ -43,16 +44,7 @@ static void
 toast (SluiceBrowseDetail *self,
        const char         *text)
 {
-  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-
-  /* toasts parse markup in libadwaita 1.2: file names and errors are escaped */
-  if (overlay != NULL)
-    {
-      g_autofree char *markup = g_markup_escape_text (text, -1);
-      adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (markup));
-    }
-  else
-    g_message ("%s", text);
+  sluice_widget_toast (GTK_WIDGET (self), text);
 }
 
 static void
