@@ -31,6 +31,7 @@ gboolean  _sluice_catalog_set_error     (SluiceCatalog *self,
                                          GError       **error,
                                          int            rc,
                                          const char    *what);
+int       _sluice_catalog_register_functions (sqlite3 *db);
 void      _sluice_catalog_export_values (sqlite3_stmt  *s,
                                          SluiceValue   *values,
                                          GString       *warning,

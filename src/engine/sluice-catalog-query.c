@@ -675,6 +675,35 @@ term_matches_value (const char *term,
   return FALSE;
 }
 
+/* sluice_search_matches (TERM, TEXT): term_matches_value () in SQL, for the paths not yet in the
+ * full-text index (search_pending, schema 5). */
+static void
+search_matches_func (sqlite3_context  *context,
+                     int               argc,
+                     sqlite3_value   **argv)
+{
+  const char *term = (const char *) sqlite3_value_text (argv[0]);
+  const char *text = (const char *) sqlite3_value_text (argv[1]);
+
+  sqlite3_result_int (context, term != NULL && text != NULL && strlen (term) >= 2 &&
+                               term_matches_value (term, text));
+}
+
+int
+_sluice_catalog_register_functions (sqlite3 *db)
+{
+  return sqlite3_create_function (db, "sluice_search_matches", 2,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                  search_matches_func, NULL, NULL);
+}
+
+/* The file ids whose path has search term ?N: the full-text index, and the few new files not in
+ * it yet. */
+#define PATH_TERM_SQL \
+  "SELECT rowid FROM catalog_search WHERE catalog_search MATCH ?%u UNION ALL " \
+  "SELECT p.file_id FROM search_pending p JOIN files f ON f.id = p.file_id " \
+  "WHERE sluice_search_matches (?%u, f.relpath)"
+
 /* "'a', 'b'" of the values matching @term, or NULL when none does. */
 static char *
 matching_values_sql (GPtrArray  *values,
@@ -703,10 +732,9 @@ path_has_term (SluiceCatalog *catalog,
                gboolean      *out_found,
                GError       **error)
 {
+  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM (" PATH_TERM_SQL ") LIMIT 1", 1, 1);
   sqlite3_stmt *s = NULL;
-  int rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog),
-                               "SELECT 1 FROM catalog_search WHERE catalog_search MATCH ?1 "
-                               "LIMIT 1", -1, &s, NULL);
+  int rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog), sql, -1, &s, NULL);
 
   if (rc != SQLITE_OK)
     return _sluice_catalog_set_error (catalog, error, rc, "search");
@@ -748,8 +776,7 @@ search_sql (SluiceCatalog     *catalog,
     {
       g_autofree char *cams = matching_values_sql (cameras, q->terms[i]);
       g_autofree char *lens = matching_values_sql (lenses, q->terms[i]);
-      g_autofree char *fts = g_strdup_printf ("SELECT rowid FROM catalog_search "
-                                              "WHERE catalog_search MATCH ?%u", P_TERMS + i);
+      g_autofree char *fts = g_strdup_printf (PATH_TERM_SQL, P_TERMS + i, P_TERMS + i);
       gboolean in_paths = TRUE;
 
       if ((cams != NULL || lens != NULL) && !path_has_term (catalog, q->terms[i], &in_paths,

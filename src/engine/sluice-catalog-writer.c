@@ -10,7 +10,10 @@
 #define QUEUE_CAPACITY 4096
 #define BATCH_MAX      1024
 /* how long completions may wait for company before they are committed on their own */
-#define ASYNC_DELAY_US (50 * G_TIME_SPAN_MILLISECOND)
+#define ASYNC_DELAY_US (150 * G_TIME_SPAN_MILLISECOND)
+/* how often new paths go into the full-text index (sluice_catalog_index_pending ()): one FTS5
+ * segment per interval instead of one per commit */
+#define INDEX_INTERVAL_US (200 * G_TIME_SPAN_MILLISECOND)
 
 typedef struct {
   GMutex   mutex;
@@ -26,6 +29,7 @@ typedef struct {
   GDestroyNotify   destroy;
   Waiter          *waiter;     /* NULL for fire-and-forget */
   gboolean         urgent;     /* commit without waiting for company */
+  gboolean         jumps;      /* an intent: may commit before the deferred completions */
 } Operation;
 
 struct _SluiceCatalogWriter {
@@ -35,6 +39,7 @@ struct _SluiceCatalogWriter {
   GMutex         mutex;
   GError        *fatal;
   guint64        commits;
+  gint64         next_index;   /* writer thread only */
 };
 
 static void
@@ -107,6 +112,12 @@ run_batch (SluiceCatalogWriter *self,
       if (!ok && op->waiter == NULL && op_error != NULL)
         g_warning ("catalog: %s", op_error->message);
     }
+  if (committed && g_get_monotonic_time () >= self->next_index)
+    {
+      /* outside the operations' savepoints: a failure here fails the batch like a commit */
+      committed = sluice_catalog_index_pending (self->catalog, &error);
+      self->next_index = g_get_monotonic_time () + INDEX_INTERVAL_US;
+    }
   if (committed)
     {
       committed = sluice_catalog_commit (self->catalog, &error);
@@ -132,38 +143,106 @@ run_batch (SluiceCatalogWriter *self,
     }
 }
 
+/* Whether @op may be committed ahead of the deferred operations queued before it. */
+static gboolean
+jumps (const Operation *op)
+{
+  return op->jumps;
+}
+
+/* Whether someone waits for @op's commit (and for everything queued before it). */
+static gboolean
+barrier (const Operation *op)
+{
+  return !op->jumps && (op->waiter != NULL || op->urgent);
+}
+
+/*
+ * Two kinds of commits. Intents (sluice_catalog_writer_run_intent ()) are each on a file's
+ * critical path and touch a page or two: they are committed at once, together with the other
+ * intents already waiting, but not with the completions. Completions (run ()) wait up to
+ * ASYNC_DELAY_US for company and are committed together: the file, object and metadata rows of
+ * 10–25 files share most of their index pages, where riding on each intent's commit (schema 4)
+ * rewrote ~25 pages per commit for about two files (issue 5). Anything else that waits (run_sync
+ * (), run_now (), a flush) commits everything queued before it, in order.
+ */
 static gpointer
 writer_thread (gpointer user_data)
 {
   SluiceCatalogWriter *self = user_data;
   g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) operation_free);
-  Operation *op;
+  g_autoptr(GPtrArray) later = g_ptr_array_new_with_free_func ((GDestroyNotify) operation_free);
+  gint64 later_deadline = 0;
 
-  while ((op = sluice_queue_pop (self->queue)) != NULL)
+  for (;;)
     {
-      gint64 deadline = g_get_monotonic_time () + ASYNC_DELAY_US;
-      gboolean someone_waits = op->waiter != NULL || op->urgent;
+      Operation *op;
+      gboolean with_later = FALSE;
 
-      g_ptr_array_add (batch, op);
-      /* Take whatever else is already waiting: one commit for all of it. While nobody waits
-       * for this commit (completions only), keep collecting for a moment, until someone does:
-       * completions then ride on the next upload intent's commit instead of costing one of
-       * their own (each commit rewrites the touched B-tree pages into the WAL; ~150 µs). */
-      while (batch->len < BATCH_MAX)
+      if (later->len == 0)
+        op = sluice_queue_pop (self->queue);
+      else
+        op = sluice_queue_pop_until (self->queue, later_deadline);
+      if (op == NULL)
         {
-          if (sluice_queue_length (self->queue) > 0)
-            op = sluice_queue_pop (self->queue);
-          else if (!someone_waits)
-            op = sluice_queue_pop_until (self->queue, deadline);
-          else
-            break;
-          if (op == NULL)
-            break;
-          someone_waits |= op->waiter != NULL || op->urgent;
-          g_ptr_array_add (batch, op);
+          if (later->len == 0)
+            break;   /* closed, and nothing left */
+          /* the completions' time is up (or the queue closed) */
+          run_batch (self, later);
+          g_ptr_array_set_size (later, 0);
+          continue;
         }
-      run_batch (self, batch);
-      g_ptr_array_set_size (batch, 0);
+
+      if (!jumps (op) && !barrier (op))
+        {
+          if (later->len == 0)
+            later_deadline = g_get_monotonic_time () + ASYNC_DELAY_US;
+          g_ptr_array_add (later, op);
+          if (later->len >= BATCH_MAX)
+            {
+              run_batch (self, later);
+              g_ptr_array_set_size (later, 0);
+            }
+          continue;
+        }
+
+      /* an intent or a barrier: take the intents and completions already waiting too (up to a
+       * barrier: what comes after it stays after it) */
+      g_ptr_array_add (batch, op);
+      with_later = barrier (op);
+      while (!with_later && batch->len + later->len < BATCH_MAX &&
+             sluice_queue_length (self->queue) > 0)
+        {
+          Operation *next = sluice_queue_pop (self->queue);
+
+          if (next == NULL)
+            break;
+          if (jumps (next) || barrier (next))
+            {
+              g_ptr_array_add (batch, next);
+              with_later |= barrier (next);
+            }
+          else
+            {
+              if (later->len == 0)
+                later_deadline = g_get_monotonic_time () + ASYNC_DELAY_US;
+              g_ptr_array_add (later, next);
+            }
+        }
+      /* completions due anyway ride along rather than cost a commit of their own */
+      if (with_later || (later->len > 0 && g_get_monotonic_time () >= later_deadline))
+        {
+          for (guint i = 0; i < batch->len; i++)
+            g_ptr_array_add (later, g_ptr_array_index (batch, i));
+          g_free (g_ptr_array_steal (batch, NULL));
+          run_batch (self, later);
+          g_ptr_array_set_size (later, 0);
+        }
+      else
+        {
+          run_batch (self, batch);
+          g_ptr_array_set_size (batch, 0);
+        }
     }
   return NULL;
 }
@@ -189,6 +268,14 @@ sluice_catalog_writer_free (SluiceCatalogWriter *self)
   sluice_queue_close (self->queue);
   g_thread_join (self->thread);
   sluice_queue_free (self->queue);
+  if (self->fatal == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      /* the last interval's paths; should this fail, the next writer's open does it */
+      if (!sluice_catalog_index_pending (self->catalog, &error))
+        g_warning ("catalog: %s", error->message);
+    }
   sluice_catalog_close (self->catalog);
   g_clear_error (&self->fatal);
   g_mutex_clear (&self->mutex);
@@ -220,8 +307,8 @@ run_async (SluiceCatalogWriter *self,
 
 /* Called from any thread; blocks only while the queue is full. The operation may wait up to
  * ASYNC_DELAY_US for company before it is committed: for records whose loss costs nothing
- * but a check on the next run (a completion: the object stays "uploading" and is reconciled
- * by a HEAD). */
+ * but a check on the next run (a completion: the intent becomes an UPLOADING object that is
+ * reconciled by a HEAD). */
 void
 sluice_catalog_writer_run (SluiceCatalogWriter *self,
                            SluiceCatalogOp      op,
@@ -242,12 +329,12 @@ sluice_catalog_writer_run_now (SluiceCatalogWriter *self,
   run_async (self, op, data, destroy, TRUE);
 }
 
-/* Called from any thread but the writer's: returns once the operation is committed. */
-gboolean
-sluice_catalog_writer_run_sync (SluiceCatalogWriter *self,
-                                SluiceCatalogOp      op,
-                                gpointer             data,
-                                GError             **error)
+static gboolean
+run_sync (SluiceCatalogWriter *self,
+          SluiceCatalogOp      op,
+          gpointer             data,
+          gboolean             jumps,
+          GError             **error)
 {
   Waiter w = { 0 };
   Operation *o = g_new0 (Operation, 1);
@@ -255,6 +342,7 @@ sluice_catalog_writer_run_sync (SluiceCatalogWriter *self,
 
   g_mutex_init (&w.mutex);
   g_cond_init (&w.cond);
+  o->jumps = jumps;
   o->op = op;
   o->data = data;
   o->waiter = &w;
@@ -284,6 +372,28 @@ out:
   g_mutex_clear (&w.mutex);
   g_cond_clear (&w.cond);
   return ok;
+}
+
+/* Called from any thread but the writer's: returns once the operation, and every operation
+ * queued before it, is committed. */
+gboolean
+sluice_catalog_writer_run_sync (SluiceCatalogWriter *self,
+                                SluiceCatalogOp      op,
+                                gpointer             data,
+                                GError             **error)
+{
+  return run_sync (self, op, data, FALSE, error);
+}
+
+/* Like sluice_catalog_writer_run_sync (), for an upload intent: committed at once, possibly
+ * before completions queued earlier (they wait for their own batch). */
+gboolean
+sluice_catalog_writer_run_intent (SluiceCatalogWriter *self,
+                                  SluiceCatalogOp      op,
+                                  gpointer             data,
+                                  GError             **error)
+{
+  return run_sync (self, op, data, TRUE, error);
 }
 
 static gboolean

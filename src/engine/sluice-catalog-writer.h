@@ -9,10 +9,10 @@ G_BEGIN_DECLS
 
 /*
  * The one thread that writes the catalog. Work arrives as operations (a function run with
- * the writer's connection); the thread takes every operation that is waiting, runs each in
- * its own savepoint inside one transaction, and commits once: completions are batched, and a
- * caller that must know its write is durable (the upload intent) waits for that commit with
- * sluice_catalog_writer_run_sync().
+ * the writer's connection); the thread runs a batch of them, each in its own savepoint inside
+ * one transaction, and commits once: completions are batched for up to 50 ms, and a caller
+ * that must know its write is durable (the upload intent) waits for its commit with
+ * sluice_catalog_writer_run_intent() or sluice_catalog_writer_run_sync().
  *
  * If a commit fails (disk full), the writer keeps the error: sluice_catalog_writer_get_error()
  * tells the pipeline to stop, and every later operation fails with it.
@@ -39,6 +39,10 @@ gboolean             sluice_catalog_writer_run_sync  (SluiceCatalogWriter *self,
                                                       SluiceCatalogOp      op,
                                                       gpointer             data,
                                                       GError             **error);
+gboolean             sluice_catalog_writer_run_intent (SluiceCatalogWriter *self,
+                                                       SluiceCatalogOp      op,
+                                                       gpointer             data,
+                                                       GError             **error);
 gboolean             sluice_catalog_writer_flush     (SluiceCatalogWriter *self,
                                                       GError             **error);
 gboolean             sluice_catalog_writer_get_error (SluiceCatalogWriter *self,

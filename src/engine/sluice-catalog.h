@@ -74,7 +74,7 @@ typedef struct {
   GPtrArray *parts;        /* SluiceCatalogPart, by number */
 } SluiceCatalogUpload;
 
-#define SLUICE_CATALOG_SCHEMA_VERSION 4
+#define SLUICE_CATALOG_SCHEMA_VERSION 5
 
 char          *sluice_catalog_default_path       (void);
 SluiceCatalog *sluice_catalog_open               (const char          *path,
@@ -90,6 +90,8 @@ gboolean       sluice_catalog_begin              (SluiceCatalog       *self,
 gboolean       sluice_catalog_commit             (SluiceCatalog       *self,
                                                   GError             **error);
 void           sluice_catalog_rollback           (SluiceCatalog       *self);
+gboolean       sluice_catalog_index_pending      (SluiceCatalog       *self,
+                                                  GError             **error);
 gboolean       sluice_catalog_savepoint          (SluiceCatalog       *self,
                                                   GError             **error);
 void           sluice_catalog_savepoint_end      (SluiceCatalog       *self,
@@ -149,6 +151,23 @@ gint64         sluice_catalog_begin_object       (SluiceCatalog       *self,
                                                   const char          *sha256,
                                                   guint64              size,
                                                   gint64               run_id,
+                                                  GError             **error);
+gint64         sluice_catalog_add_intent         (SluiceCatalog       *self,
+                                                  gint64               source_id,
+                                                  gint64               target_id,
+                                                  const char          *relpath,
+                                                  const char          *key,
+                                                  guint64              size,
+                                                  gint64               mtime_ns,
+                                                  const char          *sha256,
+                                                  gint64               run_id,
+                                                  GError             **error);
+gboolean       sluice_catalog_complete_intent    (SluiceCatalog       *self,
+                                                  gint64               intent_id,
+                                                  gint64              *out_file_id,
+                                                  gint64              *out_object_id,
+                                                  GError             **error);
+gboolean       sluice_catalog_recover_intents    (SluiceCatalog       *self,
                                                   GError             **error);
 gboolean       sluice_catalog_finish_object      (SluiceCatalog       *self,
                                                   gint64               object_id,

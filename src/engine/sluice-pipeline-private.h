@@ -93,11 +93,12 @@ typedef struct {
   char             *sha256;
   SluiceMetadata   *meta;
   gboolean          keep_metadata;   /* a resumed upload: what the first attempt found stays */
-  gboolean          defer_metadata;  /* the metadata follows in a metadata_op, batched */
   SluiceProbeState  probe_state;
   char             *probe_error;
   gint64            file_id;
   gint64            object_id;        /* out of the intent, in of the others */
+  gint64            intent_id;        /* a small file's light intent (schema 5): out of
+                                       * light_intent_op, in of the op that completes it */
   SluiceObjectState state;
   char             *etag;
   char             *error_code;

@@ -211,12 +211,6 @@ _sluice_file_op_new (SluicePipeline  *self,
   return op;
 }
 
-/*
- * The intent: the file row and the object in state UPLOADING, in one go, and the file's
- * metadata too unless it follows in a metadata_op (small files: the intent's commit is on
- * every file's critical path and commits one by one, so it should touch few B-tree pages;
- * the metadata, its thumbnail and the browser's indexes are batched with the completions).
- */
 /* What the probe found (or that it failed), and the pipeline's own note, for op->file_id. */
 static gboolean
 metadata_op (SluiceCatalog *catalog,
@@ -233,6 +227,11 @@ metadata_op (SluiceCatalog *catalog,
                                      error);
 }
 
+/*
+ * A large file's intent (multipart): the file row, its metadata and the object in state
+ * UPLOADING, in one go; the upload's parts need the object's id. Small files have a light
+ * intent instead (light_intent_op).
+ */
 gboolean
 _sluice_intent_op (SluiceCatalog *catalog,
            gpointer       data,
@@ -244,12 +243,26 @@ _sluice_intent_op (SluiceCatalog *catalog,
                                             op->mtime_ns, op->sha256, op->run_id, error);
   if (op->file_id == 0)
     return FALSE;
-  if (!op->keep_metadata && !op->defer_metadata &&
-      !metadata_op (catalog, op, error))
+  if (!op->keep_metadata && !metadata_op (catalog, op, error))
     return FALSE;
   op->object_id = sluice_catalog_begin_object (catalog, op->file_id, op->target_id, op->key,
                                                op->sha256, op->size, op->run_id, error);
   return op->object_id != 0;
+}
+
+/* A small file's intent: one row, committed before the request goes out (schema 5 in
+ * sluice-catalog.c says why it is not the file and object rows any more). */
+static gboolean
+light_intent_op (SluiceCatalog *catalog,
+                 gpointer       data,
+                 GError       **error)
+{
+  FileOp *op = data;
+
+  op->intent_id = sluice_catalog_add_intent (catalog, op->source_id, op->target_id, op->relpath,
+                                             op->key, op->size, op->mtime_ns, op->sha256,
+                                             op->run_id, error);
+  return op->intent_id != 0;
 }
 
 gboolean
@@ -258,6 +271,13 @@ _sluice_finish_op (SluiceCatalog *catalog,
                    GError       **error)
 {
   FileOp *op = data;
+
+  /* a light intent: the file, its metadata and its object are written now, with the outcome */
+  if (op->intent_id != 0 &&
+      (!sluice_catalog_complete_intent (catalog, op->intent_id, &op->file_id, &op->object_id,
+                                        error) ||
+       !metadata_op (catalog, op, error)))
+    return FALSE;
 
   /* a multipart object learns its content hash only now */
   if (op->sha256 != NULL &&
@@ -1060,6 +1080,40 @@ _sluice_pipeline_probe (SluicePipeline            *self,
   return TRUE;
 }
 
+/* The op that completes @intent with @state: it carries what the intent knew (the metadata is
+ * moved, not copied), and is batched with other completions. */
+static void
+complete_intent (SluicePipeline    *self,
+                 FileOp            *intent,
+                 SluiceObjectState  state,
+                 char              *etag,
+                 const GError      *error)
+{
+  FileOp *done = g_new0 (FileOp, 1);
+
+  done->source_id = intent->source_id;
+  done->target_id = intent->target_id;
+  done->run_id = intent->run_id;
+  done->relpath = g_strdup (intent->relpath);
+  done->key = g_strdup (intent->key);
+  done->size = intent->size;
+  done->mtime_ns = intent->mtime_ns;
+  done->meta = g_steal_pointer (&intent->meta);
+  done->probe_state = intent->probe_state;
+  done->probe_error = g_steal_pointer (&intent->probe_error);
+  done->note = g_steal_pointer (&intent->note);
+  done->intent_id = intent->intent_id;
+  done->state = state;
+  done->etag = etag;
+  if (error != NULL)
+    {
+      done->error_code = g_strdup (sluice_error_code_name (error->code));
+      done->error_message = g_strdup (error->message);
+    }
+  sluice_catalog_writer_run (self->writer, _sluice_finish_op, done,
+                             (GDestroyNotify) _sluice_file_op_free);
+}
+
 /* After the intent: a server-side copy (--dedupe) or the upload, and its completion. */
 static void
 send_small_file (Worker          *w,
@@ -1071,7 +1125,6 @@ send_small_file (Worker          *w,
   SluicePipeline *self = w->pipeline;
   g_autoptr(GError) error = NULL;
   g_autofree char *etag = NULL;
-  FileOp *done;
 
   /* --dedupe: the same bytes are in this bucket already: a server-side copy makes the key */
   if (self->options.dedupe)
@@ -1084,12 +1137,7 @@ send_small_file (Worker          *w,
           sluice_s3_client_copy_object (w->s3, twin, key, self->options.no_overwrite, &etag,
                                         &copy_error))
         {
-          done = _sluice_file_op_new (self, f, key);
-          done->object_id = intent->object_id;
-          done->state = SLUICE_OBJECT_UPLOADED;
-          done->etag = g_steal_pointer (&etag);
-          sluice_catalog_writer_run (self->writer, _sluice_finish_op, done,
-                                     (GDestroyNotify) _sluice_file_op_free);
+          complete_intent (self, intent, SLUICE_OBJECT_UPLOADED, g_steal_pointer (&etag), NULL);
           sluice_progress_add (self->progress, SLUICE_STAGE_DEDUPLICATED, buf->len);
           return;
         }
@@ -1099,26 +1147,29 @@ send_small_file (Worker          *w,
 
   if (upload (w, key, f->relpath, buf, intent->meta, &etag, &error))
     {
-      done = _sluice_file_op_new (self, f, key);
-      done->object_id = intent->object_id;
-      done->state = SLUICE_OBJECT_UPLOADED;
-      done->etag = g_steal_pointer (&etag);
-      sluice_catalog_writer_run (self->writer, _sluice_finish_op, done,
-                                 (GDestroyNotify) _sluice_file_op_free);
+      complete_intent (self, intent, SLUICE_OBJECT_UPLOADED, g_steal_pointer (&etag), NULL);
       sluice_progress_add (self->progress, SLUICE_STAGE_UPLOADED, buf->len);
       return;
     }
 
-  /* interrupted (a cancel, or a stop after an outage): it stays UPLOADING and the next run
-   * reconciles it with a HEAD, instead of being counted as failed */
+  /* interrupted (a cancel, or a stop after an outage): the intent stays, the next writer turns
+   * it into an UPLOADING object and the next run reconciles that with a HEAD, instead of it
+   * being counted as failed */
   if (is_cancelled_error (error) || g_cancellable_is_cancelled (self->cancellable))
     return;
   if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PRECONDITION))
     {
-      _sluice_pipeline_skip_existing (self, f, intent->object_id, buf->len);
+      g_autoptr(GError) skipped = g_error_new_literal (SLUICE_ERROR, SLUICE_ERROR_PRECONDITION,
+                                                       _("already exists (not replaced: "
+                                                         "--no-overwrite)"));
+
+      complete_intent (self, intent, SLUICE_OBJECT_SKIPPED, NULL, skipped);
+      sluice_progress_add (self->progress, SLUICE_STAGE_SKIPPED, buf->len);
       return;
     }
-  _sluice_pipeline_fail_file (self, f, key, intent->object_id, error);
+  complete_intent (self, intent, SLUICE_OBJECT_FAILED, NULL, error);
+  sluice_progress_add (self->progress, SLUICE_STAGE_FAILED, f->size);
+  report_failure (self, f->relpath, error);
 }
 
 static void
@@ -1241,11 +1292,10 @@ process_file (Worker          *w,
   intent->meta = g_steal_pointer (&meta);
   intent->probe_state = probe_state;
   intent->probe_error = g_steal_pointer (&probe_error);
-  intent->defer_metadata = TRUE;
   if (buf->mtime_ns != f->mtime_ns || buf->len != f->size)
     intent->note = g_strdup (_("the file changed between the listing and the read; the newer "
                                "version was uploaded"));
-  if (!sluice_catalog_writer_run_sync (self->writer, _sluice_intent_op, intent, &error))
+  if (!sluice_catalog_writer_run_intent (self->writer, light_intent_op, intent, &error))
     {
       if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
         _sluice_pipeline_fail_file (self, f, NULL, 0, error);
@@ -1254,13 +1304,8 @@ process_file (Worker          *w,
       return;
     }
 
+  /* the metadata goes with the completion, batched */
   send_small_file (w, f, key, buf, intent);
-
-  /* the metadata, batched with the completions. Should the process die before it is
-   * committed, the file stays "not probed" and the next run reads and probes it again
-   * (without sending it again). */
-  sluice_catalog_writer_run (self->writer, metadata_op, g_steal_pointer (&intent),
-                             (GDestroyNotify) _sluice_file_op_free);
 }
 
 static gpointer

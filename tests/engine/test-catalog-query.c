@@ -659,6 +659,132 @@ test_search_user_text (Fixture       *f,
   }
 }
 
+static gint64
+sql_int (Fixture    *f,
+         const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  sqlite3_close (db);
+  return value;
+}
+
+static gint64
+add_file (Fixture    *f,
+          const char *relpath)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 file;
+
+  g_assert_true (sluice_catalog_begin (f->catalog, &error));
+  file = sluice_catalog_upsert_file (f->catalog, f->source, relpath, 5, 5, NULL, f->run, &error);
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_commit (f->catalog, &error));
+  return file;
+}
+
+/*
+ * New paths wait in search_pending until the writer moves them into the full-text index in one
+ * go (schema 5). A search finds the same rows before and after, by the same word rules, and a
+ * file deleted before or after it was indexed leaves the index as it should be.
+ */
+static void
+test_search_pending (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *searches[] = {
+    "zurich", "ZÜRICH", "holidays", "work 2019", "\"Work 2019\"", "img_0001", "img_01",
+    "2020 quoted", "jpg", "“quoted”", "canon", "oliday", "IMG 0001 jpg",
+  };
+  guint64 before[G_N_ELEMENTS (searches)];
+  g_autoptr(GError) error = NULL;
+  gint64 indexed_gone, pending_gone, pending_kept;
+
+  /* the fixture wrote through the catalog API, as a writer does between two index runs */
+  g_assert_cmpint (sql_int (f, "SELECT count(*) FROM search_pending"), ==,
+                   sql_int (f, "SELECT count(*) FROM files"));
+  for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
+    {
+      g_autoptr(SluiceQuery) query = sluice_query_new ();
+
+      sluice_query_set_search (query, searches[i]);
+      before[i] = count (f, query);
+    }
+  g_assert_cmpuint (before[0], >, 0);
+  g_assert_cmpuint (before[0], ==, before[1]);
+  /* img_0001: IMG_0001 (in two targets); img_01: the last word is a prefix, IMG_0100… */
+  g_assert_cmpuint (before[5], ==, 2);
+  g_assert_cmpuint (before[6], >, 10);
+  g_assert_cmpuint (before[11], ==, 0);       /* a word's middle is not a word */
+
+  g_assert_true (sluice_catalog_index_pending (f->catalog, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sql_int (f, "SELECT count(*) FROM search_pending"), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
+    {
+      g_autoptr(SluiceQuery) query = sluice_query_new ();
+
+      sluice_query_set_search (query, searches[i]);
+      if (count (f, query) != before[i])
+        g_error ("\"%s\": %" G_GUINT64_FORMAT " rows indexed, %" G_GUINT64_FORMAT " pending",
+                 searches[i], count (f, query), before[i]);
+    }
+
+  /* one indexed and two new files, each with a word of its own; delete one of each kind */
+  indexed_gone = add_file (f, "gone/indexedword.jpg");
+  g_assert_true (sluice_catalog_index_pending (f->catalog, &error));
+  pending_gone = add_file (f, "gone/pendingword.jpg");
+  pending_kept = add_file (f, "kept/pendingword keptword.jpg");
+  {
+    g_autoptr(SluiceQuery) query = sluice_query_new ();
+
+    sluice_query_set_search (query, "pendingword");
+    g_assert_cmpuint (count (f, query), ==, 2);
+    sluice_query_set_search (query, "indexedword");
+    g_assert_cmpuint (count (f, query), ==, 1);
+  }
+  {
+    g_autofree char *sql = g_strdup_printf ("DELETE FROM files WHERE id IN (%" G_GINT64_FORMAT
+                                            ", %" G_GINT64_FORMAT ")", indexed_gone,
+                                            pending_gone);
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+    sqlite3_busy_timeout (db, 5000);
+    g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_close (db);
+  }
+  g_assert_cmpint (sql_int (f, "SELECT count(*) FROM search_pending"), ==, 1);
+  g_assert_true (sluice_catalog_index_pending (f->catalog, &error));
+  g_assert_no_error (error);
+  /* the index itself, not only the joined result: the deleted path's word is gone from it, and
+   * the one kept is there once */
+  g_assert_cmpint (sql_int (f, "SELECT count(*) FROM catalog_search "
+                               "WHERE catalog_search MATCH 'indexedword'"), ==, 0);
+  g_assert_cmpint (sql_int (f, "SELECT count(*) FROM catalog_search "
+                               "WHERE catalog_search MATCH 'pendingword'"), ==, 1);
+  g_assert_cmpint (sql_int (f, "SELECT rowid FROM catalog_search "
+                               "WHERE catalog_search MATCH 'keptword'"), ==, pending_kept);
+  g_assert_cmpint (sql_int (f, "SELECT count(*) FROM search_pending"), ==, 0);
+  {
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, "INSERT INTO catalog_search (catalog_search) "
+                                       "VALUES ('integrity-check')", NULL, NULL, NULL),
+                     ==, SQLITE_OK);
+    sqlite3_close (db);
+  }
+}
+
 /* Random access: a page at any position equals the same slice of the whole order. */
 static void
 test_anchors (Fixture       *f,
@@ -921,6 +1047,7 @@ main (int   argc,
   ADD ("filters", 300, test_filters);
   ADD ("search-user-text", 120, test_search_user_text);
   ADD ("search-camera-lens", 150, test_search_camera_lens);
+  ADD ("search-pending", 120, test_search_pending);
   ADD ("count-every-filter", 150, test_count_every_filter);
   ADD ("anchors", 200, test_anchors);
   ADD ("new-rows", 100, test_new_rows);

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <sqlite3.h>
+
 #include "sluice-catalog-writer.h"
 #include "sluice-error.h"
 #include "sluice-test-util.h"
@@ -132,8 +134,9 @@ test_run_sync_commits (Fixture       *f,
     }
 }
 
-/* Completions (nobody waits) ride on the next intent's commit instead of costing their own;
- * left alone they are still committed within moments, not only at a flush. */
+/* Completions (nobody waits) ride on the next synchronous operation's commit (it commits
+ * everything queued before it) instead of costing their own; left alone they are still
+ * committed within moments, not only at a flush. */
 static void
 test_async_rides_along (Fixture       *f,
                         gconstpointer  data)
@@ -165,6 +168,52 @@ test_async_rides_along (Fixture       *f,
   while (!committed (f, "alone.jpg") && g_get_monotonic_time () < deadline)
     g_usleep (10 * 1000);
   g_assert_true (committed (f, "alone.jpg"));
+}
+
+/* An upload intent commits at once and on its own: the completions queued before it keep
+ * waiting for their batch (they would otherwise be rewritten into every intent's commit), and
+ * then all of them cost one commit. */
+static void
+test_intent_jumps_completions (Fixture       *f,
+                               gconstpointer  data)
+{
+  gboolean seen = FALSE;
+
+  for (int attempt = 0; attempt < 5 && !seen; attempt++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *intent = g_strdup_printf ("intent-%d.jpg", attempt);
+      g_autofree char *first = g_strdup_printf ("c-%d-0.jpg", attempt);
+      g_autofree char *last = g_strdup_printf ("c-%d-49.jpg", attempt);
+      guint64 before = sluice_catalog_writer_commits (f->writer);
+      gint64 start = g_get_monotonic_time (), deadline;
+      UpsertOp *op;
+
+      for (int i = 0; i < 50; i++)
+        {
+          g_autofree char *relpath = g_strdup_printf ("c-%d-%d.jpg", attempt, i);
+
+          sluice_catalog_writer_run (f->writer, upsert_op, upsert_op_new (f, relpath, FALSE),
+                                     (GDestroyNotify) upsert_op_free);
+        }
+      op = upsert_op_new (f, intent, FALSE);
+      g_assert_true (sluice_catalog_writer_run_intent (f->writer, upsert_op, op, &error));
+      g_assert_no_error (error);
+      upsert_op_free (op);
+      g_assert_true (committed (f, intent));
+      /* a loaded machine may take the completions' 150 ms before we look: try again */
+      if (g_get_monotonic_time () - start < 100 * G_TIME_SPAN_MILLISECOND &&
+          !committed (f, first))
+        seen = TRUE;
+      deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+      while (!committed (f, last) && g_get_monotonic_time () < deadline)
+        g_usleep (10 * 1000);
+      g_assert_true (committed (f, first));
+      g_assert_true (committed (f, last));
+      if (seen)
+        g_assert_cmpuint (sluice_catalog_writer_commits (f->writer) - before, ==, 2);
+    }
+  g_assert_true (seen);
 }
 
 static void
@@ -369,6 +418,80 @@ test_free_finishes_queue (Fixture       *f,
     }
 }
 
+static gint64
+pending_paths (Fixture *f)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  gint64 n;
+
+  g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM search_pending", -1, &s, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  sqlite3_close (db);
+  return n;
+}
+
+static void
+upsert_sync (Fixture    *f,
+             const char *relpath)
+{
+  g_autoptr(GError) error = NULL;
+  UpsertOp *op = upsert_op_new (f, relpath, FALSE);
+
+  g_assert_true (sluice_catalog_writer_run_sync (f->writer, upsert_op, op, &error));
+  g_assert_no_error (error);
+  upsert_op_free (op);
+}
+
+/* New paths go into the full-text index in batches (one FTS5 segment per interval, not per
+ * commit): at most every 200 ms, and whatever is left when the writer stops. */
+static void
+test_search_index_batched (Fixture       *f,
+                           gconstpointer  data)
+{
+  gboolean waited = FALSE;
+
+  /* a commit 250 ms after the last indexing indexes everything, itself included */
+  upsert_sync (f, "first.jpg");
+  g_usleep (250 * G_TIME_SPAN_MILLISECOND);
+  upsert_sync (f, "second.jpg");
+  g_assert_cmpint (pending_paths (f), ==, 0);
+  /* the commits right after it do not (a few tries: the test thread may be descheduled) */
+  for (int i = 0; i < 10 && !waited; i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("soon-%d.jpg", i);
+
+      g_usleep (250 * G_TIME_SPAN_MILLISECOND);
+      upsert_sync (f, "trigger.jpg");
+      upsert_sync (f, relpath);
+      waited = pending_paths (f) == 1;
+    }
+  g_assert_true (waited);
+
+  /* stopping indexes the rest */
+  upsert_sync (f, "last.jpg");
+  sluice_catalog_writer_free (f->writer);
+  f->writer = NULL;
+  g_assert_cmpint (pending_paths (f), ==, 0);
+  {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+
+    g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM catalog_search WHERE "
+                                             "catalog_search MATCH 'last OR soon OR first'",
+                                         -1, &s, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_column_int64 (s, 0), >=, 3);
+    sqlite3_finalize (s);
+    sqlite3_close (db);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -381,10 +504,12 @@ main (int   argc,
   ADD ("run-sync-commits", test_run_sync_commits);
   ADD ("run-sync-error", test_run_sync_error);
   ADD ("async-rides-along", test_async_rides_along);
+  ADD ("intent-jumps-completions", test_intent_jumps_completions);
   ADD ("async-from-threads", test_async_from_threads);
   ADD ("failure-in-batch", test_failure_in_batch);
   ADD ("flush-idle", test_flush_idle);
   ADD ("free-finishes-queue", test_free_finishes_queue);
+  ADD ("search-index-batched", test_search_index_batched);
 #undef ADD
 
   return g_test_run ();

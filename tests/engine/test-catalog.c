@@ -298,6 +298,10 @@ test_upgrade_from_v1 (void)
                    ==, 1);
   g_assert_cmpint (query_int (path, "SELECT n FROM files_extra_objects WHERE file_id = 7"), ==, 1);
   g_assert_cmpint (query_int (path, "SELECT count(*) FROM files_extra_objects"), ==, 1);
+  /* the paths it held are in the full-text index, none left waiting for it */
+  g_assert_cmpint (query_int (path, "SELECT rowid FROM catalog_search "
+                                    "WHERE catalog_search MATCH 'kept'"), ==, 7);
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM search_pending"), ==, 0);
   g_assert_cmpint (query_int (path, "SELECT file_id FROM files_without_object"), ==, 8);
 }
 
@@ -1215,6 +1219,121 @@ test_object_state_names (void)
   g_assert_cmpstr (sluice_object_state_to_string (99), ==, "unknown");
 }
 
+/* ---- light upload intents (schema 5) ------------------------------------------------------ */
+
+static gint64
+add_intent (Fixture     *f,
+            const char  *relpath,
+            const char  *key,
+            GError     **error)
+{
+  return sluice_catalog_add_intent (f->catalog, f->source, f->target, relpath, key, 42, 4242,
+                                    SHA_A, f->run, error);
+}
+
+/* An intent is one row; completing it writes the file and its UPLOADING object, for the
+ * completion to finish in the same transaction, and removes the row. */
+static void
+test_intent_complete (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(SluiceCatalogEntry) entry = { 0 };
+  gint64 intent, file_id = 0, object_id = 0;
+
+  intent = add_intent (f, "2024/a.jpg", "photos/2024/a.jpg", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (intent, >, 0);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM files"), ==, 0);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM objects"), ==, 0);
+
+  g_assert_true (sluice_catalog_complete_intent (f->catalog, intent, &file_id, &object_id,
+                                                 &error));
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_finish_object (f->catalog, object_id, SLUICE_OBJECT_UPLOADED,
+                                               "\"e\"", NULL, NULL, &error));
+  lookup (f, f->target, "2024/a.jpg", &entry);
+  g_assert_cmpint (entry.file_id, ==, file_id);
+  g_assert_cmpint (entry.object_id, ==, object_id);
+  g_assert_cmpint (entry.size, ==, 42);
+  g_assert_cmpint (entry.mtime_ns, ==, 4242);
+  g_assert_cmpstr (entry.sha256, ==, SHA_A);
+  g_assert_cmpstr (entry.object_sha256, ==, SHA_A);
+  g_assert_cmpstr (entry.key, ==, "photos/2024/a.jpg");
+  g_assert_cmpint (entry.state, ==, SLUICE_OBJECT_UPLOADED);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 0);
+
+  /* completing it twice is an error, not a second object */
+  g_assert_false (sluice_catalog_complete_intent (f->catalog, intent, NULL, NULL, &error));
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_CATALOG);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM objects"), ==, 1);
+
+  /* the same file again (changed, next run): its own key is not a collision */
+  g_clear_error (&error);
+  intent = add_intent (f, "2024/a.jpg", "photos/2024/a.jpg", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (intent, >, 0);
+}
+
+/* Two files under one key: the one already uploaded, or the one being sent, keeps it. */
+static void
+test_intent_key_collision (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 file = upsert (f, "owner.jpg", 1, SHA_A);
+  gint64 obj = sluice_catalog_begin_object (f->catalog, file, f->target, "k/owned", SHA_A, 1,
+                                            f->run, &error);
+
+  g_assert_cmpint (obj, >, 0);
+  g_assert_cmpint (add_intent (f, "other.jpg", "k/owned", &error), ==, 0);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION);
+  g_assert_nonnull (strstr (error->message, "owner.jpg"));
+  g_clear_error (&error);
+
+  g_assert_cmpint (add_intent (f, "first.jpg", "k/in-flight", &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (add_intent (f, "second.jpg", "k/in-flight", &error), ==, 0);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION);
+  g_assert_nonnull (strstr (error->message, "first.jpg"));
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM files"), ==, 1);
+}
+
+/* An intent left by a writer that died becomes, when the next writer opens, the UPLOADING
+ * object the next run reconciles with a HEAD; a reader leaves it alone. */
+static void
+test_intent_recovered (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCatalog) reader = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  g_auto(SluiceCatalogEntry) entry = { 0 };
+  SluiceCatalogPending *p;
+
+  g_assert_cmpint (add_intent (f, "2024/left.jpg", "photos/2024/left.jpg", &error), >, 0);
+  g_clear_pointer (&f->catalog, sluice_catalog_close);
+
+  reader = sluice_catalog_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
+
+  f->catalog = sluice_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 0);
+  pending = sluice_catalog_list_uploading (f->catalog, f->target, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending->len, ==, 1);
+  p = g_ptr_array_index (pending, 0);
+  g_assert_cmpstr (p->key, ==, "photos/2024/left.jpg");
+  g_assert_cmpstr (p->sha256, ==, SHA_A);
+  lookup (f, f->target, "2024/left.jpg", &entry);
+  g_assert_cmpint (entry.state, ==, SLUICE_OBJECT_UPLOADING);
+  g_assert_cmpint (entry.size, ==, 42);
+  g_assert_cmpint (entry.probe_state, ==, SLUICE_PROBE_STATE_NONE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1236,6 +1355,9 @@ main (int   argc,
   ADD ("object-lifecycle", test_object_lifecycle);
   ADD ("object-again", test_object_again);
   ADD ("key-collision", test_key_collision);
+  ADD ("intent-complete", test_intent_complete);
+  ADD ("intent-key-collision", test_intent_key_collision);
+  ADD ("intent-recovered", test_intent_recovered);
   ADD ("same-key-other-target", test_same_key_other_target);
   ADD ("record-failure", test_record_failure);
   ADD ("record-failure-no-key", test_record_failure_no_key);
