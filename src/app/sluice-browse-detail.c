@@ -399,10 +399,10 @@ update_thumbnail (SluiceBrowseDetail *self)
   paintable = sluice_browse_row_get_thumbnail (self->row);
   if (paintable == NULL)
     paintable = sluice_browse_model_get_thumbnail (self->model, self->row);
+  /* with has_thumbnail, the embedded one is on its way ("thumbnail" is notified) */
   if (paintable != NULL)
     show_picture (self, paintable);
   else if (data->has_thumbnail)
-    /* the embedded one is on its way ("thumbnail" is notified) */
     show_placeholder (self, _("Loading thumbnail…"));
   else
     update_decoded (self);
