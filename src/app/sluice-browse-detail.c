@@ -361,6 +361,13 @@ update_decoded (SluiceBrowseDetail *self)
       show_placeholder (self, _("No embedded thumbnail"));
       return;
     }
+  /* the probe already saw what the file is: a PNG or a video is not read in vain */
+  if (d->metadata != NULL && d->metadata->container != NULL &&
+      g_strcmp0 (d->metadata->container, "jpeg") != 0)
+    {
+      show_placeholder (self, _("No embedded thumbnail, and only JPEG files can be decoded"));
+      return;
+    }
   if (self->decode_file_id == d->file_id)
     {
       if (self->decoded != NULL)

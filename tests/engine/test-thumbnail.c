@@ -56,12 +56,21 @@ paint_halves (guint x, guint y, guint w, guint h, guint8 *rgb)
   rgb[2] = left ? 0 : 255;
 }
 
+/* A gradient with noise, so that the JPEG has a photo's entropy (and size) */
 static void
 paint_gradient (guint x, guint y, guint w, guint h, guint8 *rgb)
 {
-  rgb[0] = x * 255 / w;
-  rgb[1] = y * 255 / h;
-  rgb[2] = 64;
+  static guint32 seed = 12345;
+
+  for (guint c = 0; c < 3; c++)
+    {
+      int base = c == 0 ? (int) (x * 255 / w) : c == 1 ? (int) (y * 255 / h) : 64;
+      int noise;
+
+      seed = seed * 1103515245 + 12345;
+      noise = (int) ((seed >> 16) % 33) - 16;
+      rgb[c] = CLAMP (base + noise, 0, 255);
+    }
 }
 
 /* An EXIF APP1 body ("Exif\0\0" + TIFF) with only an orientation, written by libexif. */
@@ -87,17 +96,26 @@ make_orientation_exif (guint orientation)
   return bytes;
 }
 
+typedef enum {
+  JPEG_BASELINE,
+  JPEG_PROGRESSIVE,
+  JPEG_GRAY,
+  JPEG_CMYK,      /* Adobe's inverted CMYK, as Photoshop writes it */
+} JpegKind;
+
 static GBytes *
-make_jpeg (guint    width,
-           guint    height,
-           Painter  paint,
-           GBytes  *exif)
+make_jpeg_kind (guint     width,
+                guint     height,
+                Painter   paint,
+                GBytes   *exif,
+                JpegKind  kind)
 {
   struct jpeg_compress_struct cinfo;
   struct jpeg_error_mgr jerr;
   unsigned char *out = NULL;
   unsigned long out_len = 0;
-  g_autofree guint8 *row = g_malloc ((gsize) width * 3);
+  g_autofree guint8 *row = g_malloc ((gsize) width * 4);
+  g_autofree guint8 *rgb = g_malloc ((gsize) width * 3);
   GBytes *bytes;
 
   cinfo.err = jpeg_std_error (&jerr);
@@ -105,10 +123,13 @@ make_jpeg (guint    width,
   jpeg_mem_dest (&cinfo, &out, &out_len);
   cinfo.image_width = width;
   cinfo.image_height = height;
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_RGB;
+  cinfo.input_components = kind == JPEG_GRAY ? 1 : kind == JPEG_CMYK ? 4 : 3;
+  cinfo.in_color_space = kind == JPEG_GRAY ? JCS_GRAYSCALE : kind == JPEG_CMYK ? JCS_CMYK
+                                                                                : JCS_RGB;
   jpeg_set_defaults (&cinfo);
   jpeg_set_quality (&cinfo, 90, TRUE);
+  if (kind == JPEG_PROGRESSIVE)
+    jpeg_simple_progression (&cinfo);
   jpeg_start_compress (&cinfo, TRUE);
   if (exif != NULL)
     jpeg_write_marker (&cinfo, JPEG_APP0 + 1, g_bytes_get_data (exif, NULL),
@@ -118,7 +139,23 @@ make_jpeg (guint    width,
       JSAMPROW rows[1] = { row };
 
       for (guint x = 0; x < width; x++)
-        paint (x, cinfo.next_scanline, width, height, row + x * 3);
+        {
+          guint8 *p = rgb + x * 3;
+
+          paint (x, cinfo.next_scanline, width, height, p);
+          if (kind == JPEG_GRAY)
+            row[x] = (p[0] * 30 + p[1] * 59 + p[2] * 11) / 100;
+          else if (kind == JPEG_CMYK)
+            {
+              /* inverted: 255 is no ink; K is 255 (no black), the colour is in C, M, Y */
+              row[x * 4] = p[0];
+              row[x * 4 + 1] = p[1];
+              row[x * 4 + 2] = p[2];
+              row[x * 4 + 3] = 255;
+            }
+          else
+            memcpy (row + x * 3, p, 3);
+        }
       jpeg_write_scanlines (&cinfo, rows, 1);
     }
   jpeg_finish_compress (&cinfo);
@@ -126,6 +163,15 @@ make_jpeg (guint    width,
   bytes = g_bytes_new (out, out_len);
   free (out);
   return bytes;
+}
+
+static GBytes *
+make_jpeg (guint    width,
+           guint    height,
+           Painter  paint,
+           GBytes  *exif)
+{
+  return make_jpeg_kind (width, height, paint, exif, JPEG_BASELINE);
 }
 
 static SluiceProbePool *
@@ -234,6 +280,38 @@ test_decode_large (void)
                     230);
   g_test_message ("12 MP JPEG (%" G_GSIZE_FORMAT " bytes) to 256 px in the helper: %.1f ms",
                   g_bytes_get_size (jpeg), took / 1000.0);
+}
+
+/* The other JPEGs cameras and editors write: progressive (libjpeg keeps every coefficient),
+ * greyscale, and Adobe CMYK. Each under the helper's sandbox, each the right colour. */
+static void
+test_kinds (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  static const struct {
+    JpegKind kind;
+    int      r, g, b;
+  } cases[] = {
+    { JPEG_PROGRESSIVE, 255, 0, 0 },
+    { JPEG_GRAY, 76, 76, 76 },     /* red as grey: 0.30 × 255 */
+    { JPEG_CMYK, 255, 0, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) jpeg = make_jpeg_kind (1000, 500, paint_red, NULL, cases[i].kind);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      pixels = thumbnail_of (pool, jpeg, 100, &width, &height, &stride, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (width, ==, 100);
+      g_assert_cmpuint (height, ==, 50);
+      assert_pixel (pixels, stride, 50, 25, cases[i].r, cases[i].g, cases[i].b);
+    }
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
 }
 
 /* EXIF orientation 6 (turn 90° clockwise to show): the stored left half ends up on top. */
@@ -557,6 +635,7 @@ main (int   argc,
   g_test_add_func ("/engine/thumbnail/decode-red", test_decode_red);
   g_test_add_func ("/engine/thumbnail/decode-large", test_decode_large);
   g_test_add_func ("/engine/thumbnail/orientation", test_orientation);
+  g_test_add_func ("/engine/thumbnail/kinds", test_kinds);
   g_test_add_func ("/engine/thumbnail/corrupt", test_corrupt);
   g_test_add_func ("/engine/thumbnail/not-an-image", test_not_an_image);
   g_test_add_func ("/engine/thumbnail/bomb", test_bomb);
