@@ -52,13 +52,14 @@ warm_up (void)
 }
 
 /* Maps the first min(@declared_size, the descriptor's size, SLUICE_PROBE_MAX_MAP) bytes of @fd
- * read-only. *@out_map is NULL for an empty file. */
+ * read-only; @out_whole is how long the file is (it may be more than was mapped). *@out_map is
+ * NULL for an empty file. */
 static gboolean
 map_request (int          fd,
              guint64      declared_size,
              void       **out_map,
              gsize       *out_len,
-             gsize       *out_whole,
+             guint64     *out_whole,
              GError     **error)
 {
   struct stat st;
@@ -103,12 +104,12 @@ thumbnail_one (int          sock,
   g_autoptr(SluiceMetadata) meta = NULL;
   g_autoptr(GVariant) pixels = NULL;
   g_autofree char *message = NULL;
+  g_autoptr(GError) map_error = NULL;
   guint failure = 0;
   void *map = NULL;
-  gsize len = 0, whole = 0;
+  guint64 whole = 0;
+  gsize len = 0;
   guint orientation;
-
-  g_autoptr(GError) map_error = NULL;
 
   if (!map_request (fd, declared_size, &map, &len, &whole, &map_error))
     return sluice_probe_frame_send (sock, SLUICE_PROBE_MSG_NO_THUMBNAIL, id,
@@ -137,31 +138,15 @@ probe_one (int          sock,
            GError     **error)
 {
   g_autoptr(SluiceMetadata) meta = NULL;
-  struct stat st;
   void *map = NULL;
-  gsize len;
+  guint64 whole = 0;
+  gsize len = 0;
 
-  if (fstat (fd, &st) < 0)
-    {
-      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "fstat: %s", g_strerror (errno));
-      return NULL;
-    }
-  /* trust what we can see, not what the frame says; and no more than the address space limit
-   * leaves room for */
-  len = MIN (MIN ((guint64) st.st_size, declared_size), SLUICE_PROBE_MAX_MAP);
-
-  if (len > 0)
-    {
-      map = mmap (NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-      if (map == MAP_FAILED)
-        {
-          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "mmap: %s", g_strerror (errno));
-          return NULL;
-        }
-    }
+  if (!map_request (fd, declared_size, &map, &len, &whole, error))
+    return NULL;
 
   meta = sluice_probe_exif_extract (map, len, name);
-  if (len < MIN ((guint64) st.st_size, declared_size))
+  if (len < whole)
     sluice_metadata_add_warning (meta, "only the first %" G_GSIZE_FORMAT " bytes were read "
                                  "for metadata", len);
 

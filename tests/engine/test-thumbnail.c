@@ -398,6 +398,66 @@ test_not_an_image (void)
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
 }
 
+/* Hostile variations of a valid JPEG (bytes flipped, runs zeroed, cut short): each gives
+ * pixels or an error, never a crashed or stalled helper. */
+static void
+test_mutations (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) exif = make_orientation_exif (8);
+  g_autoptr(GBytes) jpeg = make_jpeg_kind (96, 64, paint_gradient, exif, JPEG_PROGRESSIVE);
+  gsize len = g_bytes_get_size (jpeg);
+  guint decoded = 0, refused = 0;
+
+  for (guint round = 0; round < 300; round++)
+    {
+      g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (jpeg, NULL), len);
+      g_autoptr(GBytes) mutated = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize cut = len;
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      for (guint n = g_test_rand_int_range (1, 6); n > 0; n--)
+        {
+          gsize at = g_test_rand_int_range (2, (gint32) len);
+
+          switch (g_test_rand_int_range (0, 3))
+            {
+            case 0:
+              data[at] ^= 1u << g_test_rand_int_range (0, 8);
+              break;
+            case 1:
+              memset (data + at, g_test_rand_bit () ? 0xff : 0, MIN (8, len - at));
+              break;
+            default:
+              cut = MIN (cut, at);
+              break;
+            }
+        }
+      mutated = g_bytes_new (data, cut);
+      pixels = thumbnail_of (pool, mutated, 64, &width, &height, &stride, &error);
+      if (pixels != NULL)
+        {
+          g_assert_cmpuint (width, >, 0);
+          g_assert_cmpuint (width, <=, 64);
+          g_assert_cmpuint (height, <=, 64);
+          decoded++;
+        }
+      else
+        {
+          g_assert_true (error->domain == SLUICE_ERROR);
+          g_assert_cmpint (error->code, !=, SLUICE_ERROR_PROBE_CRASHED);
+          g_assert_cmpint (error->code, !=, SLUICE_ERROR_PROBE_TIMEOUT);
+          g_assert_cmpint (error->code, !=, SLUICE_ERROR_PROBE_PROTOCOL);
+          refused++;
+        }
+    }
+  g_test_message ("300 mutated JPEGs: %u decoded, %u refused", decoded, refused);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
 /* A header that promises 60000 × 60000 pixels is refused before any decoding. */
 static void
 test_bomb (void)
@@ -639,6 +699,7 @@ main (int   argc,
   g_test_add_func ("/engine/thumbnail/corrupt", test_corrupt);
   g_test_add_func ("/engine/thumbnail/not-an-image", test_not_an_image);
   g_test_add_func ("/engine/thumbnail/bomb", test_bomb);
+  g_test_add_func ("/engine/thumbnail/mutations", test_mutations);
   g_test_add_func ("/engine/thumbnail/helper-crash-and-stall", test_helper_crash_and_stall);
   g_test_add_func ("/engine/thumbnail/cache", test_cache);
   g_test_add_func ("/engine/thumbnail/cache-damaged-file", test_cache_damaged_file);
