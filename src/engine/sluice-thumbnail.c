@@ -35,6 +35,7 @@ struct _SluiceThumbnailer {
   GHashTable       *memory;        /* key → SluiceThumbnail * */
   GQueue            lru;           /* keys, most recent first (owned by memory) */
   gint64            disk_bytes;    /* -1 until the folder was measured */
+  guint64           disk_limit;
   guint             decodes;
 };
 
@@ -88,6 +89,7 @@ sluice_thumbnailer_new (const char *helper_path,
                                         (GDestroyNotify) sluice_thumbnail_free);
   g_queue_init (&self->lru);
   self->disk_bytes = -1;
+  self->disk_limit = SLUICE_THUMBNAIL_CACHE_MAX_BYTES;
   return self;
 }
 
@@ -120,6 +122,16 @@ const char *
 sluice_thumbnailer_cache_dir (SluiceThumbnailer *self)
 {
   return self->cache_dir;
+}
+
+/* The disk cache's bound in bytes (SLUICE_THUMBNAIL_CACHE_MAX_BYTES unless set). */
+void
+sluice_thumbnailer_set_cache_limit (SluiceThumbnailer *self,
+                                    guint64            bytes)
+{
+  g_mutex_lock (&self->mutex);
+  self->disk_limit = bytes;
+  g_mutex_unlock (&self->mutex);
 }
 
 /* Only a real SHA-256 becomes part of a file name. */
@@ -247,7 +259,7 @@ disk_lookup (SluiceThumbnailer *self,
 
 typedef struct {
   char   *path;
-  gint64  mtime;
+  gint64  mtime;     /* ns */
   gint64  size;
 } CacheFile;
 
@@ -294,7 +306,9 @@ disk_scan (SluiceThumbnailer *self,
           CacheFile *f = g_new0 (CacheFile, 1);
 
           f->path = g_steal_pointer (&path);
-          f->mtime = st.st_mtime;
+          /* nanoseconds: a burst of thumbnails is written within one second */
+          f->mtime = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) +
+                     st.st_mtim.tv_nsec;
           f->size = st.st_size;
           g_ptr_array_add (files, f);
         }
@@ -310,8 +324,7 @@ disk_trim (SluiceThumbnailer *self)
   gint64 total = disk_scan (self, files);
 
   g_ptr_array_sort (files, cache_file_older);
-  for (guint i = 0; i < files->len && total > (gint64) SLUICE_THUMBNAIL_CACHE_MAX_BYTES / 4 * 3;
-       i++)
+  for (guint i = 0; i < files->len && total > (gint64) (self->disk_limit / 4 * 3); i++)
     {
       CacheFile *f = g_ptr_array_index (files, i);
 
@@ -358,7 +371,7 @@ disk_store (SluiceThumbnailer     *self,
     self->disk_bytes = disk_scan (self, NULL);
   else
     self->disk_bytes += len;
-  if (self->disk_bytes > (gint64) SLUICE_THUMBNAIL_CACHE_MAX_BYTES)
+  if (self->disk_bytes > (gint64) self->disk_limit)
     self->disk_bytes = disk_trim (self);
   g_mutex_unlock (&self->mutex);
 }

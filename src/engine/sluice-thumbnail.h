@@ -57,6 +57,8 @@ SluiceThumbnail   *sluice_thumbnailer_get_finish (SluiceThumbnailer   *self,
 /* How many files were sent to the helper (cache misses that got as far as decoding). */
 guint              sluice_thumbnailer_decodes    (SluiceThumbnailer   *self);
 const char        *sluice_thumbnailer_cache_dir  (SluiceThumbnailer   *self);
+void               sluice_thumbnailer_set_cache_limit (SluiceThumbnailer *self,
+                                                       guint64            bytes);
 
 SluiceThumbnail   *sluice_thumbnail_copy         (const SluiceThumbnail *thumbnail);
 void               sluice_thumbnail_free         (SluiceThumbnail     *thumbnail);

@@ -639,6 +639,78 @@ test_cache_damaged_file (void)
   g_assert_true (g_bytes_equal (first->pixels, second->pixels));
 }
 
+static guint8 paint_level;
+
+static void
+paint_level_grey (guint x, guint y, guint w, guint h, guint8 *rgb)
+{
+  rgb[0] = rgb[1] = rgb[2] = paint_level;
+}
+
+static gboolean
+cached (SluiceThumbnailer *thumbnailer,
+        const char        *sha256,
+        guint              edge)
+{
+  g_autofree char *name = g_strdup_printf ("%s-%u.rgb", sha256, edge);
+  g_autofree char *path = g_build_filename (sluice_thumbnailer_cache_dir (thumbnailer), name,
+                                            NULL);
+
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
+/* Past its bound the disk cache drops the least recently used files: a hit counts as a use. */
+static void
+test_cache_bound (void)
+{
+  g_autofree char *helper = sluice_probe_find_helper ();
+  g_autoptr(SluiceThumbnailer) thumbnailer = sluice_thumbnailer_new (helper, NULL, 32);
+  g_autoptr(GPtrArray) shas = g_ptr_array_new_with_free_func (g_free);
+  const gsize file_size = 20 + 32 * 32 * 3;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint64 total = 0;
+
+  /* room for 3.5 files: the 4th write trims to 3/4 of that, two files */
+  sluice_thumbnailer_set_cache_limit (thumbnailer, file_size * 7 / 2);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *file = g_strdup_printf ("grey-%u.jpg", i);
+      g_autofree char *path = NULL;
+      g_autoptr(GBytes) jpeg = NULL;
+      g_autoptr(SluiceThumbnail) thumbnail = NULL;
+      g_autoptr(GError) error = NULL;
+
+      paint_level = 40 + 50 * i;
+      jpeg = make_jpeg (64, 64, paint_level_grey, NULL);
+      path = write_file (g_get_tmp_dir (), file, jpeg);
+      thumbnail = sluice_thumbnailer_get (thumbnailer, path, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (shas, g_strdup (thumbnail->sha256));
+      if (i == 2)
+        {
+          g_autoptr(SluiceThumbnailer) other = sluice_thumbnailer_new (helper, NULL, 32);
+          g_autoptr(SluiceThumbnail) hit = NULL;
+
+          /* file 0 is used again (from disk, by another session): file 1 is now the oldest */
+          g_usleep (20000);
+          hit = sluice_thumbnailer_get (other, path, g_ptr_array_index (shas, 0), NULL, &error);
+          g_assert_no_error (error);
+          g_assert_true (hit->from_cache);
+        }
+      g_usleep (20000);
+    }
+
+  g_assert_true (cached (thumbnailer, g_ptr_array_index (shas, 0), 32));
+  g_assert_false (cached (thumbnailer, g_ptr_array_index (shas, 1), 32));
+  g_assert_false (cached (thumbnailer, g_ptr_array_index (shas, 2), 32));
+  g_assert_true (cached (thumbnailer, g_ptr_array_index (shas, 3), 32));
+  dir = g_dir_open (sluice_thumbnailer_cache_dir (thumbnailer), 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    total += file_size;
+  g_assert_cmpuint (total, <=, file_size * 7 / 2);
+}
+
 static void
 test_gone (void)
 {
@@ -703,6 +775,7 @@ main (int   argc,
   g_test_add_func ("/engine/thumbnail/helper-crash-and-stall", test_helper_crash_and_stall);
   g_test_add_func ("/engine/thumbnail/cache", test_cache);
   g_test_add_func ("/engine/thumbnail/cache-damaged-file", test_cache_damaged_file);
+  g_test_add_func ("/engine/thumbnail/cache-bound", test_cache_bound);
   g_test_add_func ("/engine/thumbnail/gone", test_gone);
   g_test_add_func ("/engine/thumbnail/async", test_async);
   return g_test_run ();
