@@ -10,7 +10,13 @@
 #include "sluice-browse-detail.h"
 
 /* Main thread only. The detail is read on a worker (sluice_browse_model_detail_async); a
- * newer selection cancels the older read and its answer is dropped. */
+ * newer selection cancels the older read and its answer is dropped.
+ *
+ * The thumbnail is the embedded EXIF one the model decodes from the catalog; for a file
+ * without one, the source file is decoded by the sandboxed helper through the engine's
+ * SluiceThumbnailer (on a worker thread, cached by content hash): no image decoder runs on the
+ * source file in this process. A newer selection cancels the decode and bumps a generation,
+ * so a late answer never shows on another file. */
 
 static const guint expiry_seconds[] = { 3600, 86400, 604800 };
 
@@ -25,6 +31,13 @@ struct _SluiceBrowseDetail
   gulong              loaded_id;
   gulong              thumb_id;
   SluiceTargetStore  *store;
+
+  /* the thumbnail decoded from the source file, for the file whose detail is shown */
+  GCancellable       *decode_cancellable;
+  guint               decode_generation;
+  gint64              decode_file_id;     /* 0: none asked for yet */
+  GdkTexture         *decoded;
+  char               *decode_error;       /* in plain words, or NULL */
 
   /* Template children */
   GtkStack           *stack;
@@ -217,30 +230,189 @@ show_fields (SluiceBrowseDetail *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "detail.open-folder", d->folder != NULL);
 }
 
+/* One helper for the whole app, started by the first file that needs decoding; it lives as
+ * long as the process (it exits when its socket closes). */
+static SluiceThumbnailer *
+get_thumbnailer (void)
+{
+  static SluiceThumbnailer *thumbnailer;
+
+  if (g_once_init_enter (&thumbnailer))
+    {
+      g_autofree char *helper = sluice_probe_find_helper ();
+
+      g_once_init_leave (&thumbnailer,
+                         sluice_thumbnailer_new (helper, NULL, SLUICE_THUMBNAIL_DEFAULT_EDGE));
+    }
+  return thumbnailer;
+}
+
+/* What the user reads instead of the thumbnail. */
+static char *
+decode_error_text (const GError *error)
+{
+  if (error->domain == SLUICE_ERROR)
+    {
+      switch (error->code)
+        {
+        case SLUICE_ERROR_NOT_FOUND:
+          return g_strdup (_("No thumbnail: the file is no longer in its source folder"));
+        case SLUICE_ERROR_INVALID_ARGUMENT:
+          return g_strdup (_("No embedded thumbnail, and only JPEG files can be decoded"));
+        case SLUICE_ERROR_FAILED:
+          return g_strdup (_("No thumbnail: the picture in the file is damaged"));
+        case SLUICE_ERROR_TOO_LARGE:
+          return g_strdup (_("No thumbnail: the picture is too large to decode"));
+        case SLUICE_ERROR_PROBE_CRASHED:
+        case SLUICE_ERROR_PROBE_TIMEOUT:
+        case SLUICE_ERROR_PROBE_PROTOCOL:
+          /* TRANSLATORS: the placeholder is the engine's reason, e.g. "metadata helper
+           * crashed with SIGSEGV" */
+          return g_strdup_printf (_("No thumbnail: the decoding helper failed on this file "
+                                    "(%s)"), error->message);
+        case SLUICE_ERROR_SOURCE_UNREADABLE:
+          return g_strdup_printf (_("No thumbnail: the file cannot be read (%s)"),
+                                  error->message);
+        default:
+          break;
+        }
+    }
+  return g_strdup_printf (_("No thumbnail: %s"), error->message);
+}
+
+static void
+show_placeholder (SluiceBrowseDetail *self,
+                  const char         *text)
+{
+  gtk_picture_set_paintable (self->picture, NULL);
+  gtk_label_set_text (self->no_thumb_label, text);
+  gtk_stack_set_visible_child_name (self->thumb_stack, "none");
+}
+
+static void
+show_picture (SluiceBrowseDetail *self,
+              GdkPaintable       *paintable)
+{
+  gtk_picture_set_paintable (self->picture, paintable);
+  gtk_stack_set_visible_child_name (self->thumb_stack, "picture");
+}
+
+static void
+forget_decode (SluiceBrowseDetail *self)
+{
+  g_cancellable_cancel (self->decode_cancellable);
+  g_clear_object (&self->decode_cancellable);
+  self->decode_generation++;
+  self->decode_file_id = 0;
+  g_clear_object (&self->decoded);
+  g_clear_pointer (&self->decode_error, g_free);
+}
+
+typedef struct {
+  SluiceBrowseDetail *self;
+  guint               generation;
+} DecodeData;
+
+/* Main thread: the thumbnailer's answer, dropped unless it is for the file still shown. */
+static void
+decoded_cb (GObject      *source_object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  DecodeData *data = user_data;
+  g_autoptr(SluiceBrowseDetail) self = data->self;
+  g_autoptr(SluiceThumbnail) thumbnail = NULL;
+  g_autoptr(GError) error = NULL;
+  guint generation = data->generation;
+
+  g_free (data);
+  thumbnail = sluice_thumbnailer_get_finish (get_thumbnailer (), result, &error);
+  /* another file was selected since, or the pane went away (dispose bumps the generation) */
+  if (generation != self->decode_generation ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (thumbnail == NULL)
+    {
+      self->decode_error = decode_error_text (error);
+      g_debug ("Thumbnail of file %" G_GINT64_FORMAT ": %s", self->decode_file_id,
+               error->message);
+      show_placeholder (self, self->decode_error);
+      return;
+    }
+  self->decoded = gdk_memory_texture_new (thumbnail->width, thumbnail->height,
+                                          GDK_MEMORY_R8G8B8, thumbnail->pixels,
+                                          thumbnail->stride);
+  show_picture (self, GDK_PAINTABLE (self->decoded));
+}
+
+/* For a file without an embedded thumbnail: what was decoded, the reason there is none, or
+ * a decode started now. */
+static void
+update_decoded (SluiceBrowseDetail *self)
+{
+  const SluiceQueryDetail *d = self->detail;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  DecodeData *data;
+
+  if (d == NULL || d->folder == NULL || d->relpath == NULL)
+    {
+      show_placeholder (self, _("No embedded thumbnail"));
+      return;
+    }
+  /* the probe already saw what the file is: a PNG or a video is not read in vain */
+  if (d->metadata != NULL && d->metadata->container != NULL &&
+      g_strcmp0 (d->metadata->container, "jpeg") != 0)
+    {
+      show_placeholder (self, _("No embedded thumbnail, and only JPEG files can be decoded"));
+      return;
+    }
+  if (self->decode_file_id == d->file_id)
+    {
+      if (self->decoded != NULL)
+        show_picture (self, GDK_PAINTABLE (self->decoded));
+      else
+        show_placeholder (self, self->decode_error != NULL ? self->decode_error
+                                                           : _("Loading thumbnail…"));
+      return;
+    }
+
+  forget_decode (self);
+  self->decode_file_id = d->file_id;
+  self->decode_cancellable = g_cancellable_new ();
+  data = g_new0 (DecodeData, 1);
+  data->self = g_object_ref (self);
+  data->generation = self->decode_generation;
+  /* the same folder "Open Folder" opens */
+  name = g_path_get_basename (d->relpath);
+  path = g_build_filename (d->folder, name, NULL);
+  sluice_thumbnailer_get_async (get_thumbnailer (), path, d->sha256, self->decode_cancellable,
+                                decoded_cb, data);
+  show_placeholder (self, _("Loading thumbnail…"));
+}
+
 static void
 update_thumbnail (SluiceBrowseDetail *self)
 {
   GdkPaintable *paintable = NULL;
   const SluiceQueryRow *data = self->row != NULL ? sluice_browse_row_get_data (self->row) : NULL;
 
-  if (data != NULL)
+  if (data == NULL)
     {
-      paintable = sluice_browse_row_get_thumbnail (self->row);
-      if (paintable == NULL)
-        paintable = sluice_browse_model_get_thumbnail (self->model, self->row);
+      show_placeholder (self, _("Loading thumbnail…"));
+      return;
     }
-  gtk_picture_set_paintable (self->picture, paintable);
+  paintable = sluice_browse_row_get_thumbnail (self->row);
+  if (paintable == NULL)
+    paintable = sluice_browse_model_get_thumbnail (self->model, self->row);
+  /* with has_thumbnail, the embedded one is on its way ("thumbnail" is notified) */
   if (paintable != NULL)
-    gtk_stack_set_visible_child_name (self->thumb_stack, "picture");
+    show_picture (self, paintable);
+  else if (data->has_thumbnail)
+    show_placeholder (self, _("Loading thumbnail…"));
   else
-    {
-      /* the probe keeps the embedded EXIF thumbnail; a file without one would need decoding,
-       * which the sandboxed helper cannot do yet, and the app never decodes source files */
-      gtk_label_set_text (self->no_thumb_label,
-                          data != NULL && data->has_thumbnail ? _("Loading thumbnail…")
-                                                              : _("No embedded thumbnail"));
-      gtk_stack_set_visible_child_name (self->thumb_stack, "none");
-    }
+    update_decoded (self);
 }
 
 static void
@@ -305,6 +477,7 @@ sluice_browse_detail_set_row (SluiceBrowseDetail *self,
   disconnect_row (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_pointer (&self->detail, sluice_query_detail_free);
+  forget_decode (self);
   if (row == NULL || self->model == NULL)
     {
       gtk_stack_set_visible_child_name (self->stack, "empty");
@@ -332,6 +505,24 @@ sluice_browse_detail_get_detail (SluiceBrowseDetail *self)
 {
   g_return_val_if_fail (SLUICE_IS_BROWSE_DETAIL (self), NULL);
   return self->detail;
+}
+
+GdkPaintable *
+sluice_browse_detail_get_thumbnail (SluiceBrowseDetail *self)
+{
+  g_return_val_if_fail (SLUICE_IS_BROWSE_DETAIL (self), NULL);
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->thumb_stack), "picture") != 0)
+    return NULL;
+  return gtk_picture_get_paintable (self->picture);
+}
+
+const char *
+sluice_browse_detail_get_thumbnail_text (SluiceBrowseDetail *self)
+{
+  g_return_val_if_fail (SLUICE_IS_BROWSE_DETAIL (self), NULL);
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->thumb_stack), "none") != 0)
+    return NULL;
+  return gtk_label_get_text (self->no_thumb_label);
 }
 
 /* ---- actions ------------------------------------------------------------------------------ */
@@ -531,6 +722,7 @@ sluice_browse_detail_dispose (GObject *object)
   SluiceBrowseDetail *self = SLUICE_BROWSE_DETAIL (object);
 
   g_cancellable_cancel (self->cancellable);
+  forget_decode (self);
   disconnect_row (self);
   g_clear_object (&self->model);
   /* the bin's child is a template child too: let the bin drop it first, or both would */

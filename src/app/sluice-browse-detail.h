@@ -23,5 +23,9 @@ void                     sluice_browse_detail_set_row   (SluiceBrowseDetail *sel
 /* For tests: the detail shown, NULL while none or loading. */
 const SluiceQueryDetail *sluice_browse_detail_get_detail (SluiceBrowseDetail *self);
 char                    *sluice_browse_detail_get_geo_uri (SluiceBrowseDetail *self);
+/* For tests: the thumbnail shown (NULL while the placeholder is), the placeholder's text
+ * (NULL while a thumbnail is shown). */
+GdkPaintable            *sluice_browse_detail_get_thumbnail (SluiceBrowseDetail *self);
+const char              *sluice_browse_detail_get_thumbnail_text (SluiceBrowseDetail *self);
 
 G_END_DECLS

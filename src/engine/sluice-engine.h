@@ -24,5 +24,6 @@
 #include "sluice-sigv4.h"
 #include "sluice-target.h"
 #include "sluice-target-store.h"
+#include "sluice-thumbnail.h"
 #include "sluice-verify.h"
 #include "sluice-walker.h"

@@ -300,22 +300,24 @@ helper_replace (SluiceProbePool *self,
   g_async_queue_push (self->idle, fresh);
 }
 
-/* Sends the request and reads the answer; FALSE means the helper is unusable now. */
+/* Sends one request and reads the answer, which must be one of @replies (0-terminated);
+ * FALSE means the helper is unusable now. */
 static gboolean
-helper_request (SluiceProbePool  *self,
-                Helper           *h,
-                int               fd,
-                const char       *name,
-                guint64           size,
-                GVariant        **out_result,
-                GError          **error)
+helper_request (SluiceProbePool           *self,
+                Helper                    *h,
+                SluiceProbeMessage         request,
+                GVariant                  *payload,
+                int                        fd,
+                const SluiceProbeMessage  *replies,
+                SluiceProbeMessage        *out_message,
+                GVariant                 **out_result,
+                GError                   **error)
 {
   SluiceProbeMessage message;
   guint32 id = ++h->next_id, got_id = 0;
   g_autoptr(GVariant) reply = NULL;
 
-  if (!sluice_probe_frame_send (h->sock, SLUICE_PROBE_MSG_PROBE, id,
-                                g_variant_new ("(st)", name, size), fd, error))
+  if (!sluice_probe_frame_send (h->sock, request, id, payload, fd, error))
     return FALSE;
   if (!sluice_probe_frame_recv (h->sock, (int) self->timeout_ms, &message, &got_id, &reply, NULL,
                                 error))
@@ -326,15 +328,70 @@ helper_request (SluiceProbePool  *self,
                    "metadata helper answered request %u, expected %u", got_id, id);
       return FALSE;
     }
-  *out_result = g_steal_pointer (&reply);
-  if (message == SLUICE_PROBE_MSG_ERROR)
-    return TRUE;
-  if (message != SLUICE_PROBE_MSG_RESULT)
+  for (guint i = 0; replies[i] != 0; i++)
     {
-      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
-                   "metadata helper sent message %u instead of a result", message);
+      if (message == replies[i])
+        {
+          *out_message = message;
+          *out_result = g_steal_pointer (&reply);
+          return TRUE;
+        }
+    }
+  g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
+               "metadata helper sent message %u instead of a result", message);
+  return FALSE;
+}
+
+/* An idle helper, or a fresh one when every helper is gone and none could be restarted. */
+static Helper *
+helper_take (SluiceProbePool  *self,
+             GError          **error)
+{
+  Helper *h = g_async_queue_timeout_pop (self->idle, 60 * G_USEC_PER_SEC);
+
+  if (h != NULL)
+    return h;
+  h = helper_spawn (self, error);
+  if (h == NULL)
+    return NULL;
+  g_mutex_lock (&self->mutex);
+  g_ptr_array_add (self->all, h);
+  g_mutex_unlock (&self->mutex);
+  return h;
+}
+
+/* One round trip on an idle helper; a helper that fails it is replaced, and @error says how
+ * it failed (crashed with SIGSEGV, no progress for 10 s, garbage). */
+static gboolean
+pool_request (SluiceProbePool           *self,
+              SluiceProbeMessage         request,
+              GVariant                  *payload,
+              int                        fd,
+              const SluiceProbeMessage  *replies,
+              SluiceProbeMessage        *out_message,
+              GVariant                 **out_result,
+              GError                   **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  Helper *h;
+
+  g_variant_ref_sink (payload);
+  h = helper_take (self, error);
+  if (h == NULL)
+    {
+      g_variant_unref (payload);
       return FALSE;
     }
+  if (!helper_request (self, h, request, payload, fd, replies, out_message, out_result,
+                       &local_error))
+    {
+      g_variant_unref (payload);
+      helper_replace (self, h, local_error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_variant_unref (payload);
+  g_async_queue_push (self->idle, h);
   return TRUE;
 }
 
@@ -351,42 +408,96 @@ sluice_probe_pool_probe (SluiceProbePool *self,
                          guint64          size,
                          GError         **error)
 {
+  static const SluiceProbeMessage replies[] = { SLUICE_PROBE_MSG_RESULT,
+                                                 SLUICE_PROBE_MSG_ERROR, 0 };
   g_autoptr(GVariant) result = NULL;
   g_autofree char *valid_name = g_utf8_make_valid (name, -1);
-  g_autoptr(GError) local_error = NULL;
-  Helper *h;
+  SluiceProbeMessage message = 0;
 
-  h = g_async_queue_timeout_pop (self->idle, 60 * G_USEC_PER_SEC);
-  if (h == NULL)
-    {
-      /* every helper is gone and none could be restarted */
-      g_autoptr(GError) spawn_error = NULL;
-      h = helper_spawn (self, &spawn_error);
-      if (h == NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&spawn_error));
-          return NULL;
-        }
-      g_mutex_lock (&self->mutex);
-      g_ptr_array_add (self->all, h);
-      g_mutex_unlock (&self->mutex);
-    }
+  if (!pool_request (self, SLUICE_PROBE_MSG_PROBE, g_variant_new ("(st)", valid_name, size), fd,
+                     replies, &message, &result, error))
+    return NULL;
 
-  if (!helper_request (self, h, fd, valid_name, size, &result, &local_error))
+  if (message == SLUICE_PROBE_MSG_ERROR)
     {
-      helper_replace (self, h, local_error);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  g_async_queue_push (self->idle, h);
-
-  if (g_variant_is_of_type (result, G_VARIANT_TYPE ("(s)")))
-    {
-      const char *message = NULL;
-      g_variant_get (result, "(&s)", &message);
+      const char *text = NULL;
+      g_variant_get (result, "(&s)", &text);
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
-                   "metadata helper: %s", message);
+                   "metadata helper: %s", text);
       return NULL;
     }
   return sluice_metadata_from_variant (result, error);
+}
+
+/**
+ * sluice_probe_pool_thumbnail:
+ * @fd: a read-only descriptor of the file's bytes (the pool does not take it)
+ * @size: how many bytes of @fd are the file
+ * @max_edge: the longest side wanted, SLUICE_PROBE_THUMB_MIN_EDGE..SLUICE_PROBE_THUMB_MAX_EDGE
+ * @out_width, @out_height, @out_stride: the image's geometry
+ *
+ * A helper decodes the file and answers with 8-bit RGB rows (GDK_MEMORY_R8G8B8): no image
+ * decoder runs in the calling process. A file the helper does not decode is
+ * SLUICE_ERROR_INVALID_ARGUMENT, one it cannot decode SLUICE_ERROR_FAILED, an absurdly large
+ * one SLUICE_ERROR_TOO_LARGE; a helper that crashes or stalls on it is replaced, as for
+ * sluice_probe_pool_probe(). The answer's geometry is checked against its bytes.
+ *
+ * Returns: (transfer full): the rows, @out_stride bytes apart. Blocks; called from any thread
+ * but the main one.
+ */
+GBytes *
+sluice_probe_pool_thumbnail (SluiceProbePool  *self,
+                             int               fd,
+                             guint64           size,
+                             guint             max_edge,
+                             guint            *out_width,
+                             guint            *out_height,
+                             gsize            *out_stride,
+                             GError          **error)
+{
+  static const SluiceProbeMessage replies[] = { SLUICE_PROBE_MSG_PIXELS,
+                                                 SLUICE_PROBE_MSG_NO_THUMBNAIL, 0 };
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GVariant) bytes = NULL;
+  SluiceProbeMessage message = 0;
+  guint32 width = 0, height = 0, stride = 0;
+  gsize len;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (out_width != NULL && out_height != NULL && out_stride != NULL, NULL);
+
+  max_edge = CLAMP (max_edge, SLUICE_PROBE_THUMB_MIN_EDGE, SLUICE_PROBE_THUMB_MAX_EDGE);
+  if (!pool_request (self, SLUICE_PROBE_MSG_THUMBNAIL, g_variant_new ("(tu)", size, max_edge),
+                     fd, replies, &message, &result, error))
+    return NULL;
+
+  if (message == SLUICE_PROBE_MSG_NO_THUMBNAIL)
+    {
+      const char *text = NULL;
+      guint32 failure = 0;
+
+      g_variant_get (result, "(u&s)", &failure, &text);
+      g_set_error_literal (error, SLUICE_ERROR,
+                           failure == SLUICE_PROBE_THUMB_UNSUPPORTED ? SLUICE_ERROR_INVALID_ARGUMENT
+                           : failure == SLUICE_PROBE_THUMB_TOO_LARGE ? SLUICE_ERROR_TOO_LARGE
+                                                                     : SLUICE_ERROR_FAILED,
+                           text);
+      return NULL;
+    }
+
+  /* the helper is not trusted: the geometry must fit the request and the bytes */
+  g_variant_get (result, "(uuu@ay)", &width, &height, &stride, &bytes);
+  len = g_variant_get_size (bytes);
+  if (width == 0 || height == 0 || width > max_edge || height > max_edge ||
+      stride < (gsize) width * 3 || len < (gsize) stride * (height - 1) + (gsize) width * 3)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
+                   "metadata helper sent a %u × %u thumbnail (stride %u) in %" G_GSIZE_FORMAT
+                   " bytes", width, height, stride, len);
+      return NULL;
+    }
+  *out_width = width;
+  *out_height = height;
+  *out_stride = stride;
+  return g_variant_get_data_as_bytes (bytes);
 }

@@ -31,6 +31,14 @@ SluiceMetadata  *sluice_probe_pool_probe     (SluiceProbePool  *self,
                                               const char       *name,
                                               guint64           size,
                                               GError          **error);
+GBytes          *sluice_probe_pool_thumbnail (SluiceProbePool  *self,
+                                              int               fd,
+                                              guint64           size,
+                                              guint             max_edge,
+                                              guint            *out_width,
+                                              guint            *out_height,
+                                              gsize            *out_stride,
+                                              GError          **error);
 guint            sluice_probe_pool_restarts  (SluiceProbePool  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceProbePool, sluice_probe_pool_free)

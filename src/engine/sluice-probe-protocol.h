@@ -18,9 +18,18 @@ G_BEGIN_DECLS
  *                                       read-only memfd whose first length bytes are the file
  *   RESULT  helper → engine  a{sv}      SluiceMetadata (see sluice_metadata_to_variant())
  *   ERROR   helper → engine  (s)        the request could not be served at all
+ *   THUMBNAIL engine → helper (tu) +fd  byte length, wanted longest edge in pixels
+ *                                       (SLUICE_PROBE_THUMB_MIN_EDGE..SLUICE_PROBE_THUMB_MAX_EDGE);
+ *                                       the same kind of memfd as PROBE
+ *   PIXELS  helper → engine  (uuuay)    width, height, stride and the rows of an 8-bit RGB
+ *                                       image, no side over the wanted edge
+ *   NO_THUMBNAIL helper → engine (us)   why none could be made (SluiceProbeThumbFailure) and
+ *                                       the decoder's words
+ *
+ * Version 2 added THUMBNAIL, PIXELS and NO_THUMBNAIL.
  */
 
-#define SLUICE_PROBE_PROTOCOL_VERSION 1
+#define SLUICE_PROBE_PROTOCOL_VERSION 2
 #define SLUICE_PROBE_FRAME_HEADER     16
 #define SLUICE_PROBE_FRAME_MAX        (1024 * 1024)
 /* The fd the helper finds its socket on (GSubprocessLauncher take_fd target). */
@@ -31,7 +40,21 @@ typedef enum {
   SLUICE_PROBE_MSG_PROBE  = 2,
   SLUICE_PROBE_MSG_RESULT = 3,
   SLUICE_PROBE_MSG_ERROR  = 4,
+  SLUICE_PROBE_MSG_THUMBNAIL = 5,
+  SLUICE_PROBE_MSG_PIXELS = 6,
+  SLUICE_PROBE_MSG_NO_THUMBNAIL = 7,
 } SluiceProbeMessage;
+
+/* The thumbnail a helper decodes is at most this big on its longest side: 512 × 512 RGB is
+ * 768 KiB, which fits one frame. */
+#define SLUICE_PROBE_THUMB_MIN_EDGE 16
+#define SLUICE_PROBE_THUMB_MAX_EDGE 512
+
+typedef enum {
+  SLUICE_PROBE_THUMB_UNSUPPORTED = 1,   /* not a file type the helper decodes */
+  SLUICE_PROBE_THUMB_DAMAGED     = 2,   /* the decoder gave up on the data */
+  SLUICE_PROBE_THUMB_TOO_LARGE   = 3,   /* absurd dimensions: refused before decoding */
+} SluiceProbeThumbFailure;
 
 const GVariantType *sluice_probe_message_type (SluiceProbeMessage message);
 

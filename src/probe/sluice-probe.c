@@ -14,6 +14,7 @@
 #include "sluice-probe-exif.h"
 #include "sluice-probe-protocol.h"
 #include "sluice-probe-sandbox.h"
+#include "sluice-probe-thumbnail.h"
 #ifdef SLUICE_PROBE_TEST_MODES
 #include "sluice-probe-test-modes.h"
 #endif
@@ -37,6 +38,8 @@ warm_up (void)
 
   /* the extraction path, and a reply as it goes on the wire */
   meta = sluice_probe_exif_warm_up ();
+  /* libjpeg only allocates, but its first use sets up tables and the SIMD choice */
+  sluice_probe_thumbnail_warm_up ();
   reply = g_variant_ref_sink (sluice_metadata_to_variant (meta));
   normal = g_variant_get_normal_form (reply);
   g_variant_get_size (normal);
@@ -48,6 +51,84 @@ warm_up (void)
   sluice_error_quark ();
 }
 
+/* Maps the first min(@declared_size, the descriptor's size, SLUICE_PROBE_MAX_MAP) bytes of @fd
+ * read-only; @out_whole is how long the file is (it may be more than was mapped). *@out_map is
+ * NULL for an empty file. */
+static gboolean
+map_request (int          fd,
+             guint64      declared_size,
+             void       **out_map,
+             gsize       *out_len,
+             guint64     *out_whole,
+             GError     **error)
+{
+  struct stat st;
+  gsize len;
+
+  *out_map = NULL;
+  if (fstat (fd, &st) < 0)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "fstat: %s", g_strerror (errno));
+      return FALSE;
+    }
+  /* trust what we can see, not what the frame says; and no more than the address space limit
+   * leaves room for */
+  len = MIN (MIN ((guint64) st.st_size, declared_size), SLUICE_PROBE_MAX_MAP);
+  if (len > 0)
+    {
+      void *map = mmap (NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+
+      if (map == MAP_FAILED)
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "mmap: %s", g_strerror (errno));
+          return FALSE;
+        }
+      *out_map = map;
+    }
+  *out_len = len;
+  *out_whole = MIN ((guint64) st.st_size, declared_size);
+  return TRUE;
+}
+
+/* A thumbnail decoded from the file: PIXELS, or NO_THUMBNAIL with the reason. The EXIF
+ * orientation comes from the same extractor the PROBE request runs. FALSE only when the
+ * answer could not be sent. */
+static gboolean
+thumbnail_one (int          sock,
+               guint32      id,
+               int          fd,
+               guint64      declared_size,
+               guint        max_edge,
+               GError     **error)
+{
+  g_autoptr(SluiceMetadata) meta = NULL;
+  g_autoptr(GVariant) pixels = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(GError) map_error = NULL;
+  guint failure = 0;
+  void *map = NULL;
+  guint64 whole = 0;
+  gsize len = 0;
+  guint orientation;
+
+  if (!map_request (fd, declared_size, &map, &len, &whole, &map_error))
+    return sluice_probe_frame_send (sock, SLUICE_PROBE_MSG_NO_THUMBNAIL, id,
+                                    g_variant_new ("(us)", SLUICE_PROBE_THUMB_DAMAGED,
+                                                   map_error->message), -1, error);
+
+  meta = sluice_probe_exif_extract (map, len, "thumbnail.jpg");
+  orientation = meta->orientation >= 1 && meta->orientation <= 8 ? (guint) meta->orientation : 1;
+  pixels = sluice_probe_thumbnail_make (map, len, max_edge, orientation, &failure, &message);
+  if (map != NULL)
+    munmap (map, len);
+
+  if (pixels == NULL)
+    return sluice_probe_frame_send (sock, SLUICE_PROBE_MSG_NO_THUMBNAIL, id,
+                                    g_variant_new ("(us)", failure, message), -1, error);
+  return sluice_probe_frame_send (sock, SLUICE_PROBE_MSG_PIXELS, id, g_steal_pointer (&pixels),
+                                  -1, error);
+}
+
 static GVariant *
 probe_one (int          sock,
            guint32      id,
@@ -57,31 +138,15 @@ probe_one (int          sock,
            GError     **error)
 {
   g_autoptr(SluiceMetadata) meta = NULL;
-  struct stat st;
   void *map = NULL;
-  gsize len;
+  guint64 whole = 0;
+  gsize len = 0;
 
-  if (fstat (fd, &st) < 0)
-    {
-      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "fstat: %s", g_strerror (errno));
-      return NULL;
-    }
-  /* trust what we can see, not what the frame says; and no more than the address space limit
-   * leaves room for */
-  len = MIN (MIN ((guint64) st.st_size, declared_size), SLUICE_PROBE_MAX_MAP);
-
-  if (len > 0)
-    {
-      map = mmap (NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-      if (map == MAP_FAILED)
-        {
-          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "mmap: %s", g_strerror (errno));
-          return NULL;
-        }
-    }
+  if (!map_request (fd, declared_size, &map, &len, &whole, error))
+    return NULL;
 
   meta = sluice_probe_exif_extract (map, len, name);
-  if (len < MIN ((guint64) st.st_size, declared_size))
+  if (len < whole)
     sluice_metadata_add_warning (meta, "only the first %" G_GSIZE_FORMAT " bytes were read "
                                  "for metadata", len);
 
@@ -114,6 +179,7 @@ serve (int sock)
       guint64 size = 0;
       guint32 id;
       int fd = -1;
+      gboolean ok;
 
       if (!sluice_probe_frame_recv (sock, -1, &message, &id, &request, &fd, &local_error))
         {
@@ -122,6 +188,23 @@ serve (int sock)
             return 0;
           g_printerr ("sluice-probe: %s\n", local_error->message);
           return 1;
+        }
+
+      if (message == SLUICE_PROBE_MSG_THUMBNAIL && fd >= 0)
+        {
+          guint32 max_edge = 0;
+
+          g_variant_get (request, "(tu)", &size, &max_edge);
+          /* this file's CPU budget starts now */
+          sluice_probe_sandbox_arm_cpu_limit ();
+          ok = thumbnail_one (sock, id, fd, size, max_edge, &local_error);
+          close (fd);
+          if (!ok)
+            {
+              g_printerr ("sluice-probe: %s\n", local_error->message);
+              return 1;
+            }
+          continue;
         }
 
       if (message != SLUICE_PROBE_MSG_PROBE || fd < 0)

@@ -152,7 +152,8 @@ gen_files (Gen      *gen,
 }
 
 static Gen *
-gen_new (const char *name)
+gen_new_at (const char *name,
+            const char *source)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
@@ -160,12 +161,18 @@ gen_new (const char *name)
 
   gen->catalog = sluice_catalog_open (path, FALSE, &error);
   g_assert_no_error (error);
-  gen->source = sluice_catalog_ensure_source (gen->catalog, "/mnt/nas/photos", &error);
+  gen->source = sluice_catalog_ensure_source (gen->catalog, source, &error);
   gen->target = sluice_catalog_ensure_target (gen->catalog, "https://s3.example.com",
                                               "photo-archive", &error);
   gen->run = sluice_catalog_begin_run (gen->catalog, gen->source, gen->target, "{}", &error);
   g_assert_no_error (error);
   return gen;
+}
+
+static Gen *
+gen_new (const char *name)
+{
+  return gen_new_at (name, "/mnt/nas/photos");
 }
 
 static void
@@ -798,6 +805,260 @@ test_screenshot (void)
   app_test_destroy_window (GTK_WINDOW (window));
 }
 
+/* ---- thumbnails decoded from the source file ---------------------------------------------- */
+
+/* A 1200×800 "photo" with no EXIF at all: blue sky, green ground, a red sun left of centre. */
+static GBytes *
+make_photo (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 1200, 800);
+  g_autoptr(GError) error = NULL;
+  guchar *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  char *buffer = NULL;
+  gsize len = 0;
+
+  for (int y = 0; y < 800; y++)
+    for (int x = 0; x < 1200; x++)
+      {
+        guchar *p = pixels + y * stride + x * 3;
+        gboolean sun = (x - 400) * (x - 400) + (y - 300) * (y - 300) < 120 * 120;
+
+        p[0] = sun ? 230 : y < 500 ? 90 : 40;
+        p[1] = sun ? 30 : y < 500 ? 160 : 150;
+        p[2] = sun ? 30 : y < 500 ? 230 : 50;
+      }
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "jpeg", &error,
+                                            "quality", "90", NULL));
+  g_assert_no_error (error);
+  return g_bytes_new_take (buffer, len);
+}
+
+/* A file of @gen's source with metadata but no embedded thumbnail. */
+static void
+gen_plain_file (Gen        *gen,
+                const char *relpath,
+                const char *sha)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceMetadata) meta = sluice_metadata_new ();
+  g_autofree char *key = g_strconcat ("archive/", relpath, NULL);
+  gint64 file, obj;
+
+  g_assert_true (sluice_catalog_begin (gen->catalog, &error));
+  file = sluice_catalog_upsert_file (gen->catalog, gen->source, relpath, 1000,
+                                     G_GINT64_CONSTANT (1690000000000000000), sha, gen->run,
+                                     &error);
+  g_assert_no_error (error);
+  meta->container = g_strdup ("jpeg");
+  meta->make = g_strdup ("Canon");
+  meta->model = g_strdup ("Canon EOS R5");
+  meta->width = 1200;
+  meta->height = 800;
+  g_assert_true (sluice_catalog_set_metadata (gen->catalog, file, gen->run, meta,
+                                              SLUICE_PROBE_STATE_OK, NULL, &error));
+  g_assert_no_error (error);
+  obj = sluice_catalog_begin_object (gen->catalog, file, gen->target, key, sha, 1000, gen->run,
+                                     &error);
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_finish_object (gen->catalog, obj, SLUICE_OBJECT_UPLOADED,
+                                               "\"etag\"", NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_commit (gen->catalog, &error));
+}
+
+/* Selects the row of @relpath; returns its position. */
+static guint
+select_relpath (SluiceBrowseView  *view,
+                SluiceBrowseModel *model,
+                const char        *relpath)
+{
+  for (guint i = 0; i < sluice_browse_model_get_count (model); i++)
+    {
+      g_autoptr(SluiceBrowseRow) r = load_row (model, i);
+
+      if (g_strcmp0 (sluice_browse_row_get_data (r)->relpath, relpath) == 0)
+        {
+          _sluice_browse_view_select (view, i);
+          return i;
+        }
+    }
+  g_error ("no row for %s", relpath);
+}
+
+typedef struct {
+  SluiceBrowseDetail *detail;
+  const char         *relpath;
+  const char         *text;      /* NULL: wait for a picture */
+} DetailWait;
+
+static gboolean
+detail_settled (gpointer data)
+{
+  DetailWait *w = data;
+  const SluiceQueryDetail *d = sluice_browse_detail_get_detail (w->detail);
+
+  if (d == NULL || g_strcmp0 (d->relpath, w->relpath) != 0)
+    return FALSE;
+  if (w->text == NULL)
+    return sluice_browse_detail_get_thumbnail (w->detail) != NULL;
+  return g_strcmp0 (sluice_browse_detail_get_thumbnail_text (w->detail), w->text) == 0;
+}
+
+static void
+wait_detail (SluiceBrowseDetail *detail,
+             const char         *relpath,
+             const char         *text)
+{
+  DetailWait w = { detail, relpath, text };
+
+  app_test_wait_until (detail_settled, &w, APP_TEST_TIMEOUT_S,
+                       text != NULL ? text : "the decoded thumbnail");
+}
+
+static gboolean
+set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_ms (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, set_flag, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* The pixel at @x, @y of @paintable (a texture), as R, G, B. */
+static void
+texture_pixel (GdkPaintable *paintable,
+               int           x,
+               int           y,
+               guint8        rgb[3])
+{
+  GdkTexture *texture = GDK_TEXTURE (paintable);
+  int width = gdk_texture_get_width (texture);
+  int height = gdk_texture_get_height (texture);
+  g_autofree guint8 *data = g_malloc ((gsize) width * height * 4);
+  guint32 px;
+
+  gdk_texture_download (texture, data, (gsize) width * 4);
+  /* GDK_MEMORY_DEFAULT: B8G8R8A8 premultiplied, native endian ARGB32 */
+  memcpy (&px, data + ((gsize) y * width + x) * 4, 4);
+  rgb[0] = (px >> 16) & 0xff;
+  rgb[1] = (px >> 8) & 0xff;
+  rgb[2] = px & 0xff;
+}
+
+/* A file without an embedded thumbnail: the detail pane shows it decoded by the sandboxed
+ * helper, 256 px on its longest side, the right picture; a second selection comes from the
+ * cache; a gone file and a file that is not a JPEG say why in plain words; a late answer never
+ * shows on another row. */
+static void
+test_decoded_thumbnail (void)
+{
+  g_autofree char *source = g_build_filename (tmp_dir, "nas", NULL);
+  g_autofree char *photo_path = g_build_filename (source, "Garden", "sunset.jpg", NULL);
+  g_autofree char *notes_path = g_build_filename (source, "Garden", "notes.jpg", NULL);
+  g_autofree char *path = gen_path ("decoded.db");
+  g_autofree char *photo_sha = NULL;
+  g_autofree char *cache_name = NULL;
+  g_autofree char *cache_file = NULL;
+  g_autoptr(GBytes) photo = make_photo ();
+  g_autoptr(GBytes) notes = g_bytes_new_static ("shopping list\n", 14);
+  GdkPaintable *picture;
+  guint8 rgb[3];
+  SluiceWindow *window;
+  SluiceBrowseView *view;
+  SluiceBrowseModel *model;
+  SluiceBrowseDetail *detail;
+  Gen *gen;
+
+  g_autofree char *garden = g_path_get_dirname (photo_path);
+
+  g_assert_cmpint (g_mkdir_with_parents (garden, 0700), ==, 0);
+  app_test_write_file (photo_path, photo, 1690000000);
+  app_test_write_file (notes_path, notes, 1690000000);
+  photo_sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, photo);
+
+  gen = gen_new_at ("decoded.db", source);
+  gen_plain_file (gen, "Garden/sunset.jpg", photo_sha);
+  gen_plain_file (gen, "Garden/notes.jpg",
+                  "1111111111111111111111111111111111111111111111111111111111111111");
+  gen_plain_file (gen, "Garden/gone.jpg",
+                  "2222222222222222222222222222222222222222222222222222222222222222");
+  gen_free (gen);
+
+  app_test_reset_settings ();
+  window = sluice_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 700);
+  app_test_show_and_wait (GTK_WINDOW (window));
+  view = _sluice_window_get_browse_view (window);
+  sluice_browse_view_set_catalog_path (view, path);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
+  model = _sluice_browse_view_get_model (view);
+  wait_count (model);
+  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 3);
+  detail = _sluice_browse_view_get_detail (view);
+
+  /* the photo, and while it decodes (the helper is still starting) the gone file: the
+   * photo's answer, which comes later, must not show on it */
+  select_relpath (view, model, "Garden/sunset.jpg");
+  wait_detail (detail, "Garden/sunset.jpg", _("Loading thumbnail…"));
+  select_relpath (view, model, "Garden/gone.jpg");
+  wait_detail (detail, "Garden/gone.jpg",
+               _("No thumbnail: the file is no longer in its source folder"));
+  wait_ms (1500);
+  g_assert_null (sluice_browse_detail_get_thumbnail (detail));
+  g_assert_cmpstr (sluice_browse_detail_get_thumbnail_text (detail), ==,
+                   _("No thumbnail: the file is no longer in its source folder"));
+  app_test_screenshot (GTK_WIDGET (window), "browse-4-thumbnail-gone");
+
+  /* not a JPEG */
+  select_relpath (view, model, "Garden/notes.jpg");
+  wait_detail (detail, "Garden/notes.jpg",
+               _("No embedded thumbnail, and only JPEG files can be decoded"));
+
+  /* the photo, decoded: 1200×800 → 256×171, the sun red, the sky blue, the ground green */
+  select_relpath (view, model, "Garden/sunset.jpg");
+  wait_detail (detail, "Garden/sunset.jpg", NULL);
+  picture = sluice_browse_detail_get_thumbnail (detail);
+  g_assert_true (GDK_IS_TEXTURE (picture));
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (picture), ==, 256);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (picture), ==, 171);
+  texture_pixel (picture, 85, 64, rgb);
+  g_assert_cmpuint (rgb[0], >, 180);
+  g_assert_cmpuint (rgb[1], <, 80);
+  texture_pixel (picture, 230, 20, rgb);
+  g_assert_cmpuint (rgb[2], >, 180);
+  texture_pixel (picture, 128, 160, rgb);
+  g_assert_cmpuint (rgb[1], >, 110);
+  g_assert_cmpuint (rgb[2], <, 100);
+  app_test_screenshots (GTK_WIDGET (window), "browse-3-decoded-thumbnail");
+
+  /* cached on disk by content hash, where the issue says */
+  cache_name = g_strdup_printf ("%s-256.rgb", photo_sha);
+  cache_file = g_build_filename (g_get_user_cache_dir (), "sluice", "thumbnails", cache_name,
+                                 NULL);
+  g_assert_true (g_file_test (cache_file, G_FILE_TEST_IS_REGULAR));
+
+  /* away and back, with the source gone from the NAS: still there, from the cache */
+  g_assert_cmpint (g_unlink (photo_path), ==, 0);
+  select_relpath (view, model, "Garden/notes.jpg");
+  wait_detail (detail, "Garden/notes.jpg",
+               _("No embedded thumbnail, and only JPEG files can be decoded"));
+  select_relpath (view, model, "Garden/sunset.jpg");
+  wait_detail (detail, "Garden/sunset.jpg", NULL);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (sluice_browse_detail_get_thumbnail (detail)),
+                   ==, 256);
+
+  app_test_destroy_window (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -830,6 +1091,7 @@ main (int   argc,
   g_test_add_func ("/app/browse/filters", test_filters);
   g_test_add_func ("/app/browse/live-show-new", test_live_show_new);
   g_test_add_func ("/app/browse/screenshot", test_screenshot);
+  g_test_add_func ("/app/browse/decoded-thumbnail", test_decoded_thumbnail);
 
   ret = g_test_run ();
   g_object_unref (app);

@@ -21,7 +21,7 @@
  *   normal      greets, then serves requests
  *   silent      never greets
  *   exit        exits with status 3 before greeting
- *   badversion  greets with protocol version 2
+ *   badversion  greets with a protocol version one above the real one
  *
  * Once serving, the file name hint of each request says what to do:
  *
@@ -34,6 +34,8 @@
  *   hostile*  answer with a RESULT the engine must not trust
  *   anything else: a RESULT with make "TestHelper", model = the name, exif_width = the size of
  *   the descriptor received (so the test sees that the bytes arrived).
+ *
+ * A THUMBNAIL request of a 1-byte file stalls; of any other size, abort()s.
  *
  * It writes nothing to stdout or stderr: both are the test's TAP stream.
  */
@@ -133,7 +135,7 @@ main (int   argc,
   if (g_str_equal (HELPER_STARTUP, "exit"))
     _exit (3);
   if (g_str_equal (HELPER_STARTUP, "badversion"))
-    version = 2;
+    version = SLUICE_PROBE_PROTOCOL_VERSION + 1;
 
   if (!sluice_probe_frame_send (sock, SLUICE_PROBE_MSG_HELLO, 0, g_variant_new ("(u)", version),
                                 -1, NULL))
@@ -152,6 +154,14 @@ main (int   argc,
 
       if (!sluice_probe_frame_recv (sock, -1, &message, &id, &request, &fd, &error))
         return g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_CRASHED) ? 0 : 1;
+      if (message == SLUICE_PROBE_MSG_THUMBNAIL)
+        {
+          /* a decoder that a hostile file sends into a loop (size 1) or to its death */
+          g_variant_get (request, "(tu)", &size, NULL);
+          if (size == 1)
+            stall ();
+          abort ();
+        }
       if (message != SLUICE_PROBE_MSG_PROBE)
         return 1;
       g_variant_get (request, "(&st)", &name, &size);

@@ -13,6 +13,7 @@
 #include "sluice-buffer.h"
 #include "sluice-error.h"
 #include "sluice-probe-pool.h"
+#include "sluice-probe-protocol.h"
 #include "sluice-test-util.h"
 
 /*
@@ -594,8 +595,12 @@ test_never_greets (void)
 static void
 test_bad_version (void)
 {
-  assert_pool_fails ("badversion", SHORT_TIMEOUT_MS, SLUICE_ERROR_PROBE_PROTOCOL,
-                     "protocol 2", 10 * G_USEC_PER_SEC);
+  g_autofree char *expected = g_strdup_printf ("protocol %u, not %u",
+                                               SLUICE_PROBE_PROTOCOL_VERSION + 1,
+                                               SLUICE_PROBE_PROTOCOL_VERSION);
+
+  assert_pool_fails ("badversion", SHORT_TIMEOUT_MS, SLUICE_ERROR_PROBE_PROTOCOL, expected,
+                     10 * G_USEC_PER_SEC);
 }
 
 static void

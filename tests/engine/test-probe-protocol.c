@@ -163,8 +163,49 @@ test_message_types (void)
                                        G_VARIANT_TYPE_VARDICT));
   g_assert_true (g_variant_type_equal (sluice_probe_message_type (SLUICE_PROBE_MSG_ERROR),
                                        G_VARIANT_TYPE ("(s)")));
+  g_assert_true (g_variant_type_equal (sluice_probe_message_type (SLUICE_PROBE_MSG_THUMBNAIL),
+                                       G_VARIANT_TYPE ("(tu)")));
+  g_assert_true (g_variant_type_equal (sluice_probe_message_type (SLUICE_PROBE_MSG_PIXELS),
+                                       G_VARIANT_TYPE ("(uuuay)")));
+  g_assert_true (g_variant_type_equal (sluice_probe_message_type (SLUICE_PROBE_MSG_NO_THUMBNAIL),
+                                       G_VARIANT_TYPE ("(us)")));
   g_assert_null (sluice_probe_message_type (0));
-  g_assert_null (sluice_probe_message_type (5));
+  g_assert_null (sluice_probe_message_type (8));
+}
+
+/* PIXELS skips the per-byte normal-form walk over its pixels, not the check of its numbers:
+ * a round trip keeps every byte, and a body too short for the three numbers is refused. */
+static void
+test_pixels (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) got = NULL;
+  g_autoptr(GVariant) bytes = NULL;
+  guint8 rgb[12 * 3];
+  SluiceProbeMessage message = 0;
+  guint32 id = 0, width = 0, height = 0, stride = 0;
+
+  for (guint i = 0; i < sizeof rgb; i++)
+    rgb[i] = i * 7;
+  g_assert_true (sluice_probe_frame_send (f->sock[1], SLUICE_PROBE_MSG_PIXELS, 3,
+                                          g_variant_new ("(uuu@ay)", 4, 3, 12,
+                                                         g_variant_new_fixed_array (
+                                                           G_VARIANT_TYPE_BYTE, rgb, sizeof rgb,
+                                                           1)),
+                                          -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (sluice_probe_frame_recv (f->sock[0], 1000, &message, &id, &got, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (message, ==, SLUICE_PROBE_MSG_PIXELS);
+  g_variant_get (got, "(uuu@ay)", &width, &height, &stride, &bytes);
+  g_assert_cmpuint (width, ==, 4);
+  g_assert_cmpuint (height, ==, 3);
+  g_assert_cmpuint (stride, ==, 12);
+  g_assert_cmpmem (g_variant_get_data (bytes), g_variant_get_size (bytes), rgb, sizeof rgb);
+
+  send_frame_raw (f->sock[1], SLUICE_PROBE_MSG_PIXELS, 8, "\4\0\0\0\3\0\0\0", 8);
+  assert_recv_fails (f, 1000, SLUICE_ERROR_PROBE_PROTOCOL, "normal form");
 }
 
 static void
@@ -284,7 +325,7 @@ test_wire_format (Fixture       *f,
   g_assert_cmpint (recv (f->sock[0], frame, sizeof frame, 0), ==,
                    SLUICE_PROBE_FRAME_HEADER + size);
   /* "SLPR", version, type, request id, payload length: little endian */
-  make_header (expected, "SLPR", 1, SLUICE_PROBE_MSG_ERROR, 0x01020304, size);
+  make_header (expected, "SLPR", SLUICE_PROBE_PROTOCOL_VERSION, SLUICE_PROBE_MSG_ERROR, 0x01020304, size);
   g_assert_cmpmem (frame, SLUICE_PROBE_FRAME_HEADER, expected, SLUICE_PROBE_FRAME_HEADER);
   g_assert_cmpmem (frame + SLUICE_PROBE_FRAME_HEADER, size, g_variant_get_data (payload), size);
 }
@@ -374,9 +415,11 @@ test_wrong_version (Fixture       *f,
 {
   guint8 header[SLUICE_PROBE_FRAME_HEADER];
 
-  make_header (header, "SLPR", 2, SLUICE_PROBE_MSG_RESULT, 1, 0);
+  g_autofree char *expected = g_strdup_printf ("version %u", SLUICE_PROBE_PROTOCOL_VERSION + 1);
+
+  make_header (header, "SLPR", SLUICE_PROBE_PROTOCOL_VERSION + 1, SLUICE_PROBE_MSG_RESULT, 1, 0);
   send_raw (f->sock[1], header, sizeof header, NULL, 0);
-  assert_recv_fails (f, 1000, SLUICE_ERROR_PROBE_PROTOCOL, "version 2");
+  assert_recv_fails (f, 1000, SLUICE_ERROR_PROBE_PROTOCOL, expected);
 }
 
 static void
@@ -544,7 +587,7 @@ test_peer_closes_mid_header (Fixture       *f,
 {
   guint8 header[SLUICE_PROBE_FRAME_HEADER];
 
-  make_header (header, "SLPR", 1, SLUICE_PROBE_MSG_RESULT, 1, 0);
+  make_header (header, "SLPR", SLUICE_PROBE_PROTOCOL_VERSION, SLUICE_PROBE_MSG_RESULT, 1, 0);
   send_raw (f->sock[1], header, 7, NULL, 0);
   close (f->sock[1]);
   f->sock[1] = -1;
@@ -581,7 +624,7 @@ test_timeout_mid_frame (Fixture       *f,
   guint8 header[SLUICE_PROBE_FRAME_HEADER];
 
   /* a helper that starts a frame and stalls */
-  make_header (header, "SLPR", 1, SLUICE_PROBE_MSG_ERROR, 1, 50);
+  make_header (header, "SLPR", SLUICE_PROBE_PROTOCOL_VERSION, SLUICE_PROBE_MSG_ERROR, 1, 50);
   send_raw (f->sock[1], header, sizeof header, NULL, 0);
   send_raw (f->sock[1], "partial", 7, NULL, 0);
   assert_recv_fails (f, 300, SLUICE_ERROR_PROBE_TIMEOUT, NULL);
@@ -623,7 +666,7 @@ test_slow_but_steady (Fixture       *f,
   GThread *thread;
   gint64 start = g_get_monotonic_time ();
 
-  make_header (header, "SLPR", 1, SLUICE_PROBE_MSG_ERROR, 5, g_variant_get_size (payload));
+  make_header (header, "SLPR", SLUICE_PROBE_PROTOCOL_VERSION, SLUICE_PROBE_MSG_ERROR, 5, g_variant_get_size (payload));
   g_byte_array_append (frame, header, sizeof header);
   g_byte_array_append (frame, g_variant_get_data (payload), g_variant_get_size (payload));
   t.frame = g_byte_array_free_to_bytes (frame);
@@ -672,7 +715,7 @@ test_extra_fds_closed (Fixture       *f,
   guint before;
 
   before = sluice_test_count_fds ();
-  make_header (header, "SLPR", 1, SLUICE_PROBE_MSG_PROBE, 1, g_variant_get_size (payload));
+  make_header (header, "SLPR", SLUICE_PROBE_PROTOCOL_VERSION, SLUICE_PROBE_MSG_PROBE, 1, g_variant_get_size (payload));
   send_raw (f->sock[1], header, sizeof header, fds, 2);
   send_raw (f->sock[1], g_variant_get_data (payload), g_variant_get_size (payload), NULL, 0);
 
@@ -700,7 +743,7 @@ test_too_many_fds (Fixture       *f,
   for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
     fds[i] = memfd_with ("x");
   before = sluice_test_count_fds ();
-  make_header (header, "SLPR", 1, SLUICE_PROBE_MSG_PROBE, 1, 0);
+  make_header (header, "SLPR", SLUICE_PROBE_PROTOCOL_VERSION, SLUICE_PROBE_MSG_PROBE, 1, 0);
   send_raw (f->sock[1], header, sizeof header, fds, G_N_ELEMENTS (fds));
   assert_recv_fails (f, 1000, SLUICE_ERROR_PROBE_PROTOCOL, "descriptors");
   g_assert_cmpuint (sluice_test_count_fds (), ==, before);
@@ -749,6 +792,7 @@ main (int   argc,
   ADD ("wrong-magic", test_wrong_magic);
   ADD ("wrong-version", test_wrong_version);
   ADD ("unknown-message", test_unknown_message);
+  ADD ("pixels", test_pixels);
   ADD ("oversize-length", test_oversize_length);
   ADD ("largest-frame", test_largest_frame);
   ADD ("not-normal-form", test_not_normal_form);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Decodes a thumbnail from the bytes of one file, in the sandboxed helper: a JPEG with
+ * libjpeg-turbo, scaled in the DCT (1/2, 1/4, 1/8) and then box-filtered down to at most
+ * @max_edge pixels on its longest side, turned upright by @orientation (EXIF 1..8; anything
+ * else is 1). Rows are decoded one at a time into an accumulator of the output's size, so
+ * memory does not grow with the picture; libjpeg's own memory is capped, and a picture whose
+ * header promises more than SLUICE_PROBE_THUMB_MAX_SOURCE_PIXELS is refused before decoding.
+ *
+ * Returns the PIXELS payload "(uuuay)" (width, height, stride, 8-bit RGB rows), or NULL with
+ * @out_failure set to a SluiceProbeThumbFailure and @out_message to the reason.
+ */
+
+#define SLUICE_PROBE_THUMB_MAX_SOURCE_PIXELS  (G_GUINT64_CONSTANT (256) * 1000 * 1000)
+
+GVariant *sluice_probe_thumbnail_make    (const guint8  *data,
+                                          gsize          len,
+                                          guint          max_edge,
+                                          guint          orientation,
+                                          guint         *out_failure,
+                                          char         **out_message);
+
+/* Decodes a built-in sample once, so that whatever libjpeg sets up lazily happens before the
+ * sandbox (it only allocates, but its SIMD detection and tables are first-use). */
+void      sluice_probe_thumbnail_warm_up (void);
+
+G_END_DECLS

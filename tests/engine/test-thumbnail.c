@@ -1,0 +1,782 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-thumbnail"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <libexif/exif-data.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+
+#include "sluice-buffer.h"
+#include "sluice-error.h"
+#include "sluice-probe-pool.h"
+#include "sluice-probe-protocol.h"
+#include "sluice-test-util.h"
+#include "sluice-thumbnail.h"
+
+/*
+ * Thumbnails decoded by the real sluice-probe from JPEGs this test writes with libjpeg: the
+ * size and colours that come back, EXIF orientation, damaged and foreign files, a decompression
+ * bomb, a helper that crashes or stalls on a file (probe-test-helper-normal), and the caches
+ * of SluiceThumbnailer.
+ */
+
+#ifndef PROBE_TEST_HELPER_DIR
+#error "PROBE_TEST_HELPER_DIR must name the folder of probe-test-helper-*"
+#endif
+
+#define SHORT_TIMEOUT_MS 1500
+
+typedef void (*Painter) (guint   x,
+                         guint   y,
+                         guint   w,
+                         guint   h,
+                         guint8 *rgb);
+
+static void
+paint_red (guint x, guint y, guint w, guint h, guint8 *rgb)
+{
+  rgb[0] = 255;
+  rgb[1] = 0;
+  rgb[2] = 0;
+}
+
+/* left half red, right half blue */
+static void
+paint_halves (guint x, guint y, guint w, guint h, guint8 *rgb)
+{
+  gboolean left = x < w / 2;
+
+  rgb[0] = left ? 255 : 0;
+  rgb[1] = 0;
+  rgb[2] = left ? 0 : 255;
+}
+
+/* A gradient with noise, so that the JPEG has a photo's entropy (and size) */
+static void
+paint_gradient (guint x, guint y, guint w, guint h, guint8 *rgb)
+{
+  static guint32 seed = 12345;
+
+  for (guint c = 0; c < 3; c++)
+    {
+      int base = c == 0 ? (int) (x * 255 / w) : c == 1 ? (int) (y * 255 / h) : 64;
+      int noise;
+
+      seed = seed * 1103515245 + 12345;
+      noise = (int) ((seed >> 16) % 33) - 16;
+      rgb[c] = CLAMP (base + noise, 0, 255);
+    }
+}
+
+/* An EXIF APP1 body ("Exif\0\0" + TIFF) with only an orientation, written by libexif. */
+static GBytes *
+make_orientation_exif (guint orientation)
+{
+  ExifData *ed = exif_data_new ();
+  ExifEntry *e = exif_entry_new ();
+  unsigned char *buf = NULL;
+  unsigned int len = 0;
+  GBytes *bytes;
+
+  exif_data_set_byte_order (ed, EXIF_BYTE_ORDER_INTEL);
+  exif_content_add_entry (ed->ifd[EXIF_IFD_0], e);
+  exif_entry_initialize (e, EXIF_TAG_ORIENTATION);
+  exif_set_short (e->data, EXIF_BYTE_ORDER_INTEL, orientation);
+  exif_data_save_data (ed, &buf, &len);
+  g_assert_nonnull (buf);
+  bytes = g_bytes_new (buf, len);
+  free (buf);
+  exif_entry_unref (e);
+  exif_data_unref (ed);
+  return bytes;
+}
+
+typedef enum {
+  JPEG_BASELINE,
+  JPEG_PROGRESSIVE,
+  JPEG_GRAY,
+  JPEG_CMYK,      /* Adobe's inverted CMYK, as Photoshop writes it */
+} JpegKind;
+
+static GBytes *
+make_jpeg_kind (guint     width,
+                guint     height,
+                Painter   paint,
+                GBytes   *exif,
+                JpegKind  kind)
+{
+  struct jpeg_compress_struct cinfo;
+  struct jpeg_error_mgr jerr;
+  unsigned char *out = NULL;
+  unsigned long out_len = 0;
+  g_autofree guint8 *row = g_malloc ((gsize) width * 4);
+  g_autofree guint8 *rgb = g_malloc ((gsize) width * 3);
+  GBytes *bytes;
+
+  cinfo.err = jpeg_std_error (&jerr);
+  jpeg_create_compress (&cinfo);
+  jpeg_mem_dest (&cinfo, &out, &out_len);
+  cinfo.image_width = width;
+  cinfo.image_height = height;
+  cinfo.input_components = kind == JPEG_GRAY ? 1 : kind == JPEG_CMYK ? 4 : 3;
+  cinfo.in_color_space = kind == JPEG_GRAY ? JCS_GRAYSCALE : kind == JPEG_CMYK ? JCS_CMYK
+                                                                                : JCS_RGB;
+  jpeg_set_defaults (&cinfo);
+  jpeg_set_quality (&cinfo, 90, TRUE);
+  if (kind == JPEG_PROGRESSIVE)
+    jpeg_simple_progression (&cinfo);
+  jpeg_start_compress (&cinfo, TRUE);
+  if (exif != NULL)
+    jpeg_write_marker (&cinfo, JPEG_APP0 + 1, g_bytes_get_data (exif, NULL),
+                       g_bytes_get_size (exif));
+  while (cinfo.next_scanline < height)
+    {
+      JSAMPROW rows[1] = { row };
+
+      for (guint x = 0; x < width; x++)
+        {
+          guint8 *p = rgb + x * 3;
+
+          paint (x, cinfo.next_scanline, width, height, p);
+          if (kind == JPEG_GRAY)
+            row[x] = (p[0] * 30 + p[1] * 59 + p[2] * 11) / 100;
+          else if (kind == JPEG_CMYK)
+            {
+              /* inverted: 255 is no ink; K is 255 (no black), the colour is in C, M, Y */
+              row[x * 4] = p[0];
+              row[x * 4 + 1] = p[1];
+              row[x * 4 + 2] = p[2];
+              row[x * 4 + 3] = 255;
+            }
+          else
+            memcpy (row + x * 3, p, 3);
+        }
+      jpeg_write_scanlines (&cinfo, rows, 1);
+    }
+  jpeg_finish_compress (&cinfo);
+  jpeg_destroy_compress (&cinfo);
+  bytes = g_bytes_new (out, out_len);
+  free (out);
+  return bytes;
+}
+
+static GBytes *
+make_jpeg (guint    width,
+           guint    height,
+           Painter  paint,
+           GBytes  *exif)
+{
+  return make_jpeg_kind (width, height, paint, exif, JPEG_BASELINE);
+}
+
+static SluiceProbePool *
+real_pool (void)
+{
+  g_autofree char *helper = sluice_probe_find_helper ();
+  g_autoptr(GError) error = NULL;
+  SluiceProbePool *pool = sluice_probe_pool_new (helper, 1, 0, &error);
+
+  g_assert_no_error (error);
+  return pool;
+}
+
+/* The pixels of @data as the helper decodes them, through a memfd as the engine sends it. */
+static GBytes *
+thumbnail_of (SluiceProbePool  *pool,
+              GBytes           *data,
+              guint             max_edge,
+              guint            *width,
+              guint            *height,
+              gsize            *stride,
+              GError          **error)
+{
+  g_autoptr(SluiceBuffer) buffer = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GBytes *pixels;
+  int fd;
+
+  buffer = sluice_buffer_new_from_data (g_bytes_get_data (data, NULL), g_bytes_get_size (data),
+                                        &local_error);
+  g_assert_no_error (local_error);
+  fd = sluice_buffer_open_readonly (buffer, &local_error);
+  g_assert_no_error (local_error);
+  pixels = sluice_probe_pool_thumbnail (pool, fd, buffer->len, max_edge, width, height, stride,
+                                        error);
+  close (fd);
+  return pixels;
+}
+
+static void
+assert_pixel (GBytes *pixels,
+              gsize   stride,
+              guint   x,
+              guint   y,
+              int     r,
+              int     g,
+              int     b)
+{
+  const guint8 *p = (const guint8 *) g_bytes_get_data (pixels, NULL) + y * stride + x * 3;
+
+  if (ABS (p[0] - r) > 12 || ABS (p[1] - g) > 12 || ABS (p[2] - b) > 12)
+    g_error ("pixel %u,%u is %u,%u,%u, expected about %d,%d,%d", x, y, p[0], p[1], p[2], r, g, b);
+}
+
+static void
+assert_red_thumbnail (SluiceProbePool *pool)
+{
+  g_autoptr(GBytes) jpeg = make_jpeg (640, 480, paint_red, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+
+  pixels = thumbnail_of (pool, jpeg, 256, &width, &height, &stride, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (width, ==, 256);
+  g_assert_cmpuint (height, ==, 192);
+  g_assert_cmpuint (stride, >=, 256 * 3);
+  g_assert_cmpuint (g_bytes_get_size (pixels), >=, stride * 191 + 256 * 3);
+  assert_pixel (pixels, stride, 0, 0, 255, 0, 0);
+  assert_pixel (pixels, stride, 128, 96, 255, 0, 0);
+  assert_pixel (pixels, stride, 255, 191, 255, 0, 0);
+}
+
+static void
+test_decode_red (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+
+  assert_red_thumbnail (pool);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* A 12 MP photo decodes in the DCT at 1/8 and is box-filtered to the edge asked for. */
+static void
+test_decode_large (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) jpeg = make_jpeg (4000, 3000, paint_gradient, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+  gint64 start, took;
+
+  start = g_get_monotonic_time ();
+  pixels = thumbnail_of (pool, jpeg, 256, &width, &height, &stride, &error);
+  took = g_get_monotonic_time () - start;
+  g_assert_no_error (error);
+  g_assert_cmpuint (width, ==, 256);
+  g_assert_cmpuint (height, ==, 192);
+  /* the gradient's corners: dark top left, red top right, green bottom left */
+  assert_pixel (pixels, stride, 0, 0, 0, 0, 64);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (pixels, NULL))[255 * 3], >, 230);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (pixels, NULL))[191 * stride + 1], >,
+                    230);
+  g_test_message ("12 MP JPEG (%" G_GSIZE_FORMAT " bytes) to 256 px in the helper: %.1f ms",
+                  g_bytes_get_size (jpeg), took / 1000.0);
+}
+
+/* The other JPEGs cameras and editors write: progressive (libjpeg keeps every coefficient),
+ * greyscale, and Adobe CMYK. Each under the helper's sandbox, each the right colour. */
+static void
+test_kinds (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  static const struct {
+    JpegKind kind;
+    int      r, g, b;
+  } cases[] = {
+    { JPEG_PROGRESSIVE, 255, 0, 0 },
+    { JPEG_GRAY, 76, 76, 76 },     /* red as grey: 0.30 × 255 */
+    { JPEG_CMYK, 255, 0, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) jpeg = make_jpeg_kind (1000, 500, paint_red, NULL, cases[i].kind);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      pixels = thumbnail_of (pool, jpeg, 100, &width, &height, &stride, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (width, ==, 100);
+      g_assert_cmpuint (height, ==, 50);
+      assert_pixel (pixels, stride, 50, 25, cases[i].r, cases[i].g, cases[i].b);
+    }
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* EXIF orientation 6 (turn 90° clockwise to show): the stored left half ends up on top. */
+static void
+test_orientation (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) exif = make_orientation_exif (6);
+  g_autoptr(GBytes) jpeg = make_jpeg (320, 160, paint_halves, exif);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+
+  pixels = thumbnail_of (pool, jpeg, 128, &width, &height, &stride, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (width, ==, 64);
+  g_assert_cmpuint (height, ==, 128);
+  assert_pixel (pixels, stride, 32, 10, 255, 0, 0);
+  assert_pixel (pixels, stride, 32, 117, 0, 0, 255);
+}
+
+static void
+test_corrupt (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) good = make_jpeg (64, 64, paint_red, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  g_autoptr(GBytes) cut = NULL;
+  g_autoptr(GBytes) garbage = NULL;
+  guint8 noise[4096];
+  guint width = 0, height = 0;
+  gsize stride = 0;
+
+  /* cut inside the headers: no image at all */
+  cut = g_bytes_new_from_bytes (good, 0, 120);
+  pixels = thumbnail_of (pool, cut, 256, &width, &height, &stride, &error);
+  g_assert_null (pixels);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "cannot be decoded"));
+  g_clear_error (&error);
+
+  /* a JPEG signature followed by noise */
+  for (guint i = 0; i < sizeof noise; i++)
+    noise[i] = g_test_rand_int_range (0, 256);
+  noise[0] = 0xff;
+  noise[1] = 0xd8;
+  noise[2] = 0xff;
+  garbage = g_bytes_new (noise, sizeof noise);
+  pixels = thumbnail_of (pool, garbage, 256, &width, &height, &stride, &error);
+  g_assert_null (pixels);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
+  g_clear_error (&error);
+
+  /* an error, not a crash: the same helper goes on serving */
+  assert_red_thumbnail (pool);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+static void
+test_not_an_image (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) text = g_bytes_new_static ("hello, this is a text file\n", 27);
+  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+
+  pixels = thumbnail_of (pool, text, 256, &width, &height, &stride, &error);
+  g_assert_null (pixels);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "cannot make a thumbnail of this file type"));
+  g_clear_error (&error);
+
+  pixels = thumbnail_of (pool, empty, 256, &width, &height, &stride, &error);
+  g_assert_null (pixels);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  assert_red_thumbnail (pool);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* Hostile variations of a valid JPEG (bytes flipped, runs zeroed, cut short): each gives
+ * pixels or an error, never a crashed or stalled helper. */
+static void
+test_mutations (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) exif = make_orientation_exif (8);
+  g_autoptr(GBytes) jpeg = make_jpeg_kind (96, 64, paint_gradient, exif, JPEG_PROGRESSIVE);
+  gsize len = g_bytes_get_size (jpeg);
+  guint decoded = 0, refused = 0;
+
+  for (guint round = 0; round < 300; round++)
+    {
+      g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (jpeg, NULL), len);
+      g_autoptr(GBytes) mutated = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize cut = len;
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      for (guint n = g_test_rand_int_range (1, 6); n > 0; n--)
+        {
+          gsize at = g_test_rand_int_range (2, (gint32) len);
+
+          switch (g_test_rand_int_range (0, 3))
+            {
+            case 0:
+              data[at] ^= 1u << g_test_rand_int_range (0, 8);
+              break;
+            case 1:
+              memset (data + at, g_test_rand_bit () ? 0xff : 0, MIN (8, len - at));
+              break;
+            default:
+              cut = MIN (cut, at);
+              break;
+            }
+        }
+      mutated = g_bytes_new (data, cut);
+      pixels = thumbnail_of (pool, mutated, 64, &width, &height, &stride, &error);
+      if (pixels != NULL)
+        {
+          g_assert_cmpuint (width, >, 0);
+          g_assert_cmpuint (width, <=, 64);
+          g_assert_cmpuint (height, <=, 64);
+          decoded++;
+        }
+      else
+        {
+          g_assert_true (error->domain == SLUICE_ERROR);
+          g_assert_cmpint (error->code, !=, SLUICE_ERROR_PROBE_CRASHED);
+          g_assert_cmpint (error->code, !=, SLUICE_ERROR_PROBE_TIMEOUT);
+          g_assert_cmpint (error->code, !=, SLUICE_ERROR_PROBE_PROTOCOL);
+          refused++;
+        }
+    }
+  g_test_message ("300 mutated JPEGs: %u decoded, %u refused", decoded, refused);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* A header that promises 60000 × 60000 pixels is refused before any decoding. */
+static void
+test_bomb (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) jpeg = make_jpeg (64, 64, paint_red, NULL);
+  g_autoptr(GBytes) bomb = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (jpeg, NULL), g_bytes_get_size (jpeg));
+  gsize len = g_bytes_get_size (jpeg);
+  guint width = 0, height = 0;
+  gsize stride = 0;
+  gboolean patched = FALSE;
+  gint64 start;
+
+  /* SOF0: FF C0, length (2), precision (1), height (2), width (2) */
+  for (gsize i = 2; i + 9 < len; i++)
+    if (data[i] == 0xff && data[i + 1] == 0xc0)
+      {
+        data[i + 5] = 60000 >> 8;
+        data[i + 6] = 60000 & 0xff;
+        data[i + 7] = 60000 >> 8;
+        data[i + 8] = 60000 & 0xff;
+        patched = TRUE;
+        break;
+      }
+  g_assert_true (patched);
+  bomb = g_bytes_new (data, len);
+
+  start = g_get_monotonic_time ();
+  pixels = thumbnail_of (pool, bomb, 256, &width, &height, &stride, &error);
+  g_assert_null (pixels);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE);
+  g_assert_nonnull (strstr (error->message, "60000 × 60000"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  assert_red_thumbnail (pool);
+}
+
+/* A helper that dies or stalls on a file: a clear error, and a fresh helper serves on. */
+static void
+test_helper_crash_and_stall (void)
+{
+  g_autofree char *path = g_build_filename (PROBE_TEST_HELPER_DIR, "probe-test-helper-normal",
+                                            NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceProbePool) pool = sluice_probe_pool_new (path, 1, SHORT_TIMEOUT_MS, &error);
+  g_autoptr(GBytes) two = g_bytes_new_static ("ab", 2);
+  g_autoptr(GBytes) one = g_bytes_new_static ("a", 1);
+  g_autoptr(GBytes) pixels = NULL;
+  g_autoptr(SluiceMetadata) meta = NULL;
+  g_autoptr(SluiceBuffer) buffer = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+  int fd;
+
+  g_assert_no_error (error);
+  pixels = thumbnail_of (pool, two, 256, &width, &height, &stride, &error);
+  g_assert_null (pixels);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_CRASHED);
+  g_assert_nonnull (strstr (error->message, "SIGABRT"));
+  g_clear_error (&error);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 1);
+
+  pixels = thumbnail_of (pool, one, 256, &width, &height, &stride, &error);
+  g_assert_null (pixels);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_TIMEOUT);
+  g_clear_error (&error);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 2);
+
+  /* the replacement answers */
+  buffer = sluice_buffer_new_from_data ((const guint8 *) "xyz", 3, &error);
+  g_assert_no_error (error);
+  fd = sluice_buffer_open_readonly (buffer, &error);
+  meta = sluice_probe_pool_probe (pool, fd, "after.jpg", 3, &error);
+  close (fd);
+  g_assert_no_error (error);
+  g_assert_cmpstr (meta->make, ==, "TestHelper");
+}
+
+/* ---- SluiceThumbnailer: the file, the caches ---------------------------------------------- */
+
+static char *
+write_file (const char *dir,
+            const char *name,
+            GBytes     *bytes)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_cache (void)
+{
+  g_autofree char *helper = sluice_probe_find_helper ();
+  g_autofree char *dir = g_build_filename (g_get_tmp_dir (), "source", NULL);
+  g_autoptr(GBytes) jpeg = make_jpeg (800, 600, paint_red, NULL);
+  g_autoptr(SluiceThumbnailer) thumbnailer = sluice_thumbnailer_new (helper, NULL, 200);
+  g_autoptr(SluiceThumbnailer) again = NULL;
+  g_autoptr(SluiceThumbnail) first = NULL;
+  g_autoptr(SluiceThumbnail) second = NULL;
+  g_autoptr(SluiceThumbnail) third = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *cached = NULL;
+  gint64 start, took;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  path = write_file (dir, "red.jpg", jpeg);
+
+  /* the cache lives in the user's cache folder (isolated by the test framework) */
+  cached = g_build_filename (g_get_user_cache_dir (), "sluice", "thumbnails", NULL);
+  g_assert_cmpstr (sluice_thumbnailer_cache_dir (thumbnailer), ==, cached);
+
+  /* no hash known yet (a file probed before it was hashed): decoded, cached by content */
+  first = sluice_thumbnailer_get (thumbnailer, path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (first->from_cache);
+  g_assert_cmpuint (first->width, ==, 200);
+  g_assert_cmpuint (first->height, ==, 150);
+  g_assert_cmpuint (strlen (first->sha256), ==, 64);
+  g_assert_cmpuint (sluice_thumbnailer_decodes (thumbnailer), ==, 1);
+
+  /* by its hash: from memory, no second decode */
+  second = sluice_thumbnailer_get (thumbnailer, path, first->sha256, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (second->from_cache);
+  g_assert_cmpuint (sluice_thumbnailer_decodes (thumbnailer), ==, 1);
+  g_assert_true (g_bytes_equal (first->pixels, second->pixels));
+
+  /* a new thumbnailer (a new app session), the source gone from the NAS: from disk */
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  again = sluice_thumbnailer_new (helper, NULL, 200);
+  start = g_get_monotonic_time ();
+  third = sluice_thumbnailer_get (again, path, first->sha256, NULL, &error);
+  took = g_get_monotonic_time () - start;
+  g_assert_no_error (error);
+  g_assert_true (third->from_cache);
+  g_assert_cmpuint (sluice_thumbnailer_decodes (again), ==, 0);
+  g_assert_cmpuint (third->width, ==, 200);
+  g_assert_cmpuint (third->height, ==, 150);
+  g_assert_cmpuint (third->stride, ==, first->stride);
+  g_assert_true (g_bytes_equal (first->pixels, third->pixels));
+  g_test_message ("disk cache hit: %.2f ms", took / 1000.0);
+}
+
+static void
+test_cache_damaged_file (void)
+{
+  g_autofree char *helper = sluice_probe_find_helper ();
+  g_autoptr(GBytes) jpeg = make_jpeg (100, 100, paint_red, NULL);
+  g_autoptr(SluiceThumbnailer) thumbnailer = sluice_thumbnailer_new (helper, NULL, 64);
+  g_autoptr(SluiceThumbnailer) again = NULL;
+  g_autoptr(SluiceThumbnail) first = NULL;
+  g_autoptr(SluiceThumbnail) second = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = write_file (g_get_tmp_dir (), "small.jpg", jpeg);
+  g_autofree char *name = NULL;
+  g_autofree char *cache_file = NULL;
+
+  first = sluice_thumbnailer_get (thumbnailer, path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  name = g_strdup_printf ("%s-64.rgb", first->sha256);
+  cache_file = g_build_filename (sluice_thumbnailer_cache_dir (thumbnailer), name, NULL);
+  g_assert_true (g_file_test (cache_file, G_FILE_TEST_IS_REGULAR));
+
+  /* a cache file cut short is a miss: the source is decoded again */
+  g_file_set_contents (cache_file, "SLTH", 4, &error);
+  g_assert_no_error (error);
+  again = sluice_thumbnailer_new (helper, NULL, 64);
+  second = sluice_thumbnailer_get (again, path, first->sha256, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (second->from_cache);
+  g_assert_cmpuint (sluice_thumbnailer_decodes (again), ==, 1);
+  g_assert_true (g_bytes_equal (first->pixels, second->pixels));
+}
+
+static guint8 paint_level;
+
+static void
+paint_level_grey (guint x, guint y, guint w, guint h, guint8 *rgb)
+{
+  rgb[0] = rgb[1] = rgb[2] = paint_level;
+}
+
+static gboolean
+cached (SluiceThumbnailer *thumbnailer,
+        const char        *sha256,
+        guint              edge)
+{
+  g_autofree char *name = g_strdup_printf ("%s-%u.rgb", sha256, edge);
+  g_autofree char *path = g_build_filename (sluice_thumbnailer_cache_dir (thumbnailer), name,
+                                            NULL);
+
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
+/* Past its bound the disk cache drops the least recently used files: a hit counts as a use. */
+static void
+test_cache_bound (void)
+{
+  g_autofree char *helper = sluice_probe_find_helper ();
+  g_autoptr(SluiceThumbnailer) thumbnailer = sluice_thumbnailer_new (helper, NULL, 32);
+  g_autoptr(GPtrArray) shas = g_ptr_array_new_with_free_func (g_free);
+  const gsize file_size = 20 + 32 * 32 * 3;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint64 total = 0;
+
+  /* room for 3.5 files: the 4th write trims to 3/4 of that, two files */
+  sluice_thumbnailer_set_cache_limit (thumbnailer, file_size * 7 / 2);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *file = g_strdup_printf ("grey-%u.jpg", i);
+      g_autofree char *path = NULL;
+      g_autoptr(GBytes) jpeg = NULL;
+      g_autoptr(SluiceThumbnail) thumbnail = NULL;
+      g_autoptr(GError) error = NULL;
+
+      paint_level = 40 + 50 * i;
+      jpeg = make_jpeg (64, 64, paint_level_grey, NULL);
+      path = write_file (g_get_tmp_dir (), file, jpeg);
+      thumbnail = sluice_thumbnailer_get (thumbnailer, path, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (shas, g_strdup (thumbnail->sha256));
+      if (i == 2)
+        {
+          g_autoptr(SluiceThumbnailer) other = sluice_thumbnailer_new (helper, NULL, 32);
+          g_autoptr(SluiceThumbnail) hit = NULL;
+
+          /* file 0 is used again (from disk, by another session): file 1 is now the oldest */
+          g_usleep (20000);
+          hit = sluice_thumbnailer_get (other, path, g_ptr_array_index (shas, 0), NULL, &error);
+          g_assert_no_error (error);
+          g_assert_true (hit->from_cache);
+        }
+      g_usleep (20000);
+    }
+
+  g_assert_true (cached (thumbnailer, g_ptr_array_index (shas, 0), 32));
+  g_assert_false (cached (thumbnailer, g_ptr_array_index (shas, 1), 32));
+  g_assert_false (cached (thumbnailer, g_ptr_array_index (shas, 2), 32));
+  g_assert_true (cached (thumbnailer, g_ptr_array_index (shas, 3), 32));
+  dir = g_dir_open (sluice_thumbnailer_cache_dir (thumbnailer), 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    total += file_size;
+  g_assert_cmpuint (total, <=, file_size * 7 / 2);
+}
+
+static void
+test_gone (void)
+{
+  g_autofree char *helper = sluice_probe_find_helper ();
+  g_autoptr(SluiceThumbnailer) thumbnailer = sluice_thumbnailer_new (helper, NULL, 0);
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "nowhere", "gone.jpg", NULL);
+  g_autoptr(SluiceThumbnail) thumbnail = NULL;
+  g_autoptr(GError) error = NULL;
+
+  thumbnail = sluice_thumbnailer_get (thumbnailer, path,
+                                      "0000000000000000000000000000000000000000000000000000000000000000",
+                                      NULL, &error);
+  g_assert_null (thumbnail);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND);
+  /* nothing was started for a file that is not there */
+  g_assert_cmpuint (sluice_thumbnailer_decodes (thumbnailer), ==, 0);
+}
+
+static void
+got_async (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  SluiceThumbnail **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = sluice_thumbnailer_get_finish (NULL, result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_async (void)
+{
+  g_autofree char *helper = sluice_probe_find_helper ();
+  g_autoptr(GBytes) jpeg = make_jpeg (300, 300, paint_red, NULL);
+  g_autoptr(SluiceThumbnailer) thumbnailer = sluice_thumbnailer_new (helper, NULL, 0);
+  g_autofree char *path = write_file (g_get_tmp_dir (), "async.jpg", jpeg);
+  SluiceThumbnail *thumbnail = NULL;
+
+  sluice_thumbnailer_get_async (thumbnailer, path, NULL, NULL, got_async, &thumbnail);
+  while (thumbnail == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (thumbnail->width, ==, 256);
+  g_assert_cmpuint (thumbnail->height, ==, 256);
+  sluice_thumbnail_free (thumbnail);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/engine/thumbnail/decode-red", test_decode_red);
+  g_test_add_func ("/engine/thumbnail/decode-large", test_decode_large);
+  g_test_add_func ("/engine/thumbnail/orientation", test_orientation);
+  g_test_add_func ("/engine/thumbnail/kinds", test_kinds);
+  g_test_add_func ("/engine/thumbnail/corrupt", test_corrupt);
+  g_test_add_func ("/engine/thumbnail/not-an-image", test_not_an_image);
+  g_test_add_func ("/engine/thumbnail/bomb", test_bomb);
+  g_test_add_func ("/engine/thumbnail/mutations", test_mutations);
+  g_test_add_func ("/engine/thumbnail/helper-crash-and-stall", test_helper_crash_and_stall);
+  g_test_add_func ("/engine/thumbnail/cache", test_cache);
+  g_test_add_func ("/engine/thumbnail/cache-damaged-file", test_cache_damaged_file);
+  g_test_add_func ("/engine/thumbnail/cache-bound", test_cache_bound);
+  g_test_add_func ("/engine/thumbnail/gone", test_gone);
+  g_test_add_func ("/engine/thumbnail/async", test_async);
+  return g_test_run ();
+}
