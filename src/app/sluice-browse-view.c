@@ -192,16 +192,12 @@ update_cell (GtkListItem *item)
   if (data == NULL)
     {
       sluice_browse_cell_set_text (SLUICE_BROWSE_CELL (child), NULL);
-      gtk_widget_set_tooltip_text (child, NULL);
       return;
     }
   {
     g_autofree char *text = cell_text (column, data);
 
     sluice_browse_cell_set_text (SLUICE_BROWSE_CELL (child), text);
-    /* long values are ellipsized: the whole text on hover */
-    if (column == COLUMN_NAME || column == COLUMN_KEY || column == COLUMN_LENS)
-      gtk_widget_set_tooltip_text (child, text);
     if (column == COLUMN_STATE)
       {
         if (data->state == SLUICE_OBJECT_FAILED)
@@ -237,6 +233,10 @@ setup_cell (GtkSignalListItemFactory *factory,
                                       ? PANGO_ELLIPSIZE_START : PANGO_ELLIPSIZE_END);
       if (columns[column].numeric)
         gtk_widget_add_css_class (child, "numeric");
+      /* long values are ellipsized: the whole text on hover, asked for only then */
+      if (column == COLUMN_NAME || column == COLUMN_KEY || column == COLUMN_LENS ||
+          column == COLUMN_CAMERA)
+        sluice_browse_cell_set_full_tooltip (SLUICE_BROWSE_CELL (child), TRUE);
     }
   gtk_list_item_set_child (item, child);
 }
