@@ -36,21 +36,22 @@ typedef struct {
   gboolean         numeric;
 } ColumnInfo;
 
-/* Numbers and dates have fixed widths that fit their longest usual value; name and key take
+/* Numbers and dates have fixed widths that fit their longest usual value, and the German and
+ * French titles and state names (GTK 4.8 does not ellipsize a column title); name and key take
  * what is left. All eleven fit a 1280 px window with the detail pane hidden; with it shown
  * the key (also in the pane) scrolls. */
 static const ColumnInfo columns[N_COLUMNS] = {
   [COLUMN_THUMBNAIL]    = { NULL, -1, 44, FALSE, FALSE },
-  [COLUMN_NAME]         = { N_("Name"), SLUICE_QUERY_SORT_NAME, 200, TRUE, FALSE },
+  [COLUMN_NAME]         = { N_("Name"), SLUICE_QUERY_SORT_NAME, 180, TRUE, FALSE },
   [COLUMN_DATE]         = { N_("Taken"), SLUICE_QUERY_SORT_DATE_TAKEN, 134, FALSE, TRUE },
-  [COLUMN_CAMERA]       = { N_("Camera"), SLUICE_QUERY_SORT_CAMERA, 136, FALSE, FALSE },
-  [COLUMN_LENS]         = { N_("Lens"), SLUICE_QUERY_SORT_LENS, 136, FALSE, FALSE },
+  [COLUMN_CAMERA]       = { N_("Camera"), SLUICE_QUERY_SORT_CAMERA, 128, FALSE, FALSE },
+  [COLUMN_LENS]         = { N_("Lens"), SLUICE_QUERY_SORT_LENS, 128, FALSE, FALSE },
   [COLUMN_EXPOSURE]     = { N_("Exposure"), SLUICE_QUERY_SORT_EXPOSURE, 108, FALSE, TRUE },
   [COLUMN_ISO]          = { N_("ISO"), SLUICE_QUERY_SORT_ISO, 58, FALSE, TRUE },
-  [COLUMN_FOCAL_LENGTH] = { N_("Focal"), SLUICE_QUERY_SORT_FOCAL_LENGTH, 66, FALSE, TRUE },
+  [COLUMN_FOCAL_LENGTH] = { N_("Focal"), SLUICE_QUERY_SORT_FOCAL_LENGTH, 86, FALSE, TRUE },
   [COLUMN_SIZE]         = { N_("Size"), SLUICE_QUERY_SORT_SIZE, 80, FALSE, TRUE },
-  [COLUMN_STATE]        = { N_("State"), SLUICE_QUERY_SORT_STATE, 90, FALSE, FALSE },
-  [COLUMN_KEY]          = { N_("S3 Key"), SLUICE_QUERY_SORT_KEY, 200, TRUE, FALSE },
+  [COLUMN_STATE]        = { N_("State"), SLUICE_QUERY_SORT_STATE, 120, FALSE, FALSE },
+  [COLUMN_KEY]          = { N_("S3 Key"), SLUICE_QUERY_SORT_KEY, 180, TRUE, FALSE },
 };
 
 struct _SluiceBrowseView
