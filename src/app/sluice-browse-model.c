@@ -22,6 +22,8 @@
 
 #define MAX_IN_FLIGHT      2
 #define DROP_DISTANCE      8      /* pages from the newest request */
+#define JUMP_SETTLE_US     25000  /* in a drag, how long the view must stay before fetching */
+#define DRAG_GAP_US        100000 /* jumps closer than this are a drag */
 #define MAX_THUMBNAILS     256    /* decoded textures kept (~160×120, ~75 KB each) */
 #define THUMBS_PER_TASK    16
 #define MAX_THUMB_QUEUE    256
@@ -141,6 +143,9 @@ struct _SluiceBrowseModel
   GQueue         pending;          /* head: newest request */
   guint          n_in_flight;
   guint          newest_page;
+  gint64         jumped_at;        /* monotonic µs of the last request far from the one before */
+  gboolean       dragging;         /* that jump came soon after another */
+  guint          settle_id;
 
   /* live */
   guint          live_id;
@@ -307,6 +312,16 @@ static void
 request_page (SluiceBrowseModel *self,
               Page              *page)
 {
+  guint distance = page->index > self->newest_page ? page->index - self->newest_page
+                                                    : self->newest_page - page->index;
+
+  if (distance > DROP_DISTANCE)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      self->dragging = self->jumped_at != 0 && now - self->jumped_at < DRAG_GAP_US;
+      self->jumped_at = now;
+    }
   self->newest_page = page->index;
   if (page->done || page->in_flight)
     return;
@@ -501,15 +516,42 @@ start_fetch (SluiceBrowseModel *self,
   return TRUE;
 }
 
-/* Main thread: starts the newest requests while there is room. */
+static gboolean
+settle_cb (gpointer user_data)
+{
+  SluiceBrowseModel *self = user_data;
+
+  self->settle_id = 0;
+  pump (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Main thread: starts the newest requests while there is room.
+ *
+ * A request far from the one before is a jump, and a dragged scrollbar makes one every frame
+ * (3,300 rows a frame in bench/browse-scroll.sh, which made ~750 page queries in 300 frames,
+ * nearly all for rows gone from the screen before they arrived). So after a jump that follows
+ * another within DRAG_GAP_US nothing starts until the view has stayed JUMP_SETTLE_US (a frame
+ * and a half): if it moved on, the requests it left behind are dropped below as far from the
+ * newest, and only where the drag rests is read. A single jump (a click in the trough, Home,
+ * End) and scrolling by wheel or keys are not delayed. */
 static void
 pump (SluiceBrowseModel *self)
 {
   GQueue waiting = G_QUEUE_INIT;
+  gint64 settled;
 
   /* while a count runs, the rows about to be replaced are not worth fetching */
   if (self->loading)
     return;
+  settled = g_get_monotonic_time () - self->jumped_at;
+  if (self->dragging && settled < JUMP_SETTLE_US)
+    {
+      if (self->settle_id == 0 && self->pending.head != NULL)
+        self->settle_id = g_timeout_add (MAX (1, (JUMP_SETTLE_US - settled + 999) / 1000),
+                                         settle_cb, self);
+      return;
+    }
   while (self->n_in_flight < MAX_IN_FLIGHT && self->pending.head != NULL)
     {
       GList *link = g_queue_pop_head_link (&self->pending);
@@ -1584,6 +1626,7 @@ sluice_browse_model_dispose (GObject *object)
   SluiceBrowseModel *self = SLUICE_BROWSE_MODEL (object);
 
   g_clear_handle_id (&self->live_id, g_source_remove);
+  g_clear_handle_id (&self->settle_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   clear_pages (self);
   clear_thumbnail_requests (self);
