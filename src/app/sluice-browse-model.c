@@ -14,7 +14,8 @@
  * by at most MAX_IN_FLIGHT workers at a time, newest request first (a scrollbar dragged across
  * a million rows asks for hundreds of pages; only the last ones matter), and requests far from
  * the newest are dropped: their rows are not on screen any more, and get_item () asks again if
- * they come back. A page fetch is a keyset page after a cursor the model already has (the row
+ * they come back. While the scrollbar is dragged nothing starts until the view rests (see
+ * pump ()). The loaded pages on screen are read again once a second while live. A page fetch is a keyset page after a cursor the model already has (the row
  * before the page, when loaded) or, for random access, an anchors page.
  *
  * Every query run is a generation: results of an older one are dropped on arrival.
