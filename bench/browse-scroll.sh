@@ -5,6 +5,10 @@
 # renderer (what the UI tests use): smooth wheel scrolling, random jumps, a scrollbar drag.
 #
 #   bench/browse-scroll.sh [ROWS] [WORKDIR]       (build first: ninja -C _build)
+#
+# Each sort's figures follow the machine's 1-minute load average: on a shared machine compare
+# builds run back to back in the same period (BUILD=DIR picks the build), never across hours.
+# bench/README.md says what the figures were before and after issue 7.
 set -eu
 ROWS=${1:-1000000}
 WORK=${2:-${TMPDIR:-/tmp}/sluice-browse-bench}
@@ -19,6 +23,6 @@ if [ ! -e "$CAT" ]; then
 fi
 export GDK_BACKEND=x11 GSK_RENDERER=${GSK_RENDERER:-cairo} NO_AT_BRIDGE=1 GTK_A11Y=none
 for sort in ingest size; do
-  echo "== scrolling $CAT, sorted by $sort"
+  echo "== scrolling $CAT, sorted by $sort (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   xvfb-run -a -s "-screen 0 1280x800x24" "$SCROLL" "$CAT" --sort "$sort"
 done

@@ -12,7 +12,7 @@
  * Frame times of the metadata browser scrolling a big catalog (bench/browse-scroll.sh runs it
  * under Xvfb on sluice-catalog-gen's million rows):
  *
- *   sluice-browse-scroll CATALOG [--sort size]
+ *   sluice-browse-scroll CATALOG [--sort size] [--only wheel|jumps|drag]
  *
  * Three phases, driven from a tick callback (one step per frame, as a user's input would be):
  *   wheel  — 600 frames of smooth scrolling, 420 px (15 rows) a frame;
@@ -21,7 +21,7 @@
  * For each frame: the interval since the previous one and the time the frame's own work took
  * (layout + paint, the frame clock's phases), and the main loop's worst stall, measured by a
  * 1 ms timer's lateness. Reports p50 / p99 / max per phase, and how long the rows at a jump's
- * destination take to arrive.
+ * destination take to arrive. --only runs one phase (to profile it alone).
  */
 
 typedef struct {
@@ -46,6 +46,17 @@ static GtkAdjustment *vadj;
 static SluiceBrowseModel *model;
 static GMainLoop *loop;
 static GRand *rnd;
+static int only = -1;     /* a phase, or -1: all */
+
+/* The phase after @p, skipping those --only leaves out. */
+static int
+next_phase (int p)
+{
+  p++;
+  while (only >= 0 && p < N_PHASES && p != only)
+    p++;
+  return p;
+}
 
 static int
 cmp_double (gconstpointer a,
@@ -139,7 +150,7 @@ tick_cb (GtkWidget     *widget,
     case PHASE_WARMUP:
       if (frame_in_phase >= 60)
         {
-          phase = PHASE_WHEEL;
+          phase = next_phase (PHASE_WARMUP);
           frame_in_phase = 0;
         }
       break;
@@ -147,7 +158,7 @@ tick_cb (GtkWidget     *widget,
       gtk_adjustment_set_value (vadj, gtk_adjustment_get_value (vadj) + 420);
       if (frame_in_phase >= 600)
         {
-          phase = PHASE_JUMPS;
+          phase = next_phase (PHASE_WHEEL);
           frame_in_phase = 0;
         }
       break;
@@ -164,7 +175,7 @@ tick_cb (GtkWidget     *widget,
         }
       if (frame_in_phase >= 300)
         {
-          phase = PHASE_DRAG;
+          phase = next_phase (PHASE_JUMPS);
           frame_in_phase = 0;
           gtk_adjustment_set_value (vadj, 0);
           jump_at_us = 0;
@@ -180,6 +191,11 @@ tick_cb (GtkWidget     *widget,
         }
       break;
     default:
+      break;
+    }
+  if (phase >= N_PHASES)
+    {
+      g_main_loop_quit (loop);
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
@@ -212,7 +228,7 @@ main (int   argc,
 
   if (argc < 2)
     {
-      g_printerr ("usage: sluice-browse-scroll CATALOG [--sort size]\n");
+      g_printerr ("usage: sluice-browse-scroll CATALOG [--sort size] [--only wheel|jumps|drag]\n");
       return 2;
     }
   adw_init ();
@@ -235,6 +251,11 @@ main (int   argc,
   sluice_browse_view_set_catalog_path (view, argv[1]);
   model = _sluice_browse_view_get_model (view);
   column_view = _sluice_browse_view_get_column_view (view);
+  for (int i = 2; i + 1 < argc; i++)
+    if (g_str_equal (argv[i], "--only"))
+      for (int p = PHASE_WHEEL; p < N_PHASES; p++)
+        if (g_str_equal (argv[i + 1], phases[p].name))
+          only = p;
   if (argc > 3 && g_str_equal (argv[2], "--sort") && g_str_equal (argv[3], "size"))
     {
       GListModel *columns = gtk_column_view_get_columns (column_view);
@@ -264,6 +285,8 @@ main (int   argc,
 
   for (int i = PHASE_WHEEL; i < N_PHASES; i++)
     {
+      if (only >= 0 && i != only)
+        continue;
       g_print ("%s:\n", phases[i].name);
       report ("frame interval", phases[i].intervals);
       report ("frame work", phases[i].work);

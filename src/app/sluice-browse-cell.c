@@ -15,6 +15,7 @@ struct _SluiceBrowseCell
   PangoLayout        *layout;        /* NULL until drawn, and after a change */
   int                 layout_width;
   int                 line_height;   /* 0 until measured */
+  gboolean            full_tooltip;  /* the whole text on hover, when it is ellipsized */
 };
 
 G_DEFINE_FINAL_TYPE (SluiceBrowseCell, sluice_browse_cell, GTK_TYPE_WIDGET)
@@ -78,6 +79,25 @@ sluice_browse_cell_snapshot (GtkWidget   *widget,
                               (height - text_height) / 2.0, self->layout);
 }
 
+/* The tooltip is asked for on hover, not set per bind: gtk_widget_set_tooltip_text () on a
+ * visible widget makes GTK 4.8 query the pointer (a synchronous X round trip), and a scroll
+ * binds hundreds of cells a frame (issue 7: it was three quarters of a jump's main thread). */
+static gboolean
+sluice_browse_cell_query_tooltip (GtkWidget  *widget,
+                                  int         x,
+                                  int         y,
+                                  gboolean    keyboard_tooltip,
+                                  GtkTooltip *tooltip)
+{
+  SluiceBrowseCell *self = SLUICE_BROWSE_CELL (widget);
+
+  if (!self->full_tooltip || self->text == NULL || self->layout == NULL ||
+      !pango_layout_is_ellipsized (self->layout))
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, self->text);
+  return TRUE;
+}
+
 static void
 sluice_browse_cell_finalize (GObject *object)
 {
@@ -97,6 +117,7 @@ sluice_browse_cell_class_init (SluiceBrowseCellClass *klass)
   object_class->finalize = sluice_browse_cell_finalize;
   widget_class->measure = sluice_browse_cell_measure;
   widget_class->snapshot = sluice_browse_cell_snapshot;
+  widget_class->query_tooltip = sluice_browse_cell_query_tooltip;
   /* styled as a label: .numeric, .dim-label, .error apply */
   gtk_widget_class_set_css_name (widget_class, "label");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_LABEL);
@@ -132,6 +153,26 @@ sluice_browse_cell_set_text (SluiceBrowseCell *self,
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   text != NULL ? text : "", -1);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* Shows the whole text in a tooltip when it does not fit. Set once, at setup. */
+void
+sluice_browse_cell_set_full_tooltip (SluiceBrowseCell *self,
+                                     gboolean          full_tooltip)
+{
+  g_return_if_fail (SLUICE_IS_BROWSE_CELL (self));
+  self->full_tooltip = full_tooltip;
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), full_tooltip);
+}
+
+/* The text a tooltip would show now, or NULL: for tests. */
+const char *
+sluice_browse_cell_get_tooltip_text (SluiceBrowseCell *self)
+{
+  g_return_val_if_fail (SLUICE_IS_BROWSE_CELL (self), NULL);
+  if (!self->full_tooltip || self->layout == NULL || !pango_layout_is_ellipsized (self->layout))
+    return NULL;
+  return self->text;
 }
 
 const char *

@@ -22,5 +22,8 @@ GtkWidget  *sluice_browse_cell_new      (float               xalign,
 void        sluice_browse_cell_set_text (SluiceBrowseCell   *self,
                                          const char         *text);
 const char *sluice_browse_cell_get_text (SluiceBrowseCell   *self);
+void        sluice_browse_cell_set_full_tooltip (SluiceBrowseCell *self,
+                                                 gboolean          full_tooltip);
+const char *sluice_browse_cell_get_tooltip_text (SluiceBrowseCell *self);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "sluice-browse-model.h"
 
@@ -13,7 +14,8 @@
  * by at most MAX_IN_FLIGHT workers at a time, newest request first (a scrollbar dragged across
  * a million rows asks for hundreds of pages; only the last ones matter), and requests far from
  * the newest are dropped: their rows are not on screen any more, and get_item () asks again if
- * they come back. A page fetch is a keyset page after a cursor the model already has (the row
+ * they come back. While the scrollbar is dragged nothing starts until the view rests (see
+ * pump ()). The loaded pages on screen are read again once a second while live. A page fetch is a keyset page after a cursor the model already has (the row
  * before the page, when loaded) or, for random access, an anchors page.
  *
  * Every query run is a generation: results of an older one are dropped on arrival.
@@ -21,11 +23,14 @@
 
 #define MAX_IN_FLIGHT      2
 #define DROP_DISTANCE      8      /* pages from the newest request */
+#define JUMP_SETTLE_US     25000  /* in a drag, how long the view must stay before fetching */
+#define DRAG_GAP_US        100000 /* jumps closer than this are a drag */
 #define MAX_THUMBNAILS     256    /* decoded textures kept (~160×120, ~75 KB each) */
 #define THUMBS_PER_TASK    16
 #define MAX_THUMB_QUEUE    256
 #define MAX_IDLE_CATALOGS  4
 #define LIVE_INTERVAL_MS   1000
+#define MAX_REFRESH_PAGES  4      /* pages read again per live tick: what is on screen */
 
 /* ---- shared with the workers: the catalog path and a pool of read-only connections ------- */
 
@@ -139,12 +144,18 @@ struct _SluiceBrowseModel
   GQueue         pending;          /* head: newest request */
   guint          n_in_flight;
   guint          newest_page;
+  gint64         jumped_at;        /* monotonic µs of the last request far from the one before */
+  gboolean       dragging;         /* that jump came soon after another */
+  guint          settle_id;
 
   /* live */
   guint          live_id;
   gboolean       checking_new;
   guint64        n_new;
   gint64         new_max_file_id;
+  guint          visible_first;    /* the rows on screen, as the view last said */
+  guint          visible_n;
+  gboolean       refreshing;
 
   /* thumbnails */
   GHashTable    *thumbs;           /* gint64 * file id → GdkPaintable or the NO_THUMB marker */
@@ -302,6 +313,16 @@ static void
 request_page (SluiceBrowseModel *self,
               Page              *page)
 {
+  guint distance = page->index > self->newest_page ? page->index - self->newest_page
+                                                    : self->newest_page - page->index;
+
+  if (distance > DROP_DISTANCE)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      self->dragging = self->jumped_at != 0 && now - self->jumped_at < DRAG_GAP_US;
+      self->jumped_at = now;
+    }
   self->newest_page = page->index;
   if (page->done || page->in_flight)
     return;
@@ -496,15 +517,42 @@ start_fetch (SluiceBrowseModel *self,
   return TRUE;
 }
 
-/* Main thread: starts the newest requests while there is room. */
+static gboolean
+settle_cb (gpointer user_data)
+{
+  SluiceBrowseModel *self = user_data;
+
+  self->settle_id = 0;
+  pump (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Main thread: starts the newest requests while there is room.
+ *
+ * A request far from the one before is a jump, and a dragged scrollbar makes one every frame
+ * (3,300 rows a frame in bench/browse-scroll.sh, which made ~750 page queries in 300 frames,
+ * nearly all for rows gone from the screen before they arrived). So after a jump that follows
+ * another within DRAG_GAP_US nothing starts until the view has stayed JUMP_SETTLE_US (a frame
+ * and a half): if it moved on, the requests it left behind are dropped below as far from the
+ * newest, and only where the drag rests is read. A single jump (a click in the trough, Home,
+ * End) and scrolling by wheel or keys are not delayed. */
 static void
 pump (SluiceBrowseModel *self)
 {
   GQueue waiting = G_QUEUE_INIT;
+  gint64 settled;
 
   /* while a count runs, the rows about to be replaced are not worth fetching */
   if (self->loading)
     return;
+  settled = g_get_monotonic_time () - self->jumped_at;
+  if (self->dragging && settled < JUMP_SETTLE_US)
+    {
+      if (self->settle_id == 0 && self->pending.head != NULL)
+        self->settle_id = g_timeout_add (MAX (1, (JUMP_SETTLE_US - settled + 999) / 1000),
+                                         settle_cb, self);
+      return;
+    }
   while (self->n_in_flight < MAX_IN_FLIGHT && self->pending.head != NULL)
     {
       GList *link = g_queue_pop_head_link (&self->pending);
@@ -877,10 +925,228 @@ sluice_browse_model_check_new (SluiceBrowseModel *self)
   g_task_run_in_thread (task, new_thread);
 }
 
+/* ---- live: the rows on screen read again ------------------------------------------------- */
+
+/* One loaded page to read again: from the row before it, or at its position by the anchors. */
+typedef struct {
+  guint              index;
+  guint64            position;
+  guint              limit;
+  SluiceQueryCursor *after;      /* NULL: from the first row, or by the anchors */
+  GPtrArray         *rows;       /* the result: SluiceQueryRow, or NULL */
+} RefreshPage;
+
+typedef struct {
+  Shared      *shared;
+  SluiceQuery *query;
+  Anchors     *anchors;          /* NULL when no page needs them */
+  guint        generation;
+  GArray      *pages;            /* RefreshPage */
+} RefreshJob;
+
+static void
+refresh_page_clear (gpointer data)
+{
+  RefreshPage *r = data;
+
+  g_clear_pointer (&r->after, sluice_query_cursor_free);
+  g_clear_pointer (&r->rows, g_ptr_array_unref);
+}
+
+static void
+refresh_job_free (RefreshJob *j)
+{
+  shared_unref (j->shared);
+  sluice_query_free (j->query);
+  g_clear_pointer (&j->anchors, anchors_unref);
+  g_array_unref (j->pages);
+  g_free (j);
+}
+
+/* Worker thread: the same keyset pages the rows came from. */
+static void
+refresh_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  RefreshJob *j = task_data;
+  g_autoptr(GError) error = NULL;
+  SluiceCatalog *catalog = shared_acquire (j->shared, &error);
+
+  if (catalog == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (guint i = 0; i < j->pages->len && error == NULL; i++)
+    {
+      RefreshPage *r = &g_array_index (j->pages, RefreshPage, i);
+
+      if (r->after == NULL && r->position > 0)
+        r->rows = sluice_query_anchors_page (j->anchors->anchors, catalog, r->position,
+                                             r->limit, &error);
+      else
+        r->rows = sluice_catalog_query_page (catalog, j->query, r->after, r->limit, &error);
+    }
+  shared_release (j->shared, catalog);
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+same_double (double a,
+             double b)
+{
+  return (isnan (a) && isnan (b)) || a == b;
+}
+
+/* What a cell shows differs (the cursor follows the row). */
+static gboolean
+row_shows_differently (const SluiceQueryRow *a,
+                       const SluiceQueryRow *b)
+{
+  return a->state != b->state || a->size != b->size || a->iso != b->iso ||
+         a->exposure_num != b->exposure_num || a->exposure_den != b->exposure_den ||
+         !same_double (a->f_number, b->f_number) ||
+         !same_double (a->focal_length, b->focal_length) ||
+         a->has_gps != b->has_gps || a->has_thumbnail != b->has_thumbnail ||
+         g_strcmp0 (a->key, b->key) != 0 || g_strcmp0 (a->relpath, b->relpath) != 0 ||
+         g_strcmp0 (a->camera, b->camera) != 0 || g_strcmp0 (a->lens, b->lens) != 0 ||
+         g_strcmp0 (a->datetime_original, b->datetime_original) != 0;
+}
+
+/* Main thread. A row still describing the same file and object takes the new values in
+ * place (its cells update through "loaded"); nothing is inserted, removed or moved, so the
+ * scroll position and the selection stay. A row whose position now holds another file (the
+ * order changed under a sort by a value that changed) is left as it is until the query runs
+ * again. */
+static void
+refresh_done_cb (GObject      *source_object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(SluiceBrowseModel) self = user_data;
+  RefreshJob *j = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  self->refreshing = FALSE;
+  if (j->generation != self->generation || self->loading)
+    return;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("Could not read the rows shown again: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < j->pages->len; i++)
+    {
+      RefreshPage *r = &g_array_index (j->pages, RefreshPage, i);
+      Page *page = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (r->index));
+      guint n;
+
+      if (page == NULL || r->rows == NULL)
+        continue;
+      n = MIN (r->rows->len, page->n_loaded);
+      for (guint k = 0; k < n; k++)
+        {
+          SluiceBrowseRow *row = g_ptr_array_index (page->rows, k);
+          const SluiceQueryRow *old = sluice_browse_row_get_data (row);
+          SluiceQueryRow *fresh = g_ptr_array_index (r->rows, k);
+
+          if (old == NULL || old->file_id != fresh->file_id ||
+              old->object_id != fresh->object_id || !row_shows_differently (old, fresh))
+            continue;
+          /* the row array frees nothing it gave away */
+          sluice_browse_row_set_data (row, g_steal_pointer (&r->rows->pdata[k]));
+        }
+    }
+}
+
+/* Main thread. Which rows the view shows; the live refresh reads their pages again. */
+void
+sluice_browse_model_set_visible_range (SluiceBrowseModel *self,
+                                       guint              first,
+                                       guint              n)
+{
+  g_return_if_fail (SLUICE_IS_BROWSE_MODEL (self));
+  self->visible_first = first;
+  self->visible_n = n;
+}
+
+/* Main thread. Reads the loaded pages under the visible range again (at most one read at a
+ * time, of at most MAX_REFRESH_PAGES pages), so that an ingest's progress (pending →
+ * uploaded) shows in rows already on screen. The live timer calls it once a second. */
+void
+sluice_browse_model_refresh_visible (SluiceBrowseModel *self)
+{
+  g_autoptr(GTask) task = NULL;
+  RefreshJob *j;
+  guint first_page, last_page;
+
+  g_return_if_fail (SLUICE_IS_BROWSE_MODEL (self));
+  if (self->refreshing || self->loading || self->query == NULL || self->visible_n == 0 ||
+      self->visible_first >= self->n_items)
+    return;
+  first_page = self->visible_first / SLUICE_BROWSE_PAGE_SIZE;
+  last_page = (MIN (self->n_items, self->visible_first + self->visible_n) - 1) /
+              SLUICE_BROWSE_PAGE_SIZE;
+  last_page = MIN (last_page, first_page + MAX_REFRESH_PAGES - 1);
+
+  j = g_new0 (RefreshJob, 1);
+  j->pages = g_array_new (FALSE, TRUE, sizeof (RefreshPage));
+  g_array_set_clear_func (j->pages, refresh_page_clear);
+  for (guint index = first_page; index <= last_page; index++)
+    {
+      Page *page = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (index));
+      RefreshPage r = { index, 0, 0, NULL, NULL };
+      const SluiceQueryCursor *after;
+
+      if (page == NULL || page->n_loaded == 0 || page->in_flight)
+        continue;
+      r.position = page->start;
+      r.limit = page->n_loaded;
+      if (index > 0)
+        {
+          Page *prev = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (index - 1));
+
+          after = prev != NULL && prev->n_loaded == prev->rows->len && prev->rows->len > 0
+                  ? &sluice_browse_row_get_data (g_ptr_array_index (prev->rows,
+                                                                    prev->rows->len - 1))->cursor
+                  : NULL;
+          if (after != NULL)
+            r.after = sluice_query_cursor_copy (after);
+          else if (self->anchors == NULL || page->start >= self->anchors->n_rows)
+            continue;
+          else if (j->anchors == NULL)
+            j->anchors = g_atomic_rc_box_acquire (self->anchors);
+        }
+      g_array_append_val (j->pages, r);
+    }
+  if (j->pages->len == 0)
+    {
+      g_array_unref (j->pages);
+      g_clear_pointer (&j->anchors, anchors_unref);
+      g_free (j);
+      return;
+    }
+  j->shared = shared_ref (self->shared);
+  j->query = sluice_query_copy (self->query);
+  j->generation = self->generation;
+  self->refreshing = TRUE;
+  task = g_task_new (NULL, self->cancellable, refresh_done_cb, g_object_ref (self));
+  g_task_set_source_tag (task, sluice_browse_model_refresh_visible);
+  g_task_set_task_data (task, j, (GDestroyNotify) refresh_job_free);
+  g_task_run_in_thread (task, refresh_thread);
+}
+
 static gboolean
 live_cb (gpointer user_data)
 {
   sluice_browse_model_check_new (user_data);
+  sluice_browse_model_refresh_visible (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1361,6 +1627,7 @@ sluice_browse_model_dispose (GObject *object)
   SluiceBrowseModel *self = SLUICE_BROWSE_MODEL (object);
 
   g_clear_handle_id (&self->live_id, g_source_remove);
+  g_clear_handle_id (&self->settle_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   clear_pages (self);
   clear_thumbnail_requests (self);

@@ -21,7 +21,8 @@ G_BEGIN_DECLS
  *
  * Live: with set_live, a 1 s timer asks a worker whether rows were ingested since the query
  * ran ("n-new"); show_new () appends them in place when the query is in ingest order, else
- * runs the query again.
+ * runs the query again. The loaded pages the view shows are read again on the same timer, and
+ * rows whose values changed update in place (no items-changed).
  *
  * Main thread only, but for the worker functions it schedules itself.
  */
@@ -50,6 +51,12 @@ void               sluice_browse_model_set_live         (SluiceBrowseModel   *se
 void               sluice_browse_model_check_new        (SluiceBrowseModel   *self);
 guint64            sluice_browse_model_get_n_new        (SluiceBrowseModel   *self);
 void               sluice_browse_model_show_new         (SluiceBrowseModel   *self);
+/* The rows on screen; with set_live their loaded pages are read again once a second and rows
+ * whose values changed (an object's state during an ingest) update in place. */
+void               sluice_browse_model_set_visible_range (SluiceBrowseModel  *self,
+                                                          guint               first,
+                                                          guint               n);
+void               sluice_browse_model_refresh_visible  (SluiceBrowseModel   *self);
 
 /* Thumbnails: the embedded EXIF thumbnail, decoded on a worker into a bounded cache. The
  * texture, or NULL and a fetch that sets @row's "thumbnail" when it arrives. */

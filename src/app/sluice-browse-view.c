@@ -36,18 +36,22 @@ typedef struct {
   gboolean         numeric;
 } ColumnInfo;
 
+/* Numbers and dates have fixed widths that fit their longest usual value, and the German and
+ * French titles and state names (GTK 4.8 does not ellipsize a column title); name and key take
+ * what is left. All eleven fit a 1280 px window with the detail pane hidden; with it shown
+ * the key (also in the pane) scrolls. */
 static const ColumnInfo columns[N_COLUMNS] = {
-  [COLUMN_THUMBNAIL]    = { NULL, -1, 48, FALSE, FALSE },
-  [COLUMN_NAME]         = { N_("Name"), SLUICE_QUERY_SORT_NAME, 240, TRUE, FALSE },
-  [COLUMN_DATE]         = { N_("Taken"), SLUICE_QUERY_SORT_DATE_TAKEN, 130, FALSE, TRUE },
-  [COLUMN_CAMERA]       = { N_("Camera"), SLUICE_QUERY_SORT_CAMERA, 190, FALSE, FALSE },
-  [COLUMN_LENS]         = { N_("Lens"), SLUICE_QUERY_SORT_LENS, 170, FALSE, FALSE },
-  [COLUMN_EXPOSURE]     = { N_("Exposure"), SLUICE_QUERY_SORT_EXPOSURE, 120, FALSE, TRUE },
-  [COLUMN_ISO]          = { N_("ISO"), SLUICE_QUERY_SORT_ISO, 70, FALSE, TRUE },
-  [COLUMN_FOCAL_LENGTH] = { N_("Focal"), SLUICE_QUERY_SORT_FOCAL_LENGTH, 80, FALSE, TRUE },
-  [COLUMN_SIZE]         = { N_("Size"), SLUICE_QUERY_SORT_SIZE, 90, FALSE, TRUE },
-  [COLUMN_STATE]        = { N_("State"), SLUICE_QUERY_SORT_STATE, 90, FALSE, FALSE },
-  [COLUMN_KEY]          = { N_("S3 Key"), SLUICE_QUERY_SORT_KEY, 260, FALSE, FALSE },
+  [COLUMN_THUMBNAIL]    = { NULL, -1, 44, FALSE, FALSE },
+  [COLUMN_NAME]         = { N_("Name"), SLUICE_QUERY_SORT_NAME, 180, TRUE, FALSE },
+  [COLUMN_DATE]         = { N_("Taken"), SLUICE_QUERY_SORT_DATE_TAKEN, 134, FALSE, TRUE },
+  [COLUMN_CAMERA]       = { N_("Camera"), SLUICE_QUERY_SORT_CAMERA, 128, FALSE, FALSE },
+  [COLUMN_LENS]         = { N_("Lens"), SLUICE_QUERY_SORT_LENS, 128, FALSE, FALSE },
+  [COLUMN_EXPOSURE]     = { N_("Exposure"), SLUICE_QUERY_SORT_EXPOSURE, 108, FALSE, TRUE },
+  [COLUMN_ISO]          = { N_("ISO"), SLUICE_QUERY_SORT_ISO, 58, FALSE, TRUE },
+  [COLUMN_FOCAL_LENGTH] = { N_("Focal"), SLUICE_QUERY_SORT_FOCAL_LENGTH, 86, FALSE, TRUE },
+  [COLUMN_SIZE]         = { N_("Size"), SLUICE_QUERY_SORT_SIZE, 80, FALSE, TRUE },
+  [COLUMN_STATE]        = { N_("State"), SLUICE_QUERY_SORT_STATE, 120, FALSE, FALSE },
+  [COLUMN_KEY]          = { N_("S3 Key"), SLUICE_QUERY_SORT_KEY, 180, TRUE, FALSE },
 };
 
 struct _SluiceBrowseView
@@ -89,6 +93,7 @@ struct _SluiceBrowseView
   GtkDropDown         *run_drop;
   GtkLabel            *count_label;
   GtkMenuButton       *export_button;
+  GtkToggleButton     *details_button;
   GtkRevealer         *new_revealer;
   GtkLabel            *new_label;
   GtkRevealer         *export_revealer;
@@ -192,16 +197,12 @@ update_cell (GtkListItem *item)
   if (data == NULL)
     {
       sluice_browse_cell_set_text (SLUICE_BROWSE_CELL (child), NULL);
-      gtk_widget_set_tooltip_text (child, NULL);
       return;
     }
   {
     g_autofree char *text = cell_text (column, data);
 
     sluice_browse_cell_set_text (SLUICE_BROWSE_CELL (child), text);
-    /* long values are ellipsized: the whole text on hover */
-    if (column == COLUMN_NAME || column == COLUMN_KEY || column == COLUMN_LENS)
-      gtk_widget_set_tooltip_text (child, text);
     if (column == COLUMN_STATE)
       {
         if (data->state == SLUICE_OBJECT_FAILED)
@@ -237,6 +238,10 @@ setup_cell (GtkSignalListItemFactory *factory,
                                       ? PANGO_ELLIPSIZE_START : PANGO_ELLIPSIZE_END);
       if (columns[column].numeric)
         gtk_widget_add_css_class (child, "numeric");
+      /* long values are ellipsized: the whole text on hover, asked for only then */
+      if (column == COLUMN_NAME || column == COLUMN_KEY || column == COLUMN_LENS ||
+          column == COLUMN_CAMERA)
+        sluice_browse_cell_set_full_tooltip (SLUICE_BROWSE_CELL (child), TRUE);
     }
   gtk_list_item_set_child (item, child);
 }
@@ -608,6 +613,31 @@ show_new_action (GtkWidget  *widget,
     sluice_browse_model_show_new (self->model);
 }
 
+/* The rows on screen, for the live refresh. Every row has the same height (the cells are one
+ * line), so the adjustment maps linearly onto positions. */
+static void
+update_visible_range (SluiceBrowseView *self)
+{
+  GtkAdjustment *vadj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->column_view));
+  double upper, value, page;
+  guint n, first, shown;
+
+  if (self->model == NULL || vadj == NULL)
+    return;
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+  upper = gtk_adjustment_get_upper (vadj);
+  value = gtk_adjustment_get_value (vadj);
+  page = gtk_adjustment_get_page_size (vadj);
+  if (n == 0 || upper <= 0)
+    {
+      sluice_browse_model_set_visible_range (self->model, 0, 0);
+      return;
+    }
+  first = (guint) MIN ((double) n - 1, floor (value / upper * n));
+  shown = (guint) ceil (page / upper * n) + 1;
+  sluice_browse_model_set_visible_range (self->model, first, shown);
+}
+
 static void
 map_cb (SluiceBrowseView *self)
 {
@@ -889,6 +919,13 @@ _sluice_browse_view_set_filters (SluiceBrowseView *self,
 }
 
 void
+_sluice_browse_view_set_details_shown (SluiceBrowseView *self,
+                                       gboolean          shown)
+{
+  gtk_toggle_button_set_active (self->details_button, shown);
+}
+
+void
 _sluice_browse_view_select (SluiceBrowseView *self,
                             guint             position)
 {
@@ -956,6 +993,7 @@ sluice_browse_view_class_init (SluiceBrowseViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, run_drop);
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, count_label);
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, export_button);
+  gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, details_button);
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, new_revealer);
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, new_label);
   gtk_widget_class_bind_template_child (widget_class, SluiceBrowseView, export_revealer);
@@ -1016,7 +1054,15 @@ sluice_browse_view_init (SluiceBrowseView *self)
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (gtk_menu_button_get_popover (self->filter_button), "show", G_CALLBACK (load_filter_values), self,
                            G_CONNECT_SWAPPED);
+  {
+    GtkAdjustment *vadj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->column_view));
+
+    g_assert (vadj != NULL);   /* the scrolled window gave it to the column view */
+    g_signal_connect_object (vadj, "value-changed", G_CALLBACK (update_visible_range), self,
+                             G_CONNECT_SWAPPED);
+    g_signal_connect_object (vadj, "changed", G_CALLBACK (update_visible_range), self,
+                             G_CONNECT_SWAPPED);
+  }
   g_signal_connect (self, "map", G_CALLBACK (map_cb), NULL);
   g_signal_connect (self, "unmap", G_CALLBACK (unmap_cb), NULL);
-  gtk_paned_set_position (self->paned, 820);
 }

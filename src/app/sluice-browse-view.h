@@ -42,5 +42,7 @@ void                _sluice_browse_view_set_filters     (SluiceBrowseView *self,
                                                          guint             states);
 void                _sluice_browse_view_select          (SluiceBrowseView *self,
                                                          guint             position);
+void                _sluice_browse_view_set_details_shown (SluiceBrowseView *self,
+                                                           gboolean          shown);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include "app-test-util.h"
 #include "sluice-application.h"
+#include "sluice-browse-cell.h"
 #include "sluice-browse-sorter.h"
 #include "sluice-browse-view.h"
 #include "sluice-engine.h"
@@ -717,6 +718,146 @@ test_live_show_new (void)
   app_test_destroy_window (b.window);
 }
 
+typedef struct {
+  SluiceBrowseRow   *row;
+  SluiceObjectState  state;
+} StateWait;
+
+static gboolean
+row_in_state (gpointer data)
+{
+  StateWait *w = data;
+  return sluice_browse_row_get_data (w->row)->state == w->state;
+}
+
+static void
+set_object_state (Gen               *gen,
+                  SluiceBrowseRow   *row,
+                  SluiceObjectState  state)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sluice_catalog_begin (gen->catalog, &error));
+  g_assert_true (sluice_catalog_finish_object (gen->catalog,
+                                               sluice_browse_row_get_data (row)->object_id,
+                                               state, "\"etag\"", NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_commit (gen->catalog, &error));
+}
+
+/* An ingest changes the state of rows already loaded: those on screen follow within a live
+ * tick, in place (same row objects, scroll position and selection kept); loaded rows off
+ * screen are not read again. */
+static void
+test_live_refresh (void)
+{
+  Gen *gen = gen_new ("refresh.db");
+  g_autofree char *path = gen_path ("refresh.db");
+  g_autoptr(SluiceBrowseRow) shown = NULL;
+  g_autoptr(SluiceBrowseRow) off_screen = NULL;
+  GtkColumnView *column_view;
+  GtkAdjustment *vadj;
+  GtkSelectionModel *selection;
+  double scroll;
+  Browser b;
+
+  gen_files (gen, 300, FALSE);
+  b = open_browser (path, 1200, 500);
+  column_view = _sluice_browse_view_get_column_view (b.view);
+  vadj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (column_view));
+  selection = gtk_column_view_get_model (column_view);
+
+  /* row 57 failed (57 % 50 == 7); scroll it into view and select it */
+  shown = load_row (b.model, 57);
+  off_screen = load_row (b.model, 207);
+  g_assert_cmpint (sluice_browse_row_get_data (shown)->state, ==, SLUICE_OBJECT_FAILED);
+  g_assert_cmpint (sluice_browse_row_get_data (off_screen)->state, ==, SLUICE_OBJECT_FAILED);
+  gtk_adjustment_set_value (vadj, gtk_adjustment_get_upper (vadj) * 50 / 300);
+  app_test_wait_frames (GTK_WIDGET (b.window), 3);
+  _sluice_browse_view_select (b.view, 57);
+  scroll = gtk_adjustment_get_value (vadj);
+
+  /* a rerun uploads both */
+  set_object_state (gen, shown, SLUICE_OBJECT_UPLOADED);
+  set_object_state (gen, off_screen, SLUICE_OBJECT_UPLOADED);
+  sluice_browse_model_refresh_visible (b.model);
+  {
+    StateWait w = { shown, SLUICE_OBJECT_UPLOADED };
+    app_test_wait_until (row_in_state, &w, APP_TEST_TIMEOUT_S, "the row on screen to update");
+  }
+  app_test_wait_frames (GTK_WIDGET (b.window), 2);
+  {
+    g_autoptr(SluiceBrowseRow) same = g_list_model_get_item (G_LIST_MODEL (b.model), 57);
+    g_assert_true (same == shown);
+  }
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadj), ==, scroll);
+  g_assert_true (gtk_selection_model_is_selected (selection, 57));
+  g_assert_cmpuint (sluice_browse_model_get_count (b.model), ==, 300);
+  /* the refresh that updated row 57 read only the pages on screen */
+  g_assert_cmpint (sluice_browse_row_get_data (off_screen)->state, ==, SLUICE_OBJECT_FAILED);
+
+  gen_free (gen);
+  app_test_destroy_window (b.window);
+}
+
+/* A cell's tooltip is its whole text when that is ellipsized, and nothing when it fits; it is
+ * asked for on hover, never set per bind (issue 7). */
+static void
+test_cell_tooltip (void)
+{
+  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
+  GtkWidget *cell = sluice_browse_cell_new (0, PANGO_ELLIPSIZE_START);
+  const char *long_text = "2023/Wedding Smith/a very long folder name/IMG_00020.JPG";
+
+  gtk_widget_set_size_request (cell, 120, -1);
+  gtk_widget_set_halign (cell, GTK_ALIGN_START);
+  gtk_window_set_child (window, cell);
+  sluice_browse_cell_set_full_tooltip (SLUICE_BROWSE_CELL (cell), TRUE);
+  g_assert_true (gtk_widget_get_has_tooltip (cell));
+  sluice_browse_cell_set_text (SLUICE_BROWSE_CELL (cell), long_text);
+  app_test_show_and_wait (window);
+  app_test_wait_frames (cell, 2);
+  g_assert_cmpstr (sluice_browse_cell_get_tooltip_text (SLUICE_BROWSE_CELL (cell)), ==,
+                   long_text);
+  g_assert_null (gtk_widget_get_tooltip_text (cell));
+
+  sluice_browse_cell_set_text (SLUICE_BROWSE_CELL (cell), "IMG_1.JPG");
+  app_test_wait_frames (cell, 2);
+  g_assert_null (sluice_browse_cell_get_tooltip_text (SLUICE_BROWSE_CELL (cell)));
+
+  sluice_browse_cell_set_full_tooltip (SLUICE_BROWSE_CELL (cell), FALSE);
+  sluice_browse_cell_set_text (SLUICE_BROWSE_CELL (cell), long_text);
+  app_test_wait_frames (cell, 2);
+  g_assert_null (sluice_browse_cell_get_tooltip_text (SLUICE_BROWSE_CELL (cell)));
+  app_test_destroy_window (window);
+}
+
+/* All eleven columns fit a 1280 px window with the detail pane hidden. */
+static void
+test_columns_fit (void)
+{
+  Gen *gen = gen_new ("columns.db");
+  g_autofree char *path = gen_path ("columns.db");
+  GtkColumnView *column_view;
+  GtkAdjustment *hadj;
+  Browser b;
+
+  gen_files (gen, 60, FALSE);
+  gen_free (gen);
+  b = open_browser (path, 1280, 700);
+  column_view = _sluice_browse_view_get_column_view (b.view);
+  hadj = gtk_scrollable_get_hadjustment (GTK_SCROLLABLE (column_view));
+  _sluice_browse_view_set_details_shown (b.view, FALSE);
+  {
+    g_autoptr(SluiceBrowseRow) row = load_row (b.model, 0);
+  }
+  app_test_wait_frames (GTK_WIDGET (b.window), 3);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (_sluice_browse_view_get_detail (b.view))));
+  g_assert_cmpfloat (gtk_adjustment_get_upper (hadj), <=, gtk_adjustment_get_page_size (hadj));
+  app_test_screenshot (GTK_WIDGET (b.window), "browse-3-no-detail");
+  app_test_destroy_window (b.window);
+}
+
 static gboolean
 detail_shown (gpointer data)
 {
@@ -1092,6 +1233,9 @@ main (int   argc,
   g_test_add_func ("/app/browse/live-show-new", test_live_show_new);
   g_test_add_func ("/app/browse/screenshot", test_screenshot);
   g_test_add_func ("/app/browse/decoded-thumbnail", test_decoded_thumbnail);
+  g_test_add_func ("/app/browse/live-refresh", test_live_refresh);
+  g_test_add_func ("/app/browse/columns-fit", test_columns_fit);
+  g_test_add_func ("/app/browse/cell-tooltip", test_cell_tooltip);
 
   ret = g_test_run ();
   g_object_unref (app);
