@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 /*
  * The one thread that writes the catalog. Work arrives as operations (a function run with
  * the writer's connection); the thread runs a batch of them, each in its own savepoint inside
- * one transaction, and commits once: completions are batched for up to 50 ms, and a caller
+ * one transaction, and commits once: completions are batched for up to 150 ms, and a caller
  * that must know its write is durable (the upload intent) waits for its commit with
  * sluice_catalog_writer_run_intent() or sluice_catalog_writer_run_sync().
  *

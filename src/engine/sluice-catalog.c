@@ -8,8 +8,11 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include "sluice-catalog-private.h"
 #include "sluice-error.h"
@@ -19,6 +22,7 @@ struct _SluiceCatalog {
   char       *path;
   GHashTable *stmts;    /* SQL text (static) → sqlite3_stmt */
   gboolean    readonly;
+  int         writers_fd; /* PATH-writers, flock()ed while this connection runs uploads */
 };
 
 /* Version 1. Portable SQL where it costs nothing (a PostgreSQL catalog is planned); SQLite-only
@@ -225,9 +229,10 @@ static const char schema_v4[] =
  * their dozen indexes and the browser's counters, it dirtied ~12 pages per commit (15 WAL
  * frames per file in all on 3,000 small files). Now it is one row in intents (two pages); the
  * file, its metadata and its object are written when the upload is done, batched with other
- * completions, and the intent row goes in the same transaction. An intent that is still there
- * when a writing connection opens (a crash, a kill, a cancel) becomes what schema 4 wrote at
- * once: the file and an object in state UPLOADING, which the next run checks with a HEAD. */
+ * completions, and the intent row goes in the same transaction. An intent that a run left (a
+ * crash, a kill, a cancel) becomes, when the next run starts and no other run is going
+ * (sluice_catalog_begin_uploads ()), what schema 4 wrote at once: the file and an object in
+ * state UPLOADING, which that run checks with a HEAD. */
 static const char schema_v5[] =
   "DROP TRIGGER files_search_insert;"
   "DROP TRIGGER files_search_delete;"
@@ -463,6 +468,7 @@ sluice_catalog_open (const char *path,
 
   self->path = g_strdup (path);
   self->readonly = readonly;
+  self->writers_fd = -1;
   self->stmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, finalize_stmt);
 
   if (!readonly)
@@ -518,9 +524,8 @@ sluice_catalog_open (const char *path,
     }
   if (!migrate (self, error))
     return NULL;
-  /* what a writer that died left: upload intents, and paths not yet indexed */
-  if (!readonly && (!sluice_catalog_recover_intents (self, error) ||
-                    !sluice_catalog_index_pending (self, error)))
+  /* paths a writer that died left unindexed (its upload intents: sluice_catalog_begin_uploads) */
+  if (!readonly && !sluice_catalog_index_pending (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -548,6 +553,8 @@ sluice_catalog_close (SluiceCatalog *self)
   g_clear_pointer (&self->stmts, g_hash_table_unref);
   if (self->db != NULL)
     sqlite3_close (self->db);
+  if (self->writers_fd >= 0)
+    close (self->writers_fd);   /* and with it the lock */
   g_free (self->path);
   g_free (self);
 }
@@ -571,22 +578,81 @@ exec_cached (SluiceCatalog *self,
 }
 
 /* Moves the paths of new files into the full-text index (schema 5): one statement for all of
- * them, so FTS5 writes one segment. Inside the caller's transaction, or one of its own. */
+ * them, so FTS5 writes one segment. Inside the caller's transaction, or one of its own: the
+ * insert and the delete go together (a contentless index must never get a row twice). */
 gboolean
 sluice_catalog_index_pending (SluiceCatalog *self,
                               GError       **error)
 {
   sqlite3_stmt *s;
+  gboolean ok;
 
+  if (!exec_cached (self, "SAVEPOINT index_pending", error))
+    return FALSE;
   s = stmt (self, "INSERT INTO catalog_search (rowid, path)"
                   "  SELECT f.id, f.relpath FROM search_pending p JOIN files f ON f.id = p.file_id",
             error);
-  if (s == NULL || !step_done (self, s, error))
-    return FALSE;
-  if (sqlite3_changes (self->db) == 0)
+  ok = s != NULL && step_done (self, s, error);
+  if (ok && sqlite3_changes (self->db) > 0)
+    {
+      s = stmt (self, "DELETE FROM search_pending", error);
+      ok = s != NULL && step_done (self, s, error);
+    }
+  if (!ok)
+    exec_cached (self, "ROLLBACK TO index_pending", NULL);
+  exec_cached (self, "RELEASE index_pending", NULL);
+  return ok;
+}
+
+/**
+ * sluice_catalog_begin_uploads:
+ *
+ * Says that this connection's process is about to upload (it holds a shared flock() on
+ * PATH-writers until the catalog is closed or the process dies), and first, when no other
+ * process is uploading with this catalog, turns the upload intents that dead runs left into
+ * UPLOADING objects (sluice_catalog_recover_intents ()). The intents of a run that is still
+ * going are its own: another process's export, browser or ingest must not take them.
+ */
+gboolean
+sluice_catalog_begin_uploads (SluiceCatalog *self,
+                              GError       **error)
+{
+  g_autofree char *lock_path = g_strconcat (self->path, "-writers", NULL);
+  int fd;
+
+  if (self->writers_fd >= 0)
     return TRUE;
-  s = stmt (self, "DELETE FROM search_pending", error);
-  return s != NULL && step_done (self, s, error);
+  fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, SLUICE_ERROR,
+                   saved == ENOSPC ? SLUICE_ERROR_NO_SPACE : SLUICE_ERROR_CATALOG,
+                   _("Cannot open the catalog lock %s: %s"), lock_path, g_strerror (saved));
+      return FALSE;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+    {
+      /* nobody else uploads: every intent there is an orphan */
+      if (!sluice_catalog_recover_intents (self, error))
+        {
+          close (fd);
+          return FALSE;
+        }
+    }
+  /* shared from now on (the conversion may let another process's recovery in between: it
+   * finds none of ours, there are none yet) */
+  while (flock (fd, LOCK_SH) < 0)
+    if (errno != EINTR)
+      {
+        int saved = errno;
+        g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_CATALOG,
+                     _("Cannot lock the catalog %s: %s"), lock_path, g_strerror (saved));
+        close (fd);
+        return FALSE;
+      }
+  self->writers_fd = fd;
+  return TRUE;
 }
 
 gboolean
@@ -1071,6 +1137,25 @@ sluice_catalog_begin_object (SluiceCatalog *self,
       return 0;
     }
 
+  /* a small file being sent under @key (its light intent, schema 5) owns it as well */
+  s = stmt (self, "SELECT i.relpath FROM intents i WHERE i.target_id = ?1 AND i.key = ?2 "
+                  "  AND NOT EXISTS (SELECT 1 FROM files f WHERE f.id = ?3 "
+                  "                    AND f.source_id = i.source_id AND f.relpath = i.relpath)",
+            error);
+  if (s == NULL)
+    return 0;
+  sqlite3_bind_int64 (s, 1, target_id);
+  sqlite3_bind_text (s, 2, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (s, 3, file_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    key_collision (self, key, (const char *) sqlite3_column_text (s, 0), error);
+  else if (rc != SQLITE_DONE)
+    set_db_error (self, error, rc, "intent lookup");
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return 0;
+
   /* a file that maps to a new key (a changed prefix) keeps its old object row elsewhere */
   if (id == 0)
     {
@@ -1312,19 +1397,22 @@ sluice_catalog_complete_intent (SluiceCatalog *self,
  * sluice_catalog_recover_intents:
  *
  * The intents a writer left (it died, or the run was cancelled, while those files were being
- * sent) become UPLOADING objects: the next run asks the server whether each arrived. Runs
- * when a writing connection opens.
+ * sent) become UPLOADING objects: the next run asks the server whether each arrived. Only
+ * when no other process uploads with this catalog: sluice_catalog_begin_uploads () knows.
  */
 gboolean
 sluice_catalog_recover_intents (SluiceCatalog *self,
                                 GError       **error)
 {
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  sqlite3_stmt *s = stmt (self, "SELECT id FROM intents ORDER BY id", error);
+  sqlite3_stmt *s;
   int rc;
 
-  if (s == NULL)
+  if (!sluice_catalog_begin (self, error))
     return FALSE;
+  s = stmt (self, "SELECT id FROM intents ORDER BY id", error);
+  if (s == NULL)
+    goto fail;
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
       gint64 id = sqlite3_column_int64 (s, 0);
@@ -1332,12 +1420,10 @@ sluice_catalog_recover_intents (SluiceCatalog *self,
     }
   sqlite3_reset (s);
   if (rc != SQLITE_DONE)
-    return set_db_error (self, error, rc, "intents");
-  if (ids->len == 0)
-    return TRUE;
-
-  if (!sluice_catalog_begin (self, error))
-    return FALSE;
+    {
+      set_db_error (self, error, rc, "intents");
+      goto fail;
+    }
   for (guint i = 0; i < ids->len; i++)
     {
       g_autoptr(GError) local_error = NULL;

@@ -169,6 +169,8 @@ gboolean       sluice_catalog_complete_intent    (SluiceCatalog       *self,
                                                   GError             **error);
 gboolean       sluice_catalog_recover_intents    (SluiceCatalog       *self,
                                                   GError             **error);
+gboolean       sluice_catalog_begin_uploads      (SluiceCatalog       *self,
+                                                  GError             **error);
 gboolean       sluice_catalog_finish_object      (SluiceCatalog       *self,
                                                   gint64               object_id,
                                                   SluiceObjectState    state,

@@ -1709,6 +1709,9 @@ sluice_pipeline_run (SluicePipeline        *self,
   catalog = sluice_catalog_open (self->options.catalog_path, FALSE, &local_error);
   if (catalog == NULL)
     goto out;
+  /* the intents of runs that died become UPLOADING objects, which reconcile () checks */
+  if (!self->options.dry_run && !sluice_catalog_begin_uploads (catalog, &local_error))
+    goto out;
   self->writer = sluice_catalog_writer_new (g_steal_pointer (&catalog));
 
   /* one request proves endpoint, credentials and bucket before any file is touched */

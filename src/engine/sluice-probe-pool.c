@@ -488,11 +488,14 @@ sluice_probe_pool_thumbnail (SluiceProbePool  *self,
   /* the helper is not trusted: the geometry must fit the request and the bytes */
   g_variant_get (result, "(uuu@ay)", &width, &height, &stride, &bytes);
   len = g_variant_get_size (bytes);
+  /* rows padded to at most 4 bytes, and exactly stride × height bytes: whoever copies the
+   * pixels may rely on both */
   if (width == 0 || height == 0 || width > max_edge || height > max_edge ||
-      stride < (gsize) width * 3 || len < (gsize) stride * (height - 1) + (gsize) width * 3)
+      stride < (gsize) width * 3 || stride > (gsize) width * 3 + 3 ||
+      len != (gsize) stride * height)
     {
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
-                   "metadata helper sent a %u × %u thumbnail (stride %u) in %" G_GSIZE_FORMAT
+                   "thumbnail helper sent a %u × %u thumbnail (stride %u) in %" G_GSIZE_FORMAT
                    " bytes", width, height, stride, len);
       return NULL;
     }

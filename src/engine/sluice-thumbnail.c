@@ -346,6 +346,10 @@ disk_store (SluiceThumbnailer     *self,
   gsize pixels_len = (gsize) thumbnail->stride * thumbnail->height;
   gsize len = CACHE_HEADER + pixels_len;
 
+  /* the pool checked the helper's geometry against its bytes; this copy relies on it */
+  if (g_bytes_get_size (thumbnail->pixels) != pixels_len)
+    return;
+
   if (g_mkdir_with_parents (self->cache_dir, 0700) != 0)
     {
       g_debug ("Thumbnail cache %s: %s", self->cache_dir, g_strerror (errno));

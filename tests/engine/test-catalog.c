@@ -1298,37 +1298,63 @@ test_intent_key_collision (Fixture       *f,
   g_assert_nonnull (strstr (error->message, "first.jpg"));
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM files"), ==, 1);
+
+  /* a large file (the full intent, begin_object) under a key a small file is being sent to */
+  g_clear_error (&error);
+  file = upsert (f, "big/first.jpg", 1 << 30, SHA_B);
+  g_assert_cmpint (sluice_catalog_begin_object (f->catalog, file, f->target, "k/in-flight", SHA_B,
+                                                1 << 30, f->run, &error), ==, 0);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION);
+  g_assert_nonnull (strstr (error->message, "first.jpg"));
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM objects"), ==, 1);
 }
 
-/* An intent left by a writer that died becomes, when the next writer opens, the UPLOADING
- * object the next run reconciles with a HEAD; a reader leaves it alone. */
+/* An intent left by a run that died becomes, when the next run begins its uploads, the
+ * UPLOADING object that run reconciles with a HEAD. Opening the catalog (a reader, an export)
+ * does not take it, nor does a run while another run is uploading (the intent may be that
+ * run's, its PUT in flight). */
 static void
 test_intent_recovered (Fixture       *f,
                        gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SluiceCatalog) reader = NULL;
+  g_autoptr(SluiceCatalog) second = NULL;
   g_autoptr(GPtrArray) pending = NULL;
   g_auto(SluiceCatalogEntry) entry = { 0 };
   SluiceCatalogPending *p;
 
-  g_assert_cmpint (add_intent (f, "2024/left.jpg", "photos/2024/left.jpg", &error), >, 0);
-  g_clear_pointer (&f->catalog, sluice_catalog_close);
-
+  /* a run that is uploading, and has an intent */
+  g_assert_true (sluice_catalog_begin_uploads (f->catalog, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (add_intent (f, "2024/live.jpg", "photos/2024/live.jpg", &error), >, 0);
   reader = sluice_catalog_open (f->path, TRUE, &error);
   g_assert_no_error (error);
+  second = sluice_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
+  /* a second run starting meanwhile leaves it to its owner */
+  g_assert_true (sluice_catalog_begin_uploads (second, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
+  g_clear_pointer (&second, sluice_catalog_close);
 
+  /* the run dies (its lock goes with its descriptor) */
+  g_clear_pointer (&f->catalog, sluice_catalog_close);
   f->catalog = sluice_catalog_open (f->path, FALSE, &error);
   g_assert_no_error (error);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
+  g_assert_true (sluice_catalog_begin_uploads (f->catalog, &error));
+  g_assert_no_error (error);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 0);
+
   pending = sluice_catalog_list_uploading (f->catalog, f->target, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (pending->len, ==, 1);
   p = g_ptr_array_index (pending, 0);
-  g_assert_cmpstr (p->key, ==, "photos/2024/left.jpg");
+  g_assert_cmpstr (p->key, ==, "photos/2024/live.jpg");
   g_assert_cmpstr (p->sha256, ==, SHA_A);
-  lookup (f, f->target, "2024/left.jpg", &entry);
+  lookup (f, f->target, "2024/live.jpg", &entry);
   g_assert_cmpint (entry.state, ==, SLUICE_OBJECT_UPLOADING);
   g_assert_cmpint (entry.size, ==, 42);
   g_assert_cmpint (entry.probe_state, ==, SLUICE_PROBE_STATE_NONE);
