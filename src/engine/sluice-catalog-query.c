@@ -758,10 +758,11 @@ matching_values_sql (GPtrArray  *values,
 static gboolean
 path_has_term (SluiceCatalog *catalog,
                const char    *term,
+               gboolean       pending,
                gboolean      *out_found,
                GError       **error)
 {
-  g_autofree char *term_sql = path_term_sql (search_has_pending (catalog), 1);
+  g_autofree char *term_sql = path_term_sql (pending, 1);
   g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM (%s) LIMIT 1", term_sql);
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog), sql, -1, &s, NULL);
@@ -811,8 +812,8 @@ search_sql (SluiceCatalog     *catalog,
       g_autofree char *fts = path_term_sql (pending, P_TERMS + i);
       gboolean in_paths = TRUE;
 
-      if ((cams != NULL || lens != NULL) && !path_has_term (catalog, q->terms[i], &in_paths,
-                                                           error))
+      if ((cams != NULL || lens != NULL) &&
+          !path_has_term (catalog, q->terms[i], pending, &in_paths, error))
         return NULL;
       if (cams == NULL && lens == NULL)
         g_string_append_printf (sql, " AND %%1$s IN (%s)", fts);

@@ -143,13 +143,6 @@ run_batch (SluiceCatalogWriter *self,
     }
 }
 
-/* Whether @op may be committed ahead of the deferred operations queued before it. */
-static gboolean
-jumps (const Operation *op)
-{
-  return op->jumps;
-}
-
 /* Whether someone waits for @op's commit (and for everything queued before it). */
 static gboolean
 barrier (const Operation *op)
@@ -166,6 +159,17 @@ barrier (const Operation *op)
  * rewrote ~25 pages per commit for about two files (issue 5). Anything else that waits (run_sync
  * (), run_now (), a flush) commits everything queued before it, in order.
  */
+/* A completion joins the batch that waits for company; the first one starts the clock. */
+static void
+defer (GPtrArray *later,
+       gint64    *later_deadline,
+       Operation *op)
+{
+  if (later->len == 0)
+    *later_deadline = g_get_monotonic_time () + ASYNC_DELAY_US;
+  g_ptr_array_add (later, op);
+}
+
 static gpointer
 writer_thread (gpointer user_data)
 {
@@ -193,11 +197,9 @@ writer_thread (gpointer user_data)
           continue;
         }
 
-      if (!jumps (op) && !barrier (op))
+      if (!op->jumps && !barrier (op))
         {
-          if (later->len == 0)
-            later_deadline = g_get_monotonic_time () + ASYNC_DELAY_US;
-          g_ptr_array_add (later, op);
+          defer (later, &later_deadline, op);
           if (later->len >= BATCH_MAX)
             {
               run_batch (self, later);
@@ -217,17 +219,13 @@ writer_thread (gpointer user_data)
 
           if (next == NULL)
             break;
-          if (jumps (next) || barrier (next))
+          if (next->jumps || barrier (next))
             {
               g_ptr_array_add (batch, next);
               with_later |= barrier (next);
             }
           else
-            {
-              if (later->len == 0)
-                later_deadline = g_get_monotonic_time () + ASYNC_DELAY_US;
-              g_ptr_array_add (later, next);
-            }
+            defer (later, &later_deadline, next);
         }
       /* completions due anyway ride along rather than cost a commit of their own */
       if (with_later || (later->len > 0 && g_get_monotonic_time () >= later_deadline))

@@ -1339,16 +1339,19 @@ get_intent (SluiceCatalog *self,
   return FALSE;
 }
 
-/*
- * The intent as schema 4 wrote it: the file row (with the hash being sent) and its object in
- * state UPLOADING; then the intent row goes. Its ids in @out_file_id and @out_object_id.
+/**
+ * sluice_catalog_complete_intent:
+ *
+ * Writes what @intent_id promised, as schema 4 wrote an intent: the file row (with the hash
+ * being sent) and its object in state UPLOADING, for the caller to finish in the same
+ * transaction; then the intent row goes. Their ids in @out_file_id and @out_object_id.
  */
-static gboolean
-materialize_intent (SluiceCatalog *self,
-                    gint64         intent_id,
-                    gint64        *out_file_id,
-                    gint64        *out_object_id,
-                    GError       **error)
+gboolean
+sluice_catalog_complete_intent (SluiceCatalog *self,
+                                gint64         intent_id,
+                                gint64        *out_file_id,
+                                gint64        *out_object_id,
+                                GError       **error)
 {
   g_auto(Intent) intent = { 0 };
   sqlite3_stmt *s;
@@ -1375,22 +1378,6 @@ materialize_intent (SluiceCatalog *self,
   if (out_object_id != NULL)
     *out_object_id = object_id;
   return TRUE;
-}
-
-/**
- * sluice_catalog_complete_intent:
- *
- * Writes what @intent_id promised: the file row and its object (UPLOADING, for the caller to
- * finish in the same transaction), and removes the intent.
- */
-gboolean
-sluice_catalog_complete_intent (SluiceCatalog *self,
-                                gint64         intent_id,
-                                gint64        *out_file_id,
-                                gint64        *out_object_id,
-                                GError       **error)
-{
-  return materialize_intent (self, intent_id, out_file_id, out_object_id, error);
 }
 
 /**
@@ -1431,7 +1418,7 @@ sluice_catalog_recover_intents (SluiceCatalog *self,
 
       if (!sluice_catalog_savepoint (self, error))
         goto fail;
-      if (materialize_intent (self, id, NULL, NULL, &local_error))
+      if (sluice_catalog_complete_intent (self, id, NULL, NULL, &local_error))
         {
           sluice_catalog_savepoint_end (self, TRUE);
           continue;
