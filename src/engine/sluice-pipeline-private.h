@@ -24,9 +24,11 @@ typedef struct _PartJob PartJob;
  */
 typedef struct {
   GMutex   mutex;
-  GCond    cond;
+  GCond    cond;           /* workers: a file, a part or the end */
+  GCond    room;           /* the walker's listers: the queue has drained to half */
   GQueue   files;          /* SluiceFoundFile * */
   guint    files_capacity;
+  gboolean walker_waiting; /* a lister waits on room */
   gboolean files_closed;
   gboolean aborted;
   GQueue   parts;          /* PartJob * */

@@ -93,6 +93,7 @@ sluice_pipeline_new (const SluicePipelineOptions *options,
   g_mutex_init (&self->fatal_mutex);
   g_mutex_init (&self->work.mutex);
   g_cond_init (&self->work.cond);
+  g_cond_init (&self->work.room);
   g_mutex_init (&self->gate_mutex);
   g_cond_init (&self->gate_cond);
   options_copy (&self->options, options);
@@ -143,6 +144,7 @@ sluice_pipeline_free (SluicePipeline *self)
   g_mutex_clear (&self->fatal_mutex);
   g_mutex_clear (&self->work.mutex);
   g_cond_clear (&self->work.cond);
+  g_cond_clear (&self->work.room);
   g_mutex_clear (&self->gate_mutex);
   g_cond_clear (&self->gate_cond);
   g_free (self);
@@ -804,12 +806,17 @@ work_push_file (SluiceFoundFile *file,
 
   g_mutex_lock (&q->mutex);
   while (!q->aborted && q->files.length >= q->files_capacity)
-    g_cond_wait (&q->cond, &q->mutex);
+    {
+      q->walker_waiting = TRUE;
+      g_cond_wait (&q->room, &q->mutex);
+    }
   if (!q->aborted)
     {
       g_queue_push_tail (&q->files, file);
       taken = TRUE;
-      g_cond_broadcast (&q->cond);
+      /* workers wait for a file only when there was none */
+      if (q->files.length == 1)
+        g_cond_broadcast (&q->cond);
     }
   g_mutex_unlock (&q->mutex);
   return taken;
@@ -834,6 +841,7 @@ work_abort (SluicePipeline *self)
   g_queue_clear_full (&self->work.files, (GDestroyNotify) sluice_found_file_free);
   g_queue_init (&self->work.files);
   g_cond_broadcast (&self->work.cond);
+  g_cond_broadcast (&self->work.room);
   g_mutex_unlock (&self->work.mutex);
 }
 
@@ -867,7 +875,14 @@ work_pop (SluicePipeline   *self,
       if (q->files.length > 0)
         {
           *out_file = g_queue_pop_head (&q->files);
-          g_cond_broadcast (&q->cond);   /* room for the walker */
+          /* the walker's listers are woken (all of them) once the queue is half empty, not
+           * for every file: on small files a wake-up per file was a third of the run's context
+           * switches */
+          if (q->walker_waiting && q->files.length <= q->files_capacity / 2)
+            {
+              q->walker_waiting = FALSE;
+              g_cond_broadcast (&q->room);
+            }
           got = TRUE;
           break;
         }
