@@ -18,6 +18,7 @@ struct _SluiceConcurrency {
   guint   in_flight;
   guint   successes;     /* since the last change of limit */
   guint   throttled;
+  guint   waiting;       /* threads waiting for a place */
   gint64  last_decrease;
 };
 
@@ -55,8 +56,10 @@ sluice_concurrency_acquire (SluiceConcurrency *self,
     {
       if (g_cancellable_is_cancelled (cancellable))
         return FALSE;
+      self->waiting++;
       g_cond_wait_until (&self->cond, &self->mutex,
                          g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND);
+      self->waiting--;
     }
   self->in_flight++;
   return TRUE;
@@ -88,8 +91,14 @@ sluice_concurrency_release (SluiceConcurrency *self,
     {
       self->limit++;
       self->successes = 0;
+      if (self->waiting > 0)
+        g_cond_signal (&self->cond);   /* the new place */
     }
-  g_cond_broadcast (&self->cond);
+  /* one place freed, one waiter woken: with more workers than places a broadcast woke them
+   * all for each answer (the waits time out every 100 ms to see a cancel, so a wake-up that
+   * finds no place costs no more than a delay) */
+  if (self->waiting > 0)
+    g_cond_signal (&self->cond);
 }
 
 guint

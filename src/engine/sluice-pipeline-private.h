@@ -29,6 +29,7 @@ typedef struct {
   GQueue   files;          /* SluiceFoundFile * */
   guint    files_capacity;
   gboolean walker_waiting; /* a lister waits on room */
+  guint    small_waiting;  /* extra workers waiting for a small file */
   gboolean files_closed;
   gboolean aborted;
   GQueue   parts;          /* PartJob * */
@@ -81,6 +82,7 @@ typedef struct {
   SluiceS3Client *s3;
   SluiceCatalog  *reader;
   GThread        *thread;
+  gboolean        small_only;  /* an extra worker: takes only small files (workers_for_jobs) */
 } Worker;
 
 /* A catalog write about one file (the fields each operation uses). */

@@ -18,6 +18,8 @@
 #include "sluice-sanitize.h"
 
 #define FOUND_QUEUE_CAPACITY  1024
+#define SMALL_FILE_SIZE       (1024 * 1024)  /* what the extra workers take (workers_for_jobs) */
+#define SMALL_FILE_SCAN       64             /* how far down the queue they look for one */
 #define SOURCE_CHANGED_TRIES  3
 #define BACKOFF_BASE_MS       200
 #define BACKOFF_CAP_MS        8000
@@ -488,6 +490,23 @@ _sluice_pipeline_gate (SluicePipeline *self)
   return !g_cancellable_is_cancelled (self->cancellable);
 }
 
+/*
+ * Workers: one per request slot (--jobs), and as many again that take only small files. A
+ * worker spends much of a small file's time away from the server: reading it, waiting for a
+ * probe helper, waiting for its intent's commit. With one worker per slot the slots sat idle
+ * meanwhile (3,000 small JPEGs: 16 workers kept the two cores 68 % busy, 32 workers under the
+ * same 16 slots 85 %, and the run took 5.8 s instead of 7.6 s at the same CPU). Requests in
+ * flight stay at most --jobs (_sluice_pipeline_request_begin ()). Large files are left to the
+ * first workers: their reading is short next to their upload, and 32 buffers of camera JPEGs
+ * outgrew the memory budget's slabs (600 files of 1-4 MB: 306 memfds made instead of 58, the
+ * client's system time up 75 %).
+ */
+static guint
+workers_for_jobs (guint jobs)
+{
+  return jobs * 2;
+}
+
 /* Before each request: the gate, then a place under the AIMD limit. */
 gboolean
 _sluice_pipeline_request_begin (SluicePipeline *self)
@@ -814,8 +833,8 @@ work_push_file (SluiceFoundFile *file,
     {
       g_queue_push_tail (&q->files, file);
       taken = TRUE;
-      /* workers wait for a file only when there was none */
-      if (q->files.length == 1)
+      /* workers wait for a file only when there was none; extra workers for a small one */
+      if (q->files.length == 1 || (q->small_waiting > 0 && file->size < SMALL_FILE_SIZE))
         g_cond_broadcast (&q->cond);
     }
   g_mutex_unlock (&q->mutex);
@@ -852,9 +871,33 @@ on_cancelled (GCancellable *cancellable,
   work_abort (user_data);
 }
 
-/* A worker's next job: a part if there is one, else a file; FALSE when all work is done. */
+/* The first small file among the next few queued, removed from the queue; or NULL. */
+static SluiceFoundFile *
+pop_small_file (WorkQueue *q)
+{
+  guint n = 0;
+
+  for (GList *l = q->files.head; l != NULL && n < SMALL_FILE_SCAN; l = l->next, n++)
+    {
+      SluiceFoundFile *f = l->data;
+
+      if (f->size < SMALL_FILE_SIZE)
+        {
+          g_queue_delete_link (&q->files, l);
+          return f;
+        }
+    }
+  return NULL;
+}
+
+/*
+ * A worker's next job: a part if there is one, else a file; FALSE when all work is done. An
+ * extra worker (@small_only) takes only small files and no parts; it stops when the walk is
+ * over and no small file is left near the head of the queue (the other workers take the rest).
+ */
 static gboolean
 work_pop (SluicePipeline   *self,
+          gboolean          small_only,
           PartJob         **out_part,
           SluiceFoundFile **out_file)
 {
@@ -866,15 +909,16 @@ work_pop (SluicePipeline   *self,
   g_mutex_lock (&q->mutex);
   for (;;)
     {
-      if (q->parts.length > 0)
+      if (!small_only && q->parts.length > 0)
         {
           *out_part = g_queue_pop_head (&q->parts);
           got = TRUE;
           break;
         }
       if (q->files.length > 0)
+        *out_file = small_only ? pop_small_file (q) : g_queue_pop_head (&q->files);
+      if (*out_file != NULL)
         {
-          *out_file = g_queue_pop_head (&q->files);
           /* the walker's listers are woken (all of them) once the queue is half empty, not
            * for every file: on small files a wake-up per file was a third of the run's context
            * switches */
@@ -886,9 +930,16 @@ work_pop (SluicePipeline   *self,
           got = TRUE;
           break;
         }
-      if (q->files_closed && q->active_large == 0)
+      if (q->files_closed && (small_only || q->active_large == 0))
         break;
-      g_cond_wait (&q->cond, &q->mutex);
+      if (small_only)
+        {
+          q->small_waiting++;
+          g_cond_wait (&q->cond, &q->mutex);
+          q->small_waiting--;
+        }
+      else
+        g_cond_wait (&q->cond, &q->mutex);
     }
   g_mutex_unlock (&q->mutex);
   return got;
@@ -1331,7 +1382,7 @@ worker_thread (gpointer data)
   SluiceFoundFile *f;
   PartJob *part;
 
-  while (work_pop (self, &part, &f))
+  while (work_pop (self, w->small_only, &part, &f))
     {
       if (part != NULL)
         _sluice_pipeline_run_part (w, part);
@@ -1767,11 +1818,12 @@ sluice_pipeline_run (SluicePipeline        *self,
                                           NULL);
   walker = g_thread_new ("sluice-walker", walker_thread, self);
 
-  for (guint i = 0; i < self->options.jobs; i++)
+  for (guint i = 0; i < workers_for_jobs (self->options.jobs); i++)
     {
       Worker *w = g_new0 (Worker, 1);
 
       w->pipeline = self;
+      w->small_only = i >= self->options.jobs;
       w->s3 = sluice_s3_client_new (self->options.target, self->options.credentials);
       sluice_s3_client_set_cancellable (w->s3, self->cancellable);
       sluice_s3_client_set_rate_limit (w->s3, self->rate);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "sluice-engine.h"
 #include "sluice-test-util.h"
@@ -42,7 +43,31 @@ run_thread (gpointer data)
  * must come out, and the run must end: a lister left asleep on a drained queue hangs it.
  */
 static void
+run_tree (guint folders,
+          guint per_folder,
+          guint large_every);
+
+static void
 test_full_queue_many_listers (void)
+{
+  run_tree (40, 100, 0);
+}
+
+/*
+ * Large files among small ones: the extra workers take only small files, skipping the large
+ * ones at the head of the queue, and the first workers take the rest; at the end of the walk
+ * nothing may be left behind. Large files are sparse, a dry run does not read them.
+ */
+static void
+test_mixed_sizes (void)
+{
+  run_tree (30, 100, 3);
+}
+
+static void
+run_tree (guint folders,
+          guint per_folder,
+          guint large_every)
 {
   g_autofree char *root = sluice_test_make_dir ("pipeline-queue");
   g_autofree char *source = g_build_filename (root, "source", NULL);
@@ -52,7 +77,7 @@ test_full_queue_many_listers (void)
   Run r = { 0 };
   GThread *thread;
   gint64 deadline;
-  const guint folders = 40, per_folder = 100;
+  guint64 large = 0;
 
   for (guint d = 0; d < folders; d++)
     {
@@ -64,6 +89,12 @@ test_full_queue_many_listers (void)
         {
           g_autofree char *file = g_strdup_printf ("img-%03u.jpg", i);
           sluice_test_write_file_at (dir, file, "x", 1);
+          if (large_every > 0 && i % large_every == 0)
+            {
+              g_autofree char *path = g_build_filename (dir, file, NULL);
+              g_assert_cmpint (truncate (path, 3 * 1024 * 1024), ==, 0);
+              large++;
+            }
         }
     }
 
@@ -100,6 +131,8 @@ test_full_queue_many_listers (void)
   g_assert_cmpint (r.summary.counts.files[SLUICE_STAGE_FOUND], ==, folders * per_folder);
   g_assert_cmpint (r.summary.counts.files[SLUICE_STAGE_READ], ==, folders * per_folder);
   g_assert_cmpint (r.summary.counts.files[SLUICE_STAGE_FAILED], ==, 0);
+  g_assert_cmpint (r.summary.counts.bytes[SLUICE_STAGE_READ], ==,
+                   large * 3 * 1024 * 1024 + (folders * per_folder - large));
 
   sluice_pipeline_summary_clear (&r.summary);
   sluice_pipeline_free (r.pipeline);
@@ -114,5 +147,6 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   g_test_add_func ("/engine/pipeline/full-queue-many-listers", test_full_queue_many_listers);
+  g_test_add_func ("/engine/pipeline/mixed-sizes", test_mixed_sizes);
   return g_test_run ();
 }
