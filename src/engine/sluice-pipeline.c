@@ -499,12 +499,15 @@ _sluice_pipeline_gate (SluicePipeline *self)
  * flight stay at most --jobs (_sluice_pipeline_request_begin ()). Large files are left to the
  * first workers: their reading is short next to their upload, and 32 buffers of camera JPEGs
  * outgrew the memory budget's slabs (600 files of 1-4 MB: 306 memfds made instead of 58, the
- * client's system time up 75 %).
+ * client's system time up 75 %). A dry run sends nothing, so it has no use for them: there
+ * they only made each file the walker queued wake twice as many idle workers (1 M files, cold
+ * cache: 10.9 s -> 13.2 s).
  */
 static guint
-workers_for_jobs (guint jobs)
+workers_for_jobs (guint    jobs,
+                  gboolean dry_run)
 {
-  return jobs * 2;
+  return dry_run ? jobs : jobs * 2;
 }
 
 /* Before each request: the gate, then a place under the AIMD limit. */
@@ -1818,7 +1821,7 @@ sluice_pipeline_run (SluicePipeline        *self,
                                           NULL);
   walker = g_thread_new ("sluice-walker", walker_thread, self);
 
-  for (guint i = 0; i < workers_for_jobs (self->options.jobs); i++)
+  for (guint i = 0; i < workers_for_jobs (self->options.jobs, self->options.dry_run); i++)
     {
       Worker *w = g_new0 (Worker, 1);
 

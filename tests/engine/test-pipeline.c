@@ -11,7 +11,9 @@
 
 /*
  * The pipeline's work queue without a server: a dry run walks, queues and looks up every file
- * but sends nothing. The integration tests cover the rest of a run against a real S3 server.
+ * but sends nothing. The integration tests cover the rest of a run against a real S3 server,
+ * among it the extra workers that take only small files (a real run's; a dry run has none):
+ * /integration/large/multipart queues large and small files together.
  */
 
 typedef struct {
@@ -53,11 +55,8 @@ test_full_queue_many_listers (void)
   run_tree (40, 100, 0);
 }
 
-/*
- * Large files among small ones: the extra workers take only small files, skipping the large
- * ones at the head of the queue, and the first workers take the rest; at the end of the walk
- * nothing may be left behind. Large files are sparse, a dry run does not read them.
- */
+/* Large files among small ones, through the full queue: every file and every byte a real run
+ * would read is counted. The large files are sparse: a dry run does not read them. */
 static void
 test_mixed_sizes (void)
 {
