@@ -27,7 +27,7 @@ typedef struct {
   SluiceTarget              *target;
   SluiceCredentialsProvider *credentials;       /* borrowed */
   char                      *catalog_path;
-  guint                      jobs;              /* requests in flight, default 16 (workers: twice that) */
+  guint                      jobs;              /* requests in flight (16); 2x workers */
   guint                      probes;            /* helper processes, default: CPU count */
   guint64                    memory_budget;     /* bytes in flight, default 64 MiB */
   guint                      probe_timeout_ms;  /* no-progress timeout of a helper */

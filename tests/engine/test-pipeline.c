@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sluice-engine.h"
+#include "sluice-test-pipeline.h"
 #include "sluice-test-util.h"
 
 /*
@@ -97,17 +98,7 @@ run_tree (guint folders,
         }
     }
 
-  sluice_credentials_provider_set_explicit (creds, "AKIDEXAMPLE", "secret", NULL);
-  sluice_pipeline_options_init (&options);
-  options.source = g_strdup (source);
-  options.target = sluice_target_new ();
-  options.target->endpoint = g_strdup ("http://127.0.0.1:9");
-  options.target->bucket = g_strdup ("photos");
-  options.target->path_style = TRUE;
-  options.credentials = creds;
-  options.catalog_path = g_strdup (catalog);
-  options.dry_run = TRUE;
-  options.jobs = 1;
+  sluice_test_dry_run_options (&options, source, catalog, creds);
 
   r.pipeline = sluice_pipeline_new (&options, &r.error);
   g_assert_no_error (r.error);

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "sluice-engine.h"
+#include "sluice-test-pipeline.h"
 
 /*
  * A source folder that reaches a Flatpak through the document portal keeps one identity in
@@ -136,17 +137,7 @@ dry_run (const char *source,
   g_autoptr(SluicePipeline) pipeline = NULL;
   g_autoptr(GError) error = NULL;
 
-  sluice_credentials_provider_set_explicit (creds, "AKIDEXAMPLE", "secret", NULL);
-  sluice_pipeline_options_init (&options);
-  options.source = g_strdup (source);
-  options.target = sluice_target_new ();
-  options.target->endpoint = g_strdup ("http://127.0.0.1:9");
-  options.target->bucket = g_strdup ("photos");
-  options.target->path_style = TRUE;
-  options.credentials = creds;
-  options.catalog_path = g_strdup (catalog_path);
-  options.dry_run = TRUE;
-  options.jobs = 1;
+  sluice_test_dry_run_options (&options, source, catalog_path, creds);
 
   pipeline = sluice_pipeline_new (&options, &error);
   g_assert_no_error (error);
