@@ -23,6 +23,7 @@ struct _SluiceCatalog {
   GHashTable *stmts;    /* SQL text (static) → sqlite3_stmt */
   gboolean    readonly;
   int         writers_fd; /* PATH-writers, flock()ed while this connection runs uploads */
+  gboolean    uploads_alone; /* no other process was uploading when begin_uploads () ran */
 };
 
 /* Version 1. Portable SQL where it costs nothing (a PostgreSQL catalog is planned); SQLite-only
@@ -639,6 +640,7 @@ sluice_catalog_begin_uploads (SluiceCatalog *self,
           close (fd);
           return FALSE;
         }
+      self->uploads_alone = TRUE;
     }
   /* shared from now on (the conversion may let another process's recovery in between: it
    * finds none of ours, there are none yet) */
@@ -653,6 +655,45 @@ sluice_catalog_begin_uploads (SluiceCatalog *self,
       }
   self->writers_fd = fd;
   return TRUE;
+}
+
+/**
+ * sluice_catalog_uploads_alone:
+ *
+ * Whether sluice_catalog_begin_uploads () found no other process uploading with this catalog.
+ * A process that starts uploading later finds this one's lock and is not alone.
+ */
+gboolean
+sluice_catalog_uploads_alone (SluiceCatalog *self)
+{
+  return self->writers_fd >= 0 && self->uploads_alone;
+}
+
+/**
+ * sluice_catalog_source_has_files:
+ *
+ * Whether any file of @source_id is on record (in any state, for any target).
+ */
+gboolean
+sluice_catalog_source_has_files (SluiceCatalog *self,
+                                 gint64         source_id,
+                                 gboolean      *out_has,
+                                 GError       **error)
+{
+  sqlite3_stmt *s;
+  int rc;
+
+  s = stmt (self, "SELECT EXISTS (SELECT 1 FROM files WHERE source_id = ?1)", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, source_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    *out_has = sqlite3_column_int (s, 0) != 0;
+  else
+    set_db_error (self, error, rc, "source files");
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW;
 }
 
 gboolean

@@ -171,6 +171,11 @@ gboolean       sluice_catalog_recover_intents    (SluiceCatalog       *self,
                                                   GError             **error);
 gboolean       sluice_catalog_begin_uploads      (SluiceCatalog       *self,
                                                   GError             **error);
+gboolean       sluice_catalog_uploads_alone      (SluiceCatalog       *self);
+gboolean       sluice_catalog_source_has_files   (SluiceCatalog       *self,
+                                                  gint64               source_id,
+                                                  gboolean            *out_has,
+                                                  GError             **error);
 gboolean       sluice_catalog_finish_object      (SluiceCatalog       *self,
                                                   gint64               object_id,
                                                   SluiceObjectState    state,

@@ -55,6 +55,7 @@ struct _SluicePipeline {
   gint64                  source_id;
   gint64                  target_id;
   gint64                  run_id;
+  gboolean                nothing_recorded; /* no file of the source on record at the start */
   guint                   walk_problems;  /* atomic */
   GMutex                  fatal_mutex;
   GError                 *fatal;          /* stops the run: catalog broken, disk full */

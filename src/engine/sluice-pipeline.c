@@ -356,6 +356,18 @@ begin_run_op (SluiceCatalog *catalog,
                                                   self->options.target->bucket, error);
   if (self->target_id == 0)
     return FALSE;
+  /* The first ingest of a folder has nothing to look up: the workers skip the lookup per file.
+   * Only when no other process was uploading as this run began (one that starts later sees
+   * this run's lock and looks up as usual); a dry run changes nothing either way. */
+  self->nothing_recorded = FALSE;
+  if (self->options.dry_run || sluice_catalog_uploads_alone (catalog))
+    {
+      gboolean has = TRUE;
+
+      if (!sluice_catalog_source_has_files (catalog, self->source_id, &has, error))
+        return FALSE;
+      self->nothing_recorded = !has;
+    }
   if (self->options.dry_run)
     return TRUE;
   self->run_id = sluice_catalog_begin_run (catalog, self->source_id, self->target_id,
@@ -1269,8 +1281,9 @@ process_file (Worker          *w,
         }
     }
 
-  known = sluice_catalog_lookup (w->reader, self->source_id, self->target_id, f->relpath, &entry,
-                                 &error);
+  known = !self->nothing_recorded &&
+          sluice_catalog_lookup (w->reader, self->source_id, self->target_id, f->relpath,
+                                 &entry, &error);
   if (error != NULL)
     {
       _sluice_pipeline_set_fatal (self, error);

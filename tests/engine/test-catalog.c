@@ -1324,18 +1324,28 @@ test_intent_recovered (Fixture       *f,
   g_auto(SluiceCatalogEntry) entry = { 0 };
   SluiceCatalogPending *p;
 
+  gboolean has = TRUE;
+
+  /* nothing of the source on record yet: the first run's workers skip their lookups */
+  g_assert_true (sluice_catalog_source_has_files (f->catalog, f->source, &has, &error));
+  g_assert_no_error (error);
+  g_assert_false (has);
+
   /* a run that is uploading, and has an intent */
+  g_assert_false (sluice_catalog_uploads_alone (f->catalog));
   g_assert_true (sluice_catalog_begin_uploads (f->catalog, &error));
   g_assert_no_error (error);
+  g_assert_true (sluice_catalog_uploads_alone (f->catalog));
   g_assert_cmpint (add_intent (f, "2024/live.jpg", "photos/2024/live.jpg", &error), >, 0);
   reader = sluice_catalog_open (f->path, TRUE, &error);
   g_assert_no_error (error);
   second = sluice_catalog_open (f->path, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
-  /* a second run starting meanwhile leaves it to its owner */
+  /* a second run starting meanwhile leaves it to its owner, and knows it is not alone */
   g_assert_true (sluice_catalog_begin_uploads (second, &error));
   g_assert_no_error (error);
+  g_assert_false (sluice_catalog_uploads_alone (second));
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
   g_clear_pointer (&second, sluice_catalog_close);
 
@@ -1346,6 +1356,7 @@ test_intent_recovered (Fixture       *f,
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
   g_assert_true (sluice_catalog_begin_uploads (f->catalog, &error));
   g_assert_no_error (error);
+  g_assert_true (sluice_catalog_uploads_alone (f->catalog));
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 0);
 
   pending = sluice_catalog_list_uploading (f->catalog, f->target, &error);
@@ -1356,6 +1367,10 @@ test_intent_recovered (Fixture       *f,
   g_assert_cmpstr (p->sha256, ==, SHA_A);
   lookup (f, f->target, "2024/live.jpg", &entry);
   g_assert_cmpint (entry.state, ==, SLUICE_OBJECT_UPLOADING);
+  /* the recovered intent is on record: the next run looks its files up */
+  g_assert_true (sluice_catalog_source_has_files (f->catalog, f->source, &has, &error));
+  g_assert_no_error (error);
+  g_assert_true (has);
   g_assert_cmpint (entry.size, ==, 42);
   g_assert_cmpint (entry.probe_state, ==, SLUICE_PROBE_STATE_NONE);
 }
