@@ -1124,6 +1124,26 @@ key_collision (SluiceCatalog *self,
                valid != NULL ? valid : "?");
 }
 
+/* Steps @s, a bound query whose first column is the path of a file that holds @key: TRUE when
+ * it finds none; else FALSE with SLUICE_ERROR_KEY_COLLISION naming that file, or with the
+ * catalog's error (@what) when the query failed. Resets @s. */
+static gboolean
+key_is_free (SluiceCatalog *self,
+             sqlite3_stmt  *s,
+             const char    *key,
+             const char    *what,
+             GError       **error)
+{
+  int rc = sqlite3_step (s);
+
+  if (rc == SQLITE_ROW)
+    key_collision (self, key, (const char *) sqlite3_column_text (s, 0), error);
+  else if (rc != SQLITE_DONE)
+    set_db_error (self, error, rc, what);
+  sqlite3_reset (s);
+  return rc == SQLITE_DONE;
+}
+
 /**
  * sluice_catalog_begin_object:
  *
@@ -1165,16 +1185,12 @@ sluice_catalog_begin_object (SluiceCatalog *self,
 
   if (owner != 0 && owner != file_id)
     {
-      s = stmt (self, "SELECT relpath FROM files WHERE id = ?1", NULL);
-      if (s != NULL)
-        {
-          sqlite3_bind_int64 (s, 1, owner);
-          key_collision (self, key, sqlite3_step (s) == SQLITE_ROW ?
-                                    (const char *) sqlite3_column_text (s, 0) : NULL, error);
-          sqlite3_reset (s);
-        }
-      else
-        key_collision (self, key, NULL, error);
+      s = stmt (self, "SELECT relpath FROM files WHERE id = ?1", error);
+      if (s == NULL)
+        return 0;
+      sqlite3_bind_int64 (s, 1, owner);
+      if (key_is_free (self, s, key, "object owner", error))
+        key_collision (self, key, NULL, error);   /* taken, with no path to name */
       return 0;
     }
 
@@ -1188,13 +1204,7 @@ sluice_catalog_begin_object (SluiceCatalog *self,
   sqlite3_bind_int64 (s, 1, target_id);
   sqlite3_bind_text (s, 2, key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (s, 3, file_id);
-  rc = sqlite3_step (s);
-  if (rc == SQLITE_ROW)
-    key_collision (self, key, (const char *) sqlite3_column_text (s, 0), error);
-  else if (rc != SQLITE_DONE)
-    set_db_error (self, error, rc, "intent lookup");
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
+  if (!key_is_free (self, s, key, "intent lookup", error))
     return 0;
 
   /* a file that maps to a new key (a changed prefix) keeps its old object row elsewhere */
@@ -1273,13 +1283,7 @@ sluice_catalog_add_intent (SluiceCatalog *self,
   sqlite3_bind_text (s, 2, key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (s, 3, source_id);
   sqlite3_bind_text (s, 4, relpath, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (s);
-  if (rc == SQLITE_ROW)
-    key_collision (self, key, (const char *) sqlite3_column_text (s, 0), error);
-  else if (rc != SQLITE_DONE)
-    set_db_error (self, error, rc, "object lookup");
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
+  if (!key_is_free (self, s, key, "object lookup", error))
     return 0;
 
   /* the same file's intent can be there only if a recovery failed: it is replaced */
@@ -1321,10 +1325,8 @@ sluice_catalog_add_intent (SluiceCatalog *self,
     return 0;
   sqlite3_bind_int64 (s, 1, target_id);
   sqlite3_bind_text (s, 2, key, -1, SQLITE_TRANSIENT);
-  key_collision (self, key,
-                 sqlite3_step (s) == SQLITE_ROW ? (const char *) sqlite3_column_text (s, 0) : NULL,
-                 error);
-  sqlite3_reset (s);
+  if (key_is_free (self, s, key, "intent owner", error))
+    key_collision (self, key, NULL, error);   /* taken, with no path to name */
   return 0;
 }
 
