@@ -169,7 +169,7 @@ _sluice_pipeline_run_part (Worker  *w,
   else if (mp->error == NULL)
     mp->error = g_steal_pointer (&error);
   mp->pending--;
-  g_cond_broadcast (&self->work.cond);
+  sluice_work_queue_part_done_locked (&self->work);
   g_mutex_unlock (&self->work.mutex);
 
   part_job_free (job);
@@ -300,7 +300,7 @@ wait_for_parts (Worker    *w,
 {
   PartJob *job;
 
-  while ((job = _sluice_work_pop_part_until (w->pipeline, &mp->pending)) != NULL)
+  while ((job = sluice_work_queue_pop_part_until (&w->pipeline->work, &mp->pending)) != NULL)
     _sluice_pipeline_run_part (w, job);
 }
 
@@ -694,7 +694,7 @@ upload_large (Large   *l,
       l->hash = sluice_sha256_new ();
     }
 
-  _sluice_work_large_begin (self);
+  sluice_work_queue_large_begin (&self->work);
   for (guint n = k + 1; n <= l->mp->n_parts; n++)
     {
       g_autoptr(SluiceBuffer) buf = NULL;
@@ -730,11 +730,11 @@ upload_large (Large   *l,
       g_mutex_lock (&self->work.mutex);
       l->mp->pending++;
       g_mutex_unlock (&self->work.mutex);
-      _sluice_work_push_part (self, job);
+      sluice_work_queue_push_part (&self->work, job);
     }
 
   wait_for_parts (w, l->mp);
-  _sluice_work_large_end (self);
+  sluice_work_queue_large_end (&self->work);
 
   if (error != NULL && *error != NULL)
     return FALSE;

@@ -11,30 +11,11 @@
 #include "sluice-pipeline.h"
 #include "sluice-probe-pool.h"
 #include "sluice-s3-client.h"
+#include "sluice-work-queue.h"
 
 G_BEGIN_DECLS
 
 typedef struct _PartJob PartJob;
-
-/*
- * Work for the workers: files from the walker (bounded: the walker waits when it is full) and
- * parts of large files (bounded by the byte budget each part holds). Parts go first, so that
- * a large file's bytes leave memory as soon as possible; a worker that waits for its own large
- * file's parts, or for budget, uploads parts meanwhile, so the pool can never deadlock.
- */
-typedef struct {
-  GMutex   mutex;
-  GCond    cond;           /* workers: a file, a part or the end */
-  GCond    room;           /* the walker's listers: the queue has drained to half */
-  GQueue   files;          /* SluiceFoundFile * */
-  guint    files_capacity;
-  gboolean walker_waiting; /* a lister waits on room */
-  guint    small_waiting;  /* extra workers waiting for a small file */
-  gboolean files_closed;
-  gboolean aborted;
-  GQueue   parts;          /* PartJob * */
-  guint    active_large;   /* large files whose parts may still come */
-} WorkQueue;
 
 struct _SluicePipeline {
   SluicePipelineOptions   options;
@@ -50,7 +31,7 @@ struct _SluicePipeline {
   SluiceProbePool        *probes;
   SluiceBudget           *budget;
   SluiceWalker           *walker;
-  WorkQueue               work;
+  SluiceWorkQueue         work;
   GCancellable           *cancellable;
   gint64                  source_id;
   gint64                  target_id;
@@ -159,14 +140,6 @@ GStrv     _sluice_pipeline_meta_headers (SluicePipeline  *self,
                                          const SluiceMetadata *meta);
 gboolean  _sluice_pipeline_acquire      (Worker          *w,
                                          guint64          bytes);
-
-/* work queue */
-void      _sluice_work_push_part        (SluicePipeline  *self,
-                                         PartJob         *job);
-PartJob  *_sluice_work_pop_part_until   (SluicePipeline  *self,
-                                         guint           *pending);
-void      _sluice_work_large_begin      (SluicePipeline  *self);
-void      _sluice_work_large_end        (SluicePipeline  *self);
 
 char     *_sluice_pipeline_object_key   (SluicePipeline       *self,
                                          SluiceFoundFile      *f,

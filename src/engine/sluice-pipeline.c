@@ -18,8 +18,6 @@
 #include "sluice-sanitize.h"
 
 #define FOUND_QUEUE_CAPACITY  1024
-#define SMALL_FILE_SIZE       (1024 * 1024)  /* what the extra workers take (workers_for_jobs) */
-#define SMALL_FILE_SCAN       64             /* how far down the queue they look for one */
 #define SOURCE_CHANGED_TRIES  3
 #define BACKOFF_BASE_MS       200
 #define BACKOFF_CAP_MS        8000
@@ -93,9 +91,7 @@ sluice_pipeline_new (const SluicePipelineOptions *options,
   g_return_val_if_fail (options != NULL, NULL);
 
   g_mutex_init (&self->fatal_mutex);
-  g_mutex_init (&self->work.mutex);
-  g_cond_init (&self->work.cond);
-  g_cond_init (&self->work.room);
+  sluice_work_queue_init (&self->work);
   g_mutex_init (&self->gate_mutex);
   g_cond_init (&self->gate_cond);
   options_copy (&self->options, options);
@@ -144,9 +140,7 @@ sluice_pipeline_free (SluicePipeline *self)
   g_clear_pointer (&self->key_template, sluice_key_template_free);
   g_free (self->last_summary.capabilities);
   g_mutex_clear (&self->fatal_mutex);
-  g_mutex_clear (&self->work.mutex);
-  g_cond_clear (&self->work.cond);
-  g_cond_clear (&self->work.room);
+  sluice_work_queue_clear (&self->work);
   g_mutex_clear (&self->gate_mutex);
   g_cond_clear (&self->gate_cond);
   g_free (self);
@@ -511,15 +505,14 @@ _sluice_pipeline_gate (SluicePipeline *self)
  * flight stay at most --jobs (_sluice_pipeline_request_begin ()). Large files are left to the
  * first workers: their reading is short next to their upload, and 32 buffers of camera JPEGs
  * outgrew the memory budget's slabs (600 files of 1-4 MB: 306 memfds made instead of 58, the
- * client's system time up 75 %). A dry run sends nothing, so it has no use for them: there
- * they only made each file the walker queued wake twice as many idle workers (1 M files, cold
- * cache: 10.9 s -> 13.2 s).
+ * client's system time up 75 %). (A dry run once kept --jobs workers: each file the walker
+ * queued woke every idle worker, and twice as many made a cold 1 M-file dry run 21 % slower.
+ * Now a file wakes one worker, and the extra ones cost nothing there: sluice-work-queue.h.)
  */
 static guint
-workers_for_jobs (guint    jobs,
-                  gboolean dry_run)
+workers_for_jobs (guint jobs)
 {
-  return dry_run ? jobs : jobs * 2;
+  return jobs * 2;
 }
 
 /* Before each request: the gate, then a place under the AIMD limit. */
@@ -827,7 +820,7 @@ key_known_early (SluicePipeline *self)
   return (self->key_needs & (SLUICE_KEY_NEEDS_METADATA | SLUICE_KEY_NEEDS_SHA256)) == 0;
 }
 
-/* ---- work queue ------------------------------------------------------------------------------ */
+/* ---- work queue (sluice-work-queue.c) ------------------------------------------------------- */
 
 /* The walker's sink: blocks while the file queue is full (back-pressure). */
 static gboolean
@@ -835,183 +828,17 @@ work_push_file (SluiceFoundFile *file,
                 gpointer         user_data)
 {
   SluicePipeline *self = user_data;
-  WorkQueue *q = &self->work;
-  gboolean taken = FALSE;
 
-  g_mutex_lock (&q->mutex);
-  while (!q->aborted && q->files.length >= q->files_capacity)
-    {
-      q->walker_waiting = TRUE;
-      g_cond_wait (&q->room, &q->mutex);
-    }
-  if (!q->aborted)
-    {
-      g_queue_push_tail (&q->files, file);
-      taken = TRUE;
-      /* workers wait for a file only when there was none; extra workers for a small one */
-      if (q->files.length == 1 || (q->small_waiting > 0 && file->size < SMALL_FILE_SIZE))
-        g_cond_broadcast (&q->cond);
-    }
-  g_mutex_unlock (&q->mutex);
-  return taken;
-}
-
-static void
-work_close_files (SluicePipeline *self)
-{
-  g_mutex_lock (&self->work.mutex);
-  self->work.files_closed = TRUE;
-  g_cond_broadcast (&self->work.cond);
-  g_mutex_unlock (&self->work.mutex);
-}
-
-/* Cancel: files not started are dropped; parts still come out, to be failed quickly. */
-static void
-work_abort (SluicePipeline *self)
-{
-  g_mutex_lock (&self->work.mutex);
-  self->work.aborted = TRUE;
-  self->work.files_closed = TRUE;
-  g_queue_clear_full (&self->work.files, (GDestroyNotify) sluice_found_file_free);
-  g_queue_init (&self->work.files);
-  g_cond_broadcast (&self->work.cond);
-  g_cond_broadcast (&self->work.room);
-  g_mutex_unlock (&self->work.mutex);
+  return sluice_work_queue_push_file (&self->work, file);
 }
 
 static void
 on_cancelled (GCancellable *cancellable,
               gpointer      user_data)
 {
-  work_abort (user_data);
-}
+  SluicePipeline *self = user_data;
 
-/* The first small file among the next few queued, removed from the queue; or NULL. */
-static SluiceFoundFile *
-pop_small_file (WorkQueue *q)
-{
-  guint n = 0;
-
-  for (GList *l = q->files.head; l != NULL && n < SMALL_FILE_SCAN; l = l->next, n++)
-    {
-      SluiceFoundFile *f = l->data;
-
-      if (f->size < SMALL_FILE_SIZE)
-        {
-          g_queue_delete_link (&q->files, l);
-          return f;
-        }
-    }
-  return NULL;
-}
-
-/*
- * A worker's next job: a part if there is one, else a file; FALSE when all work is done. An
- * extra worker (@small_only) takes only small files and no parts; it stops when the walk is
- * over and no small file is left near the head of the queue (the other workers take the rest).
- */
-static gboolean
-work_pop (SluicePipeline   *self,
-          gboolean          small_only,
-          PartJob         **out_part,
-          SluiceFoundFile **out_file)
-{
-  WorkQueue *q = &self->work;
-  gboolean got = FALSE;
-
-  *out_part = NULL;
-  *out_file = NULL;
-  g_mutex_lock (&q->mutex);
-  for (;;)
-    {
-      if (!small_only && q->parts.length > 0)
-        {
-          *out_part = g_queue_pop_head (&q->parts);
-          got = TRUE;
-          break;
-        }
-      if (q->files.length > 0)
-        *out_file = small_only ? pop_small_file (q) : g_queue_pop_head (&q->files);
-      if (*out_file != NULL)
-        {
-          /* the walker's listers are woken (all of them) once the queue is half empty, not
-           * for every file: on small files a wake-up per file was a third of the run's context
-           * switches */
-          if (q->walker_waiting && q->files.length <= q->files_capacity / 2)
-            {
-              q->walker_waiting = FALSE;
-              g_cond_broadcast (&q->room);
-            }
-          got = TRUE;
-          break;
-        }
-      if (q->files_closed && (small_only || q->active_large == 0))
-        break;
-      if (small_only)
-        {
-          q->small_waiting++;
-          g_cond_wait (&q->cond, &q->mutex);
-          q->small_waiting--;
-        }
-      else
-        g_cond_wait (&q->cond, &q->mutex);
-    }
-  g_mutex_unlock (&q->mutex);
-  return got;
-}
-
-void
-_sluice_work_push_part (SluicePipeline *self,
-                        PartJob        *job)
-{
-  g_mutex_lock (&self->work.mutex);
-  g_queue_push_tail (&self->work.parts, job);
-  g_cond_broadcast (&self->work.cond);
-  g_mutex_unlock (&self->work.mutex);
-}
-
-/*
- * For a worker that waits on its own large file's parts: returns a part to upload meanwhile,
- * or NULL once *@pending (guarded by the work mutex) is 0. @pending NULL: any part, no wait.
- */
-PartJob *
-_sluice_work_pop_part_until (SluicePipeline *self,
-                             guint          *pending)
-{
-  WorkQueue *q = &self->work;
-  PartJob *job = NULL;
-
-  g_mutex_lock (&q->mutex);
-  for (;;)
-    {
-      if (q->parts.length > 0)
-        {
-          job = g_queue_pop_head (&q->parts);
-          break;
-        }
-      if (pending == NULL || *pending == 0)
-        break;
-      g_cond_wait (&q->cond, &q->mutex);
-    }
-  g_mutex_unlock (&q->mutex);
-  return job;
-}
-
-void
-_sluice_work_large_begin (SluicePipeline *self)
-{
-  g_mutex_lock (&self->work.mutex);
-  self->work.active_large++;
-  g_mutex_unlock (&self->work.mutex);
-}
-
-void
-_sluice_work_large_end (SluicePipeline *self)
-{
-  g_mutex_lock (&self->work.mutex);
-  self->work.active_large--;
-  g_cond_broadcast (&self->work.cond);
-  g_mutex_unlock (&self->work.mutex);
+  sluice_work_queue_abort (&self->work);
 }
 
 /*
@@ -1032,7 +859,7 @@ _sluice_pipeline_acquire (Worker  *w,
         return FALSE;
       if (sluice_budget_try_acquire (self->budget, bytes))
         return TRUE;
-      job = _sluice_work_pop_part_until (self, NULL);
+      job = sluice_work_queue_pop_part_until (&self->work, NULL);
       if (job != NULL)
         _sluice_pipeline_run_part (w, job);
       else
@@ -1396,10 +1223,12 @@ worker_thread (gpointer data)
   Worker *w = data;
   SluicePipeline *self = w->pipeline;
   SluiceFoundFile *f;
-  PartJob *part;
+  gpointer job;
 
-  while (work_pop (self, w->small_only, &part, &f))
+  while (sluice_work_queue_pop (&self->work, w->small_only, &job, &f))
     {
+      PartJob *part = job;
+
       if (part != NULL)
         _sluice_pipeline_run_part (w, part);
       else
@@ -1433,7 +1262,7 @@ walker_thread (gpointer data)
   sluice_walker_run (self->walker, NULL, walker_problem, self, self->cancellable, &error);
   sluice_progress_set_walk_done (self->progress);
   /* the workers drain what is queued, then stop */
-  work_close_files (self);
+  sluice_work_queue_close_files (&self->work);
   return NULL;
 }
 
@@ -1705,8 +1534,7 @@ static void
 teardown (SluicePipeline *self)
 {
   g_clear_pointer (&self->walker, sluice_walker_free);
-  g_queue_clear_full (&self->work.files, (GDestroyNotify) sluice_found_file_free);
-  g_queue_init (&self->work.files);
+  sluice_work_queue_reset (&self->work, 0);
   g_clear_pointer (&self->probes, sluice_probe_pool_free);
   g_clear_pointer (&self->writer, sluice_catalog_writer_free);
   g_clear_pointer (&self->budget, sluice_budget_free);
@@ -1826,15 +1654,12 @@ sluice_pipeline_run (SluicePipeline        *self,
     }
 
   self->budget = sluice_budget_new (self->options.memory_budget);
-  self->work.files_capacity = FOUND_QUEUE_CAPACITY;
-  self->work.files_closed = FALSE;
-  self->work.aborted = FALSE;
-  self->work.active_large = 0;
+  sluice_work_queue_reset (&self->work, FOUND_QUEUE_CAPACITY);
   cancel_handler = g_cancellable_connect (self->cancellable, G_CALLBACK (on_cancelled), self,
                                           NULL);
   walker = g_thread_new ("sluice-walker", walker_thread, self);
 
-  for (guint i = 0; i < workers_for_jobs (self->options.jobs, self->options.dry_run); i++)
+  for (guint i = 0; i < workers_for_jobs (self->options.jobs); i++)
     {
       Worker *w = g_new0 (Worker, 1);
 
@@ -1913,7 +1738,7 @@ sluice_pipeline_run (SluicePipeline        *self,
 out:
   if (walker != NULL && workers->len == 0)
     {
-      work_abort (self);
+      sluice_work_queue_abort (&self->work);
       g_thread_join (walker);
     }
   g_free (run_op.config);

@@ -12,9 +12,9 @@
 
 /*
  * The pipeline's work queue without a server: a dry run walks, queues and looks up every file
- * but sends nothing. The integration tests cover the rest of a run against a real S3 server,
- * among it the extra workers that take only small files (a real run's; a dry run has none):
- * /integration/large/multipart queues large and small files together.
+ * but sends nothing. The queue itself, its wake-ups and its extra workers that take only small
+ * files: test-work-queue.c. The integration tests cover the rest of a run against a real S3
+ * server: /integration/large/multipart queues large and small files together.
  */
 
 typedef struct {
