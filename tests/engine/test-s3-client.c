@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sluice-error.h"
+#include "sluice-limiter.h"
 #include "sluice-s3-client.h"
 
 /*
@@ -398,7 +399,7 @@ read_request (int fd)
     }
   if (g_hash_table_contains (r->headers, "content-length"))
     g_assert_true (g_ascii_string_to_unsigned (g_hash_table_lookup (r->headers, "content-length"),
-                                               10, 0, 1024 * 1024, &length, NULL));
+                                               10, 0, 2 * 1024 * 1024, &length, NULL));
   {
     guint8 *body = g_malloc (MAX (length, 1));
     gsize done = 0;
@@ -613,6 +614,50 @@ test_put_object (Fixture       *f,
   g_assert_null (header (r, "x-amz-meta-empty"));
   g_assert_null (header (r, "x-amz-meta-lens"));
   g_assert_null (header (r, "x-amz-security-token"));
+  /* a small body goes whole, without "Expect: 100-continue" (perform () says why) */
+  g_assert_null (header (r, "expect"));
+  g_assert_cmpstr (header (r, "content-length"), ==, "10");
+}
+
+/* A body over 1 MiB, or any body under --bwlimit, is read through the callback (and curl asks
+ * for "100 Continue", not waiting for it): the bytes that arrive are the same. */
+static void
+test_put_large_and_limited (Fixture       *f,
+                            gconstpointer  data)
+{
+  gsize sizes[] = { 1024 * 1024 + 1, 100 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree guint8 *body = g_malloc (sizes[i]);
+      g_autofree char *sha = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(Request) r = NULL;
+      g_autoptr(SluiceRateLimit) rate = NULL;
+      SluiceS3PutRequest put = { "big.mov", "video/quicktime", NULL, sizes[i], NULL, NULL };
+
+      for (gsize j = 0; j < sizes[i]; j++)
+        body[j] = (guint8) (j * 7 + i);
+      sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, body, sizes[i]);
+      put.body = body;
+      put.sha256_hex = sha;
+      if (sizes[i] < 1024 * 1024)
+        {
+          rate = sluice_rate_limit_new (1024 * 1024 * 1024);
+          sluice_s3_client_set_rate_limit (f->client, rate);
+        }
+      server_answer (&f->server, 0, "200 OK", "ETag: \"e\"\r\n", "");
+      g_assert_true (sluice_s3_client_put_object (f->client, &put, NULL, &error));
+      g_assert_no_error (error);
+      sluice_s3_client_set_rate_limit (f->client, NULL);
+
+      r = server_request (&f->server);
+      g_assert_cmpstr (r->method, ==, "PUT");
+      g_assert_cmpstr (header (r, "expect"), ==, "100-continue");
+      g_assert_cmpmem (g_bytes_get_data (r->body, NULL), g_bytes_get_size (r->body), body,
+                       sizes[i]);
+      assert_signed (r, sha);
+    }
 }
 
 static void
@@ -1220,6 +1265,7 @@ main (int   argc,
   g_test_add ("/engine/s3-client/" path, Fixture, GINT_TO_POINTER (token), fixture_set_up, fn, \
               fixture_tear_down)
   ADD ("put-object", test_put_object, FALSE);
+  ADD ("put-large-and-limited", test_put_large_and_limited, FALSE);
   ADD ("session-token", test_session_token, TRUE);
   ADD ("put-without-etag", test_put_without_etag, FALSE);
   ADD ("put-error", test_put_error, FALSE);
