@@ -224,7 +224,8 @@ recv_all (int      sock,
       ssize_t n;
       int r;
 
-      r = poll (&pfd, 1, timeout_ms);
+      /* no timeout (the helper waiting for its next request): recvmsg () blocks by itself */
+      r = timeout_ms < 0 ? 1 : poll (&pfd, 1, timeout_ms);
       if (r < 0 && errno == EINTR)
         continue;
       if (r == 0)
