@@ -526,10 +526,7 @@ append_header (struct curl_slist *list,
   return curl_slist_append (list, line);
 }
 
-/*
- * Performs one signed request. A non-2xx answer is turned into a SLUICE_ERROR here unless
- * @out_status is given, in which case the caller looks at the status (HEAD's 404).
- */
+/* Whether @headers has @name (a "Name: value" line). */
 static gboolean
 has_header (const struct curl_slist *headers,
             const char              *name)
@@ -542,6 +539,10 @@ has_header (const struct curl_slist *headers,
   return FALSE;
 }
 
+/*
+ * Performs one signed request. A non-2xx answer is turned into a SLUICE_ERROR here unless
+ * @out_status is given, in which case the caller looks at the status (HEAD's 404).
+ */
 static gboolean
 perform (SluiceS3Client     *self,
          const char         *method,
