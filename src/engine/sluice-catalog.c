@@ -1144,22 +1144,21 @@ key_is_free (SluiceCatalog *self,
   return rc == SQLITE_DONE;
 }
 
-/**
- * sluice_catalog_begin_object:
- *
- * Records the intent to upload @file_id under @key: state UPLOADING, with the sha256 that is
- * about to be sent. If another file already owns @key in this target, this is
- * SLUICE_ERROR_KEY_COLLISION and nothing is changed.
- */
-gint64
-sluice_catalog_begin_object (SluiceCatalog *self,
-                             gint64         file_id,
-                             gint64         target_id,
-                             const char    *key,
-                             const char    *sha256,
-                             guint64        size,
-                             gint64         run_id,
-                             GError       **error)
+/* @file_id's object under @key, in @state (with the outcome's ETag and error, as
+ * sluice_catalog_finish_object () sets them), unless another file owns @key. */
+static gint64
+put_object (SluiceCatalog     *self,
+            gint64             file_id,
+            gint64             target_id,
+            const char        *key,
+            const char        *sha256,
+            guint64            size,
+            gint64             run_id,
+            SluiceObjectState  state,
+            const char        *etag,
+            const char        *error_code,
+            const char        *error_message,
+            GError           **error)
 {
   sqlite3_stmt *s;
   gint64 owner = 0, id = 0;
@@ -1212,19 +1211,23 @@ sluice_catalog_begin_object (SluiceCatalog *self,
     {
       s = stmt (self,
                 "INSERT INTO objects (file_id, target_id, key, state, sha256, size, run_id, "
-                "                     updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "                     updated_at, etag, error_code, error_message) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 error);
       if (s == NULL)
         return 0;
       sqlite3_bind_int64 (s, 1, file_id);
       sqlite3_bind_int64 (s, 2, target_id);
       sqlite3_bind_text (s, 3, key, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int (s, 4, SLUICE_OBJECT_UPLOADING);
+      sqlite3_bind_int (s, 4, state);
       sqlite3_bind_text (s, 5, sha256, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (s, 6, size);
       if (run_id > 0)
         sqlite3_bind_int64 (s, 7, run_id);
       sqlite3_bind_int64 (s, 8, now_s ());
+      bind_text_or_null (s, 9, etag);
+      bind_text_or_null (s, 10, error_code);
+      bind_text_or_null (s, 11, error_message);
       if (!step_done (self, s, error))
         return 0;
       return sqlite3_last_insert_rowid (self->db);
@@ -1232,19 +1235,44 @@ sluice_catalog_begin_object (SluiceCatalog *self,
 
   s = stmt (self,
             "UPDATE objects SET state = ?2, sha256 = ?3, size = ?4, run_id = ?5, updated_at = ?6,"
-            "  error_code = NULL, error_message = NULL WHERE id = ?1", error);
+            "  etag = COALESCE (?7, etag), error_code = ?8, error_message = ?9 WHERE id = ?1",
+            error);
   if (s == NULL)
     return 0;
   sqlite3_bind_int64 (s, 1, id);
-  sqlite3_bind_int (s, 2, SLUICE_OBJECT_UPLOADING);
+  sqlite3_bind_int (s, 2, state);
   sqlite3_bind_text (s, 3, sha256, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (s, 4, size);
   if (run_id > 0)
     sqlite3_bind_int64 (s, 5, run_id);
   sqlite3_bind_int64 (s, 6, now_s ());
+  bind_text_or_null (s, 7, etag);
+  bind_text_or_null (s, 8, error_code);
+  bind_text_or_null (s, 9, error_message);
   if (!step_done (self, s, error))
     return 0;
   return id;
+}
+
+/**
+ * sluice_catalog_begin_object:
+ *
+ * Records the intent to upload @file_id under @key: state UPLOADING, with the sha256 that is
+ * about to be sent. If another file already owns @key in this target, this is
+ * SLUICE_ERROR_KEY_COLLISION and nothing is changed.
+ */
+gint64
+sluice_catalog_begin_object (SluiceCatalog *self,
+                             gint64         file_id,
+                             gint64         target_id,
+                             const char    *key,
+                             const char    *sha256,
+                             guint64        size,
+                             gint64         run_id,
+                             GError       **error)
+{
+  return put_object (self, file_id, target_id, key, sha256, size, run_id,
+                     SLUICE_OBJECT_UPLOADING, NULL, NULL, NULL, error);
 }
 
 /**
@@ -1382,6 +1410,47 @@ get_intent (SluiceCatalog *self,
   return FALSE;
 }
 
+/* What @intent_id promised: the file row (with the hash being sent) and its object in @state;
+ * then the intent row goes. */
+static gboolean
+intent_to_object (SluiceCatalog      *self,
+                  gint64              intent_id,
+                  SluiceObjectState   state,
+                  const char         *etag,
+                  const char         *error_code,
+                  const char         *error_message,
+                  gint64             *out_file_id,
+                  gint64             *out_object_id,
+                  GError            **error)
+{
+  g_auto(Intent) intent = { 0 };
+  sqlite3_stmt *s;
+  gint64 file_id, object_id;
+
+  if (!get_intent (self, intent_id, &intent, error))
+    return FALSE;
+  file_id = sluice_catalog_upsert_file (self, intent.source_id, intent.relpath, intent.size,
+                                        intent.mtime_ns, intent.sha256, intent.run_id, error);
+  if (file_id == 0)
+    return FALSE;
+  object_id = put_object (self, file_id, intent.target_id, intent.key, intent.sha256,
+                          intent.size, intent.run_id, state, etag, error_code, error_message,
+                          error);
+  if (object_id == 0)
+    return FALSE;
+  s = stmt (self, "DELETE FROM intents WHERE id = ?1", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, intent_id);
+  if (!step_done (self, s, error))
+    return FALSE;
+  if (out_file_id != NULL)
+    *out_file_id = file_id;
+  if (out_object_id != NULL)
+    *out_object_id = object_id;
+  return TRUE;
+}
+
 /**
  * sluice_catalog_complete_intent:
  *
@@ -1396,31 +1465,31 @@ sluice_catalog_complete_intent (SluiceCatalog *self,
                                 gint64        *out_object_id,
                                 GError       **error)
 {
-  g_auto(Intent) intent = { 0 };
-  sqlite3_stmt *s;
-  gint64 file_id, object_id;
+  return intent_to_object (self, intent_id, SLUICE_OBJECT_UPLOADING, NULL, NULL, NULL,
+                           out_file_id, out_object_id, error);
+}
 
-  if (!get_intent (self, intent_id, &intent, error))
-    return FALSE;
-  file_id = sluice_catalog_upsert_file (self, intent.source_id, intent.relpath, intent.size,
-                                        intent.mtime_ns, intent.sha256, intent.run_id, error);
-  if (file_id == 0)
-    return FALSE;
-  object_id = sluice_catalog_begin_object (self, file_id, intent.target_id, intent.key,
-                                           intent.sha256, intent.size, intent.run_id, error);
-  if (object_id == 0)
-    return FALSE;
-  s = stmt (self, "DELETE FROM intents WHERE id = ?1", error);
-  if (s == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (s, 1, intent_id);
-  if (!step_done (self, s, error))
-    return FALSE;
-  if (out_file_id != NULL)
-    *out_file_id = file_id;
-  if (out_object_id != NULL)
-    *out_object_id = object_id;
-  return TRUE;
+/**
+ * sluice_catalog_finish_intent:
+ *
+ * Like sluice_catalog_complete_intent () followed by sluice_catalog_finish_object (), once
+ * the upload's outcome is known: the object row is written once, in @state (issue 5: the
+ * UPDATE from UPLOADING, its two index entries and the browser's counters were a write too
+ * many per small file).
+ */
+gboolean
+sluice_catalog_finish_intent (SluiceCatalog     *self,
+                              gint64             intent_id,
+                              SluiceObjectState  state,
+                              const char        *etag,
+                              const char        *error_code,
+                              const char        *error_message,
+                              gint64            *out_file_id,
+                              gint64            *out_object_id,
+                              GError           **error)
+{
+  return intent_to_object (self, intent_id, state, etag, error_code, error_message,
+                           out_file_id, out_object_id, error);
 }
 
 /**

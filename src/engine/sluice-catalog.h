@@ -167,6 +167,15 @@ gboolean       sluice_catalog_complete_intent    (SluiceCatalog       *self,
                                                   gint64              *out_file_id,
                                                   gint64              *out_object_id,
                                                   GError             **error);
+gboolean       sluice_catalog_finish_intent      (SluiceCatalog       *self,
+                                                  gint64               intent_id,
+                                                  SluiceObjectState    state,
+                                                  const char          *etag,
+                                                  const char          *error_code,
+                                                  const char          *error_message,
+                                                  gint64              *out_file_id,
+                                                  gint64              *out_object_id,
+                                                  GError             **error);
 gboolean       sluice_catalog_recover_intents    (SluiceCatalog       *self,
                                                   GError             **error);
 gboolean       sluice_catalog_begin_uploads      (SluiceCatalog       *self,

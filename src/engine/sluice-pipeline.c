@@ -270,12 +270,13 @@ _sluice_finish_op (SluiceCatalog *catalog,
 {
   FileOp *op = data;
 
-  /* a light intent: the file, its metadata and its object are written now, with the outcome */
-  if (op->intent_id != 0 &&
-      (!sluice_catalog_complete_intent (catalog, op->intent_id, &op->file_id, &op->object_id,
-                                        error) ||
-       !metadata_op (catalog, op, error)))
-    return FALSE;
+  /* a light intent: the file, its metadata and its object are written now, the object in
+   * its final state (small files have no upload id, and their hash is in the intent) */
+  if (op->intent_id != 0)
+    return sluice_catalog_finish_intent (catalog, op->intent_id, op->state, op->etag,
+                                         op->error_code, op->error_message, &op->file_id,
+                                         &op->object_id, error) &&
+           metadata_op (catalog, op, error);
 
   /* a multipart object learns its content hash only now */
   if (op->sha256 != NULL &&

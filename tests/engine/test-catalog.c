@@ -1309,6 +1309,66 @@ test_intent_key_collision (Fixture       *f,
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM objects"), ==, 1);
 }
 
+static gint64
+count_in_state (Fixture           *f,
+                SluiceObjectState  state)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT IFNULL (sum (n), 0) FROM browse_counts "
+                                          "WHERE state = %d", state);
+
+  return query_int (f->path, sql);
+}
+
+/* Once the upload's outcome is known, an intent becomes its object in one write, in the final
+ * state: the same rows and counters as completing it as UPLOADING and finishing the object. A
+ * later outcome for the same file replaces the state and keeps the ETag it had. */
+static void
+test_intent_finish (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(SluiceCatalogEntry) entry = { 0 };
+  g_autofree char *etag = NULL;
+  g_autofree char *code = NULL;
+  gint64 intent, file_id = 0, object_id = 0, again_file = 0, again_object = 0;
+
+  intent = add_intent (f, "2024/a.jpg", "photos/2024/a.jpg", &error);
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_UPLOADED,
+                                               "\"e\"", NULL, NULL, &file_id, &object_id,
+                                               &error));
+  g_assert_no_error (error);
+  lookup (f, f->target, "2024/a.jpg", &entry);
+  g_assert_cmpint (entry.file_id, ==, file_id);
+  g_assert_cmpint (entry.object_id, ==, object_id);
+  g_assert_cmpint (entry.state, ==, SLUICE_OBJECT_UPLOADED);
+  g_assert_cmpstr (entry.object_sha256, ==, SHA_A);
+  etag = query_text (f->path, "SELECT etag FROM objects");
+  g_assert_cmpstr (etag, ==, "\"e\"");
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 0);
+  g_assert_cmpint (count_in_state (f, SLUICE_OBJECT_UPLOADED), ==, 1);
+  g_assert_cmpint (count_in_state (f, SLUICE_OBJECT_UPLOADING), ==, 0);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM files_without_object"), ==, 0);
+
+  /* the same file, next run, failed: one object still, its ETag kept, the error recorded */
+  intent = add_intent (f, "2024/a.jpg", "photos/2024/a.jpg", &error);
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_FAILED, NULL,
+                                               "SERVER", "503 Slow Down", &again_file,
+                                               &again_object, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (again_file, ==, file_id);
+  g_assert_cmpint (again_object, ==, object_id);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM objects"), ==, 1);
+  g_clear_pointer (&etag, g_free);
+  etag = query_text (f->path, "SELECT etag FROM objects");
+  g_assert_cmpstr (etag, ==, "\"e\"");
+  code = query_text (f->path, "SELECT error_code || ': ' || error_message FROM objects");
+  g_assert_cmpstr (code, ==, "SERVER: 503 Slow Down");
+  g_assert_cmpint (count_in_state (f, SLUICE_OBJECT_UPLOADED), ==, 0);
+  g_assert_cmpint (count_in_state (f, SLUICE_OBJECT_FAILED), ==, 1);
+}
+
 /* An intent left by a run that died becomes, when the next run begins its uploads, the
  * UPLOADING object that run reconciles with a HEAD. Opening the catalog (a reader, an export)
  * does not take it, nor does a run while another run is uploading (the intent may be that
@@ -1397,6 +1457,7 @@ main (int   argc,
   ADD ("object-again", test_object_again);
   ADD ("key-collision", test_key_collision);
   ADD ("intent-complete", test_intent_complete);
+  ADD ("intent-finish", test_intent_finish);
   ADD ("intent-key-collision", test_intent_key_collision);
   ADD ("intent-recovered", test_intent_recovered);
   ADD ("same-key-other-target", test_same_key_other_target);
