@@ -37,12 +37,20 @@ denied (const GError *error)
 }
 
 static void
+note_to (GPtrArray    *notes,
+         const char   *what,
+         const GError *error)
+{
+  g_ptr_array_add (notes, g_strdup_printf (_("%s: not tested (%s)"), what,
+                                           error ? error->message : _("not allowed")));
+}
+
+static void
 note (SluiceCapabilities *self,
       const char         *what,
       const GError       *error)
 {
-  g_ptr_array_add (self->notes, g_strdup_printf (_("%s: not tested (%s)"), what,
-                                                 error ? error->message : _("not allowed")));
+  note_to (self->notes, what, error);
 }
 
 static char *
@@ -144,6 +152,7 @@ abort_retrying (SluiceS3Client *s3,
 
 typedef struct {
   SluiceS3Client *s3;
+  const char     *keep;   /* this probe's own keys start with it: they are not leftovers */
 } Leftovers;
 
 static gboolean
@@ -155,7 +164,8 @@ delete_leftover (const char *key,
 {
   Leftovers *l = user_data;
 
-  delete_retrying (l->s3, key, NULL);
+  if (!g_str_has_prefix (key, l->keep))
+    delete_retrying (l->s3, key, NULL);
   return TRUE;
 }
 
@@ -167,19 +177,77 @@ abort_leftover (const char *key,
 {
   Leftovers *l = user_data;
 
-  sluice_s3_client_abort_multipart (l->s3, key, upload_id, NULL);
+  if (!g_str_has_prefix (key, l->keep))
+    sluice_s3_client_abort_multipart (l->s3, key, upload_id, NULL);
   return TRUE;
 }
 
-/* A probe interrupted by a crash left its objects behind: the next probe removes them. */
+/* A probe interrupted by a crash left its objects behind: the next probe removes them (all
+ * under @probe_root but this probe's own, under @keep). */
 static void
 remove_leftovers (SluiceS3Client *s3,
-                  const char     *probe_root)
+                  const char     *probe_root,
+                  const char     *keep)
 {
-  Leftovers l = { s3 };
+  Leftovers l = { s3, keep };
 
   sluice_s3_client_list_uploads (s3, probe_root, abort_leftover, &l, NULL);
   sluice_s3_client_list_objects (s3, probe_root, delete_leftover, &l, NULL);
+}
+
+/* The checks that need no object of their own to exist first: they run beside the others, on
+ * a connection of their own (the probe is ten requests in a row otherwise; on a server that
+ * leaves Nagle on, those whose answer has a body take 44 ms each, issue 5). */
+typedef struct {
+  const SluiceTarget        *target;
+  SluiceCredentialsProvider *credentials;
+  const char                *probe_root;
+  const char                *base;
+  const char                *key_b;
+  const char                *sha;
+  SluiceCap                  verifies_payload_hash;
+  SluiceCap                  verifies_content_md5;
+  GPtrArray                 *notes;   /* char * */
+} Side;
+
+static const char probe_body[] = "sluice capability probe\n";
+
+static gpointer
+side_checks (gpointer data)
+{
+  Side *side = data;
+  g_autoptr(SluiceS3Client) s3 = sluice_s3_client_new (side->target, side->credentials);
+  g_autoptr(GError) server = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *md5 = NULL;
+  const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
+  long status = 0;
+
+  remove_leftovers (s3, side->probe_root, side->base);
+
+  /* a wrong payload hash must be refused: that is the integrity check Sluice relies on */
+  if (!put_raw_retrying (s3, side->key_b, (const guint8 *) probe_body, sizeof probe_body - 1,
+                         wrong, NULL, FALSE, &status, &server, &local))
+    note_to (side->notes, _("payload hash"), local);
+  else if (server == NULL)
+    side->verifies_payload_hash = SLUICE_CAP_NO;
+  else if (g_error_matches (server, SLUICE_ERROR, SLUICE_ERROR_BAD_DIGEST) ||
+           g_error_matches (server, SLUICE_ERROR, SLUICE_ERROR_AUTH_SIGNATURE) ||
+           status == 400)
+    side->verifies_payload_hash = SLUICE_CAP_YES;
+  else
+    note_to (side->notes, _("payload hash"), server);
+
+  /* a wrong Content-MD5 */
+  g_clear_error (&server);
+  g_clear_error (&local);
+  md5 = md5_base64 ((const guint8 *) "something else", 14);
+  if (!put_raw_retrying (s3, side->key_b, (const guint8 *) probe_body, sizeof probe_body - 1,
+                         side->sha, md5, FALSE, &status, &server, &local))
+    note_to (side->notes, _("Content-MD5"), local);
+  else
+    side->verifies_content_md5 = server != NULL ? SLUICE_CAP_YES : SLUICE_CAP_NO;
+  return NULL;
 }
 
 /**
@@ -202,10 +270,10 @@ sluice_capabilities_probe (const SluiceTarget        *target,
   g_autofree char *probe_root = NULL;
   g_autofree char *key_a = NULL;
   g_autofree char *key_b = NULL;
-  g_autofree char *md5 = NULL;
   g_autofree char *upload_id = NULL;
-  static const char body[] = "sluice capability probe\n";
-  const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
+  g_autoptr(GPtrArray) side_notes = g_ptr_array_new_with_free_func (g_free);
+  Side side = { 0 };
+  GThread *side_thread;
   char sha[65];
   long status = 0;
   guint32 r = g_random_int ();
@@ -213,54 +281,44 @@ sluice_capabilities_probe (const SluiceTarget        *target,
   probe_root = g_strdup_printf ("%s%s.sluice-probe/", target->prefix,
                                 target->prefix[0] ? "/" : "");
   base = g_strdup_printf ("%s%08x", probe_root, r);
-  remove_leftovers (s3, probe_root);
   key_a = g_strconcat (base, "/a", NULL);
   key_b = g_strconcat (base, "/b", NULL);
-  sluice_sha256_hex ((const guint8 *) body, sizeof body - 1, sha);
+  sluice_sha256_hex ((const guint8 *) probe_body, sizeof probe_body - 1, sha);
+
+  /* the leftovers and the checks on key_b, beside the ones on key_a below */
+  side.target = target;
+  side.credentials = credentials;
+  side.probe_root = probe_root;
+  side.base = base;
+  side.key_b = key_b;
+  side.sha = sha;
+  side.notes = side_notes;
+  side_thread = g_thread_new ("sluice-probe-side", side_checks, &side);
 
   /* a plain PUT with the object options: if this fails, nothing can be uploaded as set up */
-  if (!put_raw_retrying (s3, key_a, (const guint8 *) body, sizeof body - 1, sha, NULL,
-                                 FALSE, &status, &server, error))
-    return NULL;
-  if (server != NULL)
+  if (!put_raw_retrying (s3, key_a, (const guint8 *) probe_body, sizeof probe_body - 1, sha,
+                         NULL, FALSE, &status, &server, error) ||
+      server != NULL)
     {
-      g_set_error (error, SLUICE_ERROR, server->code,
-                   sluice_target_has_object_options (target)
-                   ? _("The server does not accept uploads with these object options "
-                       "(storage class, encryption, tags, ACL): %s")
-                   : _("The server does not accept uploads: %s"), server->message);
+      g_thread_join (side_thread);
+      /* a server that checks neither hash stored key_b */
+      if (side.verifies_payload_hash == SLUICE_CAP_NO ||
+          side.verifies_content_md5 == SLUICE_CAP_NO)
+        sluice_s3_client_delete_object (s3, key_b, NULL);
+      if (server != NULL)
+        g_set_error (error, SLUICE_ERROR, server->code,
+                     sluice_target_has_object_options (target)
+                     ? _("The server does not accept uploads with these object options "
+                         "(storage class, encryption, tags, ACL): %s")
+                     : _("The server does not accept uploads: %s"), server->message);
       return NULL;
     }
-
-  /* a wrong payload hash must be refused: that is the integrity check Sluice relies on */
-  g_clear_error (&server);
-  if (!put_raw_retrying (s3, key_b, (const guint8 *) body, sizeof body - 1, wrong, NULL,
-                                 FALSE, &status, &server, &local))
-    note (self, _("payload hash"), local);
-  else if (server == NULL)
-    self->verifies_payload_hash = SLUICE_CAP_NO;
-  else if (g_error_matches (server, SLUICE_ERROR, SLUICE_ERROR_BAD_DIGEST) ||
-           g_error_matches (server, SLUICE_ERROR, SLUICE_ERROR_AUTH_SIGNATURE) ||
-           status == 400)
-    self->verifies_payload_hash = SLUICE_CAP_YES;
-  else
-    note (self, _("payload hash"), server);
-
-  /* a wrong Content-MD5 */
-  g_clear_error (&server);
-  g_clear_error (&local);
-  md5 = md5_base64 ((const guint8 *) "something else", 14);
-  if (!put_raw_retrying (s3, key_b, (const guint8 *) body, sizeof body - 1, sha, md5,
-                                 FALSE, &status, &server, &local))
-    note (self, _("Content-MD5"), local);
-  else
-    self->verifies_content_md5 = server != NULL ? SLUICE_CAP_YES : SLUICE_CAP_NO;
 
   /* If-None-Match: * on a PUT of an existing key */
   g_clear_error (&server);
   g_clear_error (&local);
-  if (!put_raw_retrying (s3, key_a, (const guint8 *) body, sizeof body - 1, sha, NULL,
-                                 TRUE, &status, &server, &local))
+  if (!put_raw_retrying (s3, key_a, (const guint8 *) probe_body, sizeof probe_body - 1, sha,
+                         NULL, TRUE, &status, &server, &local))
     note (self, _("If-None-Match on PUT"), local);
   else if (status == 412)
     self->if_none_match_put = SLUICE_CAP_YES;
@@ -278,8 +336,8 @@ sluice_capabilities_probe (const SluiceTarget        *target,
 
     if (!sluice_s3_client_create_multipart (s3, &req, &upload_id, &local))
       note (self, _("multipart upload"), local);
-    else if (!sluice_s3_client_upload_part (s3, key_a, upload_id, 1, (const guint8 *) body,
-                                            sizeof body - 1, sha, &part_etag, &local))
+    else if (!sluice_s3_client_upload_part (s3, key_a, upload_id, 1, (const guint8 *) probe_body,
+                                            sizeof probe_body - 1, sha, &part_etag, &local))
       {
         /* nothing unfinished may stay behind: it would be billed */
         note (self, _("multipart upload"), local);
@@ -287,7 +345,7 @@ sluice_capabilities_probe (const SluiceTarget        *target,
       }
     else
       {
-        SluiceS3Part part = { 1, part_etag, sizeof body - 1 };
+        SluiceS3Part part = { 1, part_etag, sizeof probe_body - 1 };
 
         g_clear_error (&local);
         if (sluice_s3_client_complete_multipart (s3, key_a, upload_id, &part, 1, TRUE, &etag,
@@ -310,10 +368,10 @@ sluice_capabilities_probe (const SluiceTarget        *target,
             self->if_none_match_complete = SLUICE_CAP_YES;
             abort_retrying (s3, key_a, upload_id);
             if (sluice_s3_client_create_multipart (s3, &req, &id2, NULL) &&
-                sluice_s3_client_upload_part (s3, key_a, id2, 1, (const guint8 *) body,
-                                              sizeof body - 1, sha, &part2, NULL))
+                sluice_s3_client_upload_part (s3, key_a, id2, 1, (const guint8 *) probe_body,
+                                              sizeof probe_body - 1, sha, &part2, NULL))
               {
-                SluiceS3Part p2 = { 1, part2, sizeof body - 1 };
+                SluiceS3Part p2 = { 1, part2, sizeof probe_body - 1 };
                 if (sluice_s3_client_complete_multipart (s3, key_a, id2, &p2, 1, FALSE, &etag2,
                                                          NULL))
                   self->multipart_etag_suffix = g_str_has_suffix (etag2, "-1") ? SLUICE_CAP_YES
@@ -354,6 +412,13 @@ sluice_capabilities_probe (const SluiceTarget        *target,
           self->virtual_hosted = SLUICE_CAP_NO;
       }
   }
+
+  /* the side's findings, its notes first (they come first in the report) */
+  g_thread_join (side_thread);
+  self->verifies_payload_hash = side.verifies_payload_hash;
+  self->verifies_content_md5 = side.verifies_content_md5;
+  for (guint i = 0; i < side_notes->len; i++)
+    g_ptr_array_insert (self->notes, i, g_strdup (g_ptr_array_index (side_notes, i)));
 
   /* and leave nothing behind */
   g_clear_error (&local);
