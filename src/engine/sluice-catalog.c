@@ -1410,18 +1410,25 @@ get_intent (SluiceCatalog *self,
   return FALSE;
 }
 
-/* What @intent_id promised: the file row (with the hash being sent) and its object in @state;
- * then the intent row goes. */
-static gboolean
-intent_to_object (SluiceCatalog      *self,
-                  gint64              intent_id,
-                  SluiceObjectState   state,
-                  const char         *etag,
-                  const char         *error_code,
-                  const char         *error_message,
-                  gint64             *out_file_id,
-                  gint64             *out_object_id,
-                  GError            **error)
+/**
+ * sluice_catalog_finish_intent:
+ *
+ * Writes what @intent_id promised once the upload's outcome is known: the file row (with the
+ * hash that was sent) and its object, written once in @state with the ETag and error that
+ * sluice_catalog_finish_object () would set; then the intent row goes. (Issue 5: writing the
+ * object as UPLOADING and updating it at once was a second write of the row, its two index
+ * entries and the browser's counters per small file.) Ids in @out_file_id and @out_object_id.
+ */
+gboolean
+sluice_catalog_finish_intent (SluiceCatalog     *self,
+                              gint64             intent_id,
+                              SluiceObjectState  state,
+                              const char        *etag,
+                              const char        *error_code,
+                              const char        *error_message,
+                              gint64            *out_file_id,
+                              gint64            *out_object_id,
+                              GError           **error)
 {
   g_auto(Intent) intent = { 0 };
   sqlite3_stmt *s;
@@ -1465,31 +1472,8 @@ sluice_catalog_complete_intent (SluiceCatalog *self,
                                 gint64        *out_object_id,
                                 GError       **error)
 {
-  return intent_to_object (self, intent_id, SLUICE_OBJECT_UPLOADING, NULL, NULL, NULL,
-                           out_file_id, out_object_id, error);
-}
-
-/**
- * sluice_catalog_finish_intent:
- *
- * Like sluice_catalog_complete_intent () followed by sluice_catalog_finish_object (), once
- * the upload's outcome is known: the object row is written once, in @state (issue 5: the
- * UPDATE from UPLOADING, its two index entries and the browser's counters were a write too
- * many per small file).
- */
-gboolean
-sluice_catalog_finish_intent (SluiceCatalog     *self,
-                              gint64             intent_id,
-                              SluiceObjectState  state,
-                              const char        *etag,
-                              const char        *error_code,
-                              const char        *error_message,
-                              gint64            *out_file_id,
-                              gint64            *out_object_id,
-                              GError           **error)
-{
-  return intent_to_object (self, intent_id, state, etag, error_code, error_message,
-                           out_file_id, out_object_id, error);
+  return sluice_catalog_finish_intent (self, intent_id, SLUICE_OBJECT_UPLOADING, NULL, NULL,
+                                       NULL, out_file_id, out_object_id, error);
 }
 
 /**
