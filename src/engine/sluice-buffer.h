@@ -64,8 +64,10 @@ SluiceBuffer *sluice_buffer_read_file_charged (int           dirfd,
                                                const char    *relpath,
                                                SluiceBudget  *budget,
                                                guint64        budget_taken,
+                                               gboolean       direct,
                                                GCancellable  *cancellable,
                                                GError       **error);
+gboolean      sluice_buffer_direct_suits      (int            fd);
 SluiceBuffer *sluice_buffer_read_range        (int            fd,
                                                const char    *relpath,
                                                guint64        offset,

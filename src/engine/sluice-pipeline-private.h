@@ -31,6 +31,7 @@ struct _SluicePipeline {
   SluiceProbePool        *probes;
   SluiceBudget           *budget;
   SluiceWalker           *walker;
+  gboolean                direct_reads;   /* sluice_buffer_direct_suits () of the source */
   SluiceWorkQueue         work;
   GCancellable           *cancellable;
   gint64                  source_id;

@@ -890,7 +890,8 @@ read_with_retries (Worker          *w,
       /* the budget charge is what was taken, whatever the size is now */
       buf = sluice_buffer_read_file_charged (sluice_walker_get_root_fd (self->walker),
                                              f->relpath, self->budget, f->size,
-                                             self->cancellable, &local_error);
+                                             self->direct_reads, self->cancellable,
+                                             &local_error);
       if (buf != NULL)
         return buf;
       if (!g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED) ||
@@ -1607,6 +1608,7 @@ sluice_pipeline_run (SluicePipeline        *self,
   if (self->walker == NULL)
     goto out;
   sluice_walker_set_progress (self->walker, self->progress);
+  self->direct_reads = sluice_buffer_direct_suits (sluice_walker_get_root_fd (self->walker));
 
   if (sluice_catalog_path_is_remote (self->options.catalog_path, &remote_fs))
     {

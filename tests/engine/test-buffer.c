@@ -328,9 +328,29 @@ assert_protected (SluiceBuffer *buf)
   close (ro);
 }
 
+/* Reads @name as the pipeline does: around the page cache when @direct. */
+static SluiceBuffer *
+read_as (Fixture       *f,
+         const char    *name,
+         SluiceBudget  *budget,
+         gboolean       direct,
+         GError       **error)
+{
+  struct stat st;
+
+  if (!direct)
+    return sluice_buffer_read_file (f->dirfd, name, budget, NULL, error);
+  g_assert_cmpint (fstatat (f->dirfd, name, &st, 0), ==, 0);
+  if (budget != NULL)
+    g_assert_true (sluice_budget_acquire (budget, st.st_size, NULL));
+  return sluice_buffer_read_file_charged (f->dirfd, name, budget, budget != NULL ? st.st_size : 0,
+                                          TRUE, NULL, error);
+}
+
 static void
-read_and_check (Fixture *f,
-                gsize    len)
+read_and_check (Fixture  *f,
+                gsize     len,
+                gboolean  direct)
 {
   g_autofree char *name = g_strdup_printf ("file-%" G_GSIZE_FORMAT ".bin", len);
   g_autofree char *path = g_build_filename (f->dir, name, NULL);
@@ -340,7 +360,7 @@ read_and_check (Fixture *f,
   SluiceBuffer *buf;
 
   sluice_test_write_file (path, data, len);
-  buf = sluice_buffer_read_file (f->dirfd, name, budget, NULL, &error);
+  buf = read_as (f, name, budget, direct, &error);
   g_assert_no_error (error);
   g_assert_nonnull (buf);
 
@@ -365,7 +385,112 @@ test_read_sizes (Fixture       *f,
   const gsize sizes[] = { 1, 4095, MIB - 1, MIB, MIB + 1, 3 * MIB + 17 };
 
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
-    read_and_check (f, sizes[i]);
+    read_and_check (f, sizes[i], FALSE);
+}
+
+static void
+test_direct_read_sizes (Fixture       *f,
+                        gconstpointer  data)
+{
+  /* around a block, a slab step (256 KiB, then 1 MiB past 4 MiB: the slab has to hold the
+   * block past the end) and the 4 MiB direct read chunk */
+  const gsize sizes[] = { 0, 1, 4095, 4096, 4097, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1,
+                          MIB, 4 * MIB - 1, 4 * MIB, 4 * MIB + 1, 9 * MIB + 17 };
+
+  g_test_message ("direct reads suit %s: %s", f->dir,
+                  sluice_buffer_direct_suits (f->dirfd) ? "yes" : "no");
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    read_and_check (f, sizes[i], TRUE);
+}
+
+/* Whether the first page of @path is in the page cache. */
+static gboolean
+first_page_cached (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  void *map;
+  unsigned char resident = 0;
+
+  g_assert_cmpint (fd, >=, 0);
+  map = mmap (NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+  g_assert_true (map != MAP_FAILED);
+  g_assert_cmpint (mincore (map, 4096, &resident), ==, 0);
+  munmap (map, 4096);
+  close (fd);
+  return (resident & 1) != 0;
+}
+
+static void
+test_direct_bypasses_cache (Fixture       *f,
+                            gconstpointer  data)
+{
+  const gsize len = 300000;
+  g_autofree guint8 *bytes = pattern (len);
+  g_autofree char *path = g_build_filename (f->dir, "cold.jpg", NULL);
+  int fd;
+
+  if (!sluice_buffer_direct_suits (f->dirfd))
+    {
+      g_test_skip ("the test folder's file system is not one for direct reads");
+      return;
+    }
+
+  sluice_test_write_file (path, bytes, len);
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SluiceBuffer) buf = NULL;
+      gboolean direct = i == 0;
+
+      /* written back and dropped from the cache, as a photo on a disk is before a run */
+      fd = open (path, O_RDONLY | O_CLOEXEC);
+      g_assert_cmpint (fd, >=, 0);
+      g_assert_cmpint (fdatasync (fd), ==, 0);
+      g_assert_cmpint (posix_fadvise (fd, 0, 0, POSIX_FADV_DONTNEED), ==, 0);
+      close (fd);
+      g_assert_false (first_page_cached (path));
+
+      buf = read_as (f, "cold.jpg", NULL, direct, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (buf->data, buf->len, bytes, len);
+      assert_digest (buf, bytes, len);
+      /* a direct read leaves the cache as it was; a buffered one fills it */
+      g_assert_cmpint (first_page_cached (path), ==, !direct);
+    }
+}
+
+static void
+test_direct_suits (Fixture       *f,
+                   gconstpointer  data)
+{
+  int fd;
+
+  /* neither procfs nor tmpfs is a block file system */
+  fd = open ("/proc", O_PATH | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_false (sluice_buffer_direct_suits (fd));
+  close (fd);
+  fd = open ("/dev/shm", O_PATH | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      g_assert_false (sluice_buffer_direct_suits (fd));
+      close (fd);
+    }
+  g_assert_false (sluice_buffer_direct_suits (-1));
+}
+
+static void
+test_direct_longer_than_stat (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceBuffer) buf = NULL;
+
+  /* procfs refuses O_DIRECT: the read goes through the cache, and still sees the growth */
+  buf = sluice_buffer_read_file_charged (f->dirfd, "/proc/self/status", NULL, 0, TRUE, NULL,
+                                         &error);
+  g_assert_null (buf);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED);
 }
 
 static void
@@ -715,7 +840,8 @@ writer_thread (gpointer user_data)
 
 static void
 changed_while_read (Fixture  *f,
-                    gboolean  append)
+                    gboolean  append,
+                    gboolean  direct)
 {
   g_autofree guint8 *bytes = pattern (32 * MIB);
   Writer w = { NULL, append, 0, 0 };
@@ -733,8 +859,7 @@ changed_while_read (Fixture  *f,
   for (int attempt = 0; attempt < 50 && !detected; attempt++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(SluiceBuffer) buf = sluice_buffer_read_file (f->dirfd, "busy.mov", NULL, NULL,
-                                                             &error);
+      g_autoptr(SluiceBuffer) buf = read_as (f, "busy.mov", NULL, direct, &error);
       if (buf == NULL)
         {
           g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED);
@@ -752,14 +877,28 @@ static void
 test_grows_while_read (Fixture       *f,
                        gconstpointer  data)
 {
-  changed_while_read (f, TRUE);
+  changed_while_read (f, TRUE, FALSE);
+}
+
+static void
+test_direct_grows_while_read (Fixture       *f,
+                              gconstpointer  data)
+{
+  changed_while_read (f, TRUE, TRUE);
 }
 
 static void
 test_rewritten_while_read (Fixture       *f,
                            gconstpointer  data)
 {
-  changed_while_read (f, FALSE);
+  changed_while_read (f, FALSE, FALSE);
+}
+
+static void
+test_direct_rewritten_while_read (Fixture       *f,
+                                  gconstpointer  data)
+{
+  changed_while_read (f, FALSE, TRUE);
 }
 
 static void
@@ -999,7 +1138,8 @@ test_read_charged (Fixture       *f,
       SluiceBuffer *buf;
 
       g_assert_true (sluice_budget_acquire (budget, 300000, NULL));
-      buf = sluice_buffer_read_file_charged (f->dirfd, "a.jpg", budget, 300000, NULL, &error);
+      buf = sluice_buffer_read_file_charged (f->dirfd, "a.jpg", budget, 300000, FALSE, NULL,
+                                             &error);
       g_assert_no_error (error);
       g_assert_cmpmem (buf->data, buf->len, bytes, 300000);
       g_assert_cmpuint (sluice_budget_in_use (budget), ==, 300000);
@@ -1009,8 +1149,8 @@ test_read_charged (Fixture       *f,
   g_assert_cmpuint (sluice_budget_slabs_made (budget), ==, 1);
 
   g_assert_true (sluice_budget_acquire (budget, 1000, NULL));
-  g_assert_null (sluice_buffer_read_file_charged (f->dirfd, "missing.jpg", budget, 1000, NULL,
-                                                  &error));
+  g_assert_null (sluice_buffer_read_file_charged (f->dirfd, "missing.jpg", budget, 1000, FALSE,
+                                                  NULL, &error));
   g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_UNREADABLE);
   g_assert_cmpuint (sluice_budget_in_use (budget), ==, 0);
 }
@@ -1053,6 +1193,12 @@ main (int   argc,
   ADD ("read-charged", test_read_charged);
   ADD ("read-range", test_read_range);
   ADD ("read-range-short", test_read_range_short);
+  ADD ("direct/read-sizes", test_direct_read_sizes);
+  ADD ("direct/bypasses-cache", test_direct_bypasses_cache);
+  ADD ("direct/suits", test_direct_suits);
+  ADD ("direct/longer-than-stat", test_direct_longer_than_stat);
+  ADD ("direct/grows-while-read", test_direct_grows_while_read);
+  ADD ("direct/rewritten-while-read", test_direct_rewritten_while_read);
 #undef ADD
   g_test_add_func ("/engine/buffer/fifo-refused", test_fifo_refused);
   g_test_add_func ("/engine/buffer/unreadable-file", test_unreadable_file);
