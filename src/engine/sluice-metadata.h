@@ -49,6 +49,11 @@ void            sluice_metadata_free         (SluiceMetadata *self);
 void            sluice_metadata_add_warning  (SluiceMetadata *self,
                                               const char     *format,
                                               ...) G_GNUC_PRINTF (2, 3);
+/* What sluice_metadata_to_variant () makes and a probe RESULT carries (sluice-metadata.c) */
+#define SLUICE_METADATA_VARIANT_TYPE   ((const GVariantType *) "(axadauasayas)")
+/* where the thumbnail's bytes are in it */
+#define SLUICE_METADATA_VARIANT_THUMBNAIL 4
+
 GVariant       *sluice_metadata_to_variant   (const SluiceMetadata *self);
 SluiceMetadata *sluice_metadata_from_variant (GVariant       *variant,
                                               GError        **error);

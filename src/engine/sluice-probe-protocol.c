@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sluice-error.h"
+#include "sluice-metadata.h"
 #include "sluice-probe-protocol.h"
 
 static const char frame_magic[4] = { 'S', 'L', 'P', 'R' };
@@ -24,7 +25,7 @@ sluice_probe_message_type (SluiceProbeMessage message)
     case SLUICE_PROBE_MSG_PROBE:
       return G_VARIANT_TYPE ("(st)");
     case SLUICE_PROBE_MSG_RESULT:
-      return G_VARIANT_TYPE_VARDICT;
+      return SLUICE_METADATA_VARIANT_TYPE;
     case SLUICE_PROBE_MSG_ERROR:
       return G_VARIANT_TYPE ("(s)");
     case SLUICE_PROBE_MSG_THUMBNAIL:
@@ -157,8 +158,8 @@ sluice_probe_frame_send (int                sock,
  * The data was not produced by us: only normal form is accepted, so every later access is
  * cheap and cannot surprise. In a RESULT the thumbnail's bytes are left out of the check:
  * g_variant_is_normal_form() visits an "ay" one byte at a time, which was 5 % of the client's
- * CPU per small file (issue 5), and any bytes are a sound "ay" (its framing is checked with
- * its dictionary entry's, by GVariant on every access to untrusted data).
+ * CPU per small file (issue 5), and any bytes are a sound "ay" (its place in the tuple is
+ * checked with the others', by GVariant on every access to untrusted data).
  *
  * PIXELS is "(uuuay)": three fixed-size numbers, then the bytes up to the end of the frame.
  * That type has no framing offsets, so any frame of at least 12 bytes is in normal form and
@@ -178,26 +179,14 @@ payload_is_sound (SluiceProbeMessage message,
   n = g_variant_n_children (payload);
   for (gsize i = 0; i < n; i++)
     {
-      g_autoptr(GVariant) entry = g_variant_get_child_value (payload, i);
-      g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
-      g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
+      g_autoptr(GVariant) child = g_variant_get_child_value (payload, i);
 
-      total += g_variant_get_size (entry);
-      if (g_strcmp0 (g_variant_get_string (key, NULL), "thumbnail") == 0 &&
-          g_variant_is_normal_form (key))
-        {
-          g_autoptr(GVariant) inner = g_variant_get_variant (boxed);
-
-          if (!g_variant_is_of_type (inner, G_VARIANT_TYPE_BYTESTRING))
-            return FALSE;
-          continue;
-        }
-      if (!g_variant_is_normal_form (entry))
+      total += g_variant_get_size (child);
+      if (i != SLUICE_METADATA_VARIANT_THUMBNAIL && !g_variant_is_normal_form (child))
         return FALSE;
     }
-  /* the entries and their offsets fill the frame: no unaccounted bytes, no overlaps */
-  return total <= g_variant_get_size (payload) &&
-         (n > 0 || g_variant_get_size (payload) == 0);
+  /* the members and their offsets fill the frame: no unaccounted bytes, no overlaps */
+  return total <= g_variant_get_size (payload);
 }
 
 /* Reads exactly @len bytes, waiting at most @timeout_ms for each chunk (a no-progress

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
  *   HELLO   helper → engine  (u)        protocol version, sent once at start
  *   PROBE   engine → helper  (st)  +fd  name hint (for the extension), byte length; a
  *                                       read-only memfd whose first length bytes are the file
- *   RESULT  helper → engine  a{sv}      SluiceMetadata (see sluice_metadata_to_variant())
+ *   RESULT  helper → engine  (axadauasayas) SluiceMetadata (see sluice_metadata_to_variant())
  *   ERROR   helper → engine  (s)        the request could not be served at all
  *   THUMBNAIL engine → helper (tu) +fd  byte length, wanted longest edge in pixels
  *                                       (SLUICE_PROBE_THUMB_MIN_EDGE..SLUICE_PROBE_THUMB_MAX_EDGE);
@@ -26,10 +26,11 @@ G_BEGIN_DECLS
  *   NO_THUMBNAIL helper → engine (us)   why none could be made (SluiceProbeThumbFailure) and
  *                                       the decoder's words
  *
- * Version 2 added THUMBNAIL, PIXELS and NO_THUMBNAIL.
+ * Version 2 added THUMBNAIL, PIXELS and NO_THUMBNAIL; version 3 made RESULT fixed arrays in
+ * place of an a{sv}.
  */
 
-#define SLUICE_PROBE_PROTOCOL_VERSION 2
+#define SLUICE_PROBE_PROTOCOL_VERSION 3
 #define SLUICE_PROBE_FRAME_HEADER     16
 #define SLUICE_PROBE_FRAME_MAX        (1024 * 1024)
 /* The fd the helper finds its socket on (GSubprocessLauncher take_fd target). */

@@ -65,23 +65,32 @@ normal_result (const char *name,
   return sluice_metadata_to_variant (meta);
 }
 
+/* A RESULT no honest helper sends: control characters, an overlong string, out-of-range
+ * numbers, an oversized thumbnail (SLUICE_METADATA_VARIANT_TYPE, built by hand). */
 static GVariant *
 hostile_result (void)
 {
-  GVariantBuilder b;
   g_autofree char *huge = g_strnfill (10000, 'Z');
   g_autofree guint8 *thumb = g_malloc0 (SLUICE_METADATA_MAX_THUMBNAIL + 1);
+  /* iso, orientation */
+  const gint64 ints[] = { -7, 9 };
+  /* f_number */
+  const double doubles[] = { INFINITY };
+  const guint32 exposure[] = { 1, 0, 1 };
+  const char *strings[] = { "", "Evil\x1b[2J\r\nCorp", huge };
+  const char *none[] = { NULL };
+  GVariant *children[] = {
+    g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, ints, G_N_ELEMENTS (ints), sizeof (gint64)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, doubles, G_N_ELEMENTS (doubles),
+                               sizeof (double)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, exposure, G_N_ELEMENTS (exposure),
+                               sizeof (guint32)),
+    g_variant_new_strv (strings, G_N_ELEMENTS (strings)),
+    g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, thumb, SLUICE_METADATA_MAX_THUMBNAIL + 1, 1),
+    g_variant_new_strv (none, 0),
+  };
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&b, "{sv}", "make", g_variant_new_string ("Evil\x1b[2J\r\nCorp"));
-  g_variant_builder_add (&b, "{sv}", "model", g_variant_new_string (huge));
-  g_variant_builder_add (&b, "{sv}", "iso", g_variant_new_int64 (-7));
-  g_variant_builder_add (&b, "{sv}", "f_number", g_variant_new_double (INFINITY));
-  g_variant_builder_add (&b, "{sv}", "orientation", g_variant_new_string ("sideways"));
-  g_variant_builder_add (&b, "{sv}", "thumbnail",
-                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, thumb,
-                                                    SLUICE_METADATA_MAX_THUMBNAIL + 1, 1));
-  return g_variant_builder_end (&b);
+  return g_variant_new_tuple (children, G_N_ELEMENTS (children));
 }
 
 static gboolean

@@ -156,7 +156,7 @@ through_the_wire (const SluiceMetadata *meta)
   FUZZ_CHECK (size <= SLUICE_PROBE_FRAME_MAX - SLUICE_PROBE_FRAME_HEADER);
   buf = g_malloc (MAX (size, 1));
   g_variant_store (normal, buf);
-  received = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE_VARDICT, buf, size,
+  received = g_variant_ref_sink (g_variant_new_from_data (SLUICE_METADATA_VARIANT_TYPE, buf, size,
                                                           FALSE, g_free, buf));
   FUZZ_CHECK (g_variant_is_normal_form (received));
   back = sluice_metadata_from_variant (received, &error);
