@@ -890,8 +890,9 @@ read_with_retries (Worker          *w,
       /* the budget charge is what was taken, whatever the size is now */
       buf = sluice_buffer_read_file_charged (sluice_walker_get_root_fd (self->walker),
                                              f->relpath, self->budget, f->size,
-                                             self->direct_reads, self->cancellable,
-                                             &local_error);
+                                             self->direct_reads &&
+                                               f->size < SLUICE_BUFFER_DIRECT_MAX,
+                                             self->cancellable, &local_error);
       if (buf != NULL)
         return buf;
       if (!g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED) ||
