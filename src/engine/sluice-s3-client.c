@@ -4,6 +4,9 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
@@ -35,10 +38,12 @@ struct _SluiceS3Client {
   char                      *sigv4;        /* CURLOPT_AWS_SIGV4's provider:region:service */
   SluiceCredentialsProvider *credentials;  /* borrowed; outlives the client */
   GCancellable              *cancellable;
+  curl_socket_t              sock;         /* see sockopt_cb () */
   char                       errbuf[CURL_ERROR_SIZE];
 };
 
 typedef struct {
+  const curl_socket_t *sock;  /* the client's connection, or CURL_SOCKET_BAD */
   GString  *body;
   gsize     max;
   gboolean  overflow;
@@ -104,6 +109,51 @@ header_value (const char *line,
   return g_steal_pointer (&value);
 }
 
+/*
+ * Acknowledges at once what the server has sent so far. A server that leaves Nagle's
+ * algorithm on (Ceph RGW's beast does) writes an answer's head and its body as two small
+ * segments and holds the second until the first is acknowledged; our kernel, seeing a
+ * request-answer exchange, delays that ACK by 40 ms. An XML answer (an error, a listing,
+ * CompleteMultipartUpload's) then took 44 ms instead of 4, and so did the capability probe's
+ * checks, several of them in a row before the first upload (issue 5). Asked on the status
+ * line, while the ACK is still pending, TCP_QUICKACK sends it now; it costs one system call per
+ * answer.
+ */
+static void
+acknowledge_now (curl_socket_t sock)
+{
+  int one = 1;
+
+  if (sock != CURL_SOCKET_BAD)
+    setsockopt (sock, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
+/* The socket of the client's connection, for acknowledge_now (): curl tells the socket of a
+ * transfer only once it is over. A client is one thread's, one transfer at a time, and keeps
+ * one connection (two for a moment when the server closed the last one). */
+static int
+sockopt_cb (void          *user_data,
+            curl_socket_t  sock,
+            curlsocktype   purpose)
+{
+  SluiceS3Client *self = user_data;
+
+  if (purpose == CURLSOCKTYPE_IPCXN)
+    self->sock = sock;
+  return CURL_SOCKOPT_OK;
+}
+
+static int
+closesocket_cb (void          *user_data,
+                curl_socket_t  sock)
+{
+  SluiceS3Client *self = user_data;
+
+  if (self->sock == sock)
+    self->sock = CURL_SOCKET_BAD;
+  return close (sock);
+}
+
 static gsize
 header_cb (char   *buffer,
            size_t  size,
@@ -113,6 +163,12 @@ header_cb (char   *buffer,
   Response *resp = user_data;
   gsize len = size * nitems;
   char *value;
+
+  if (len > 5 && memcmp (buffer, "HTTP/", 5) == 0)
+    {
+      acknowledge_now (resp->sock != NULL ? *resp->sock : CURL_SOCKET_BAD);
+      return len;
+    }
 
   value = header_value (buffer, len, "ETag");
   if (value != NULL)
@@ -208,6 +264,7 @@ sluice_s3_client_new (const SluiceTarget        *target,
 
   self = g_new0 (SluiceS3Client, 1);
   self->curl = curl_easy_init ();
+  self->sock = CURL_SOCKET_BAD;
   self->target = sluice_target_copy (target);
   /* per request these parsed the endpoint and formatted three strings: ~2 % of a worker's
    * CPU on small files */
@@ -588,6 +645,7 @@ perform (SluiceS3Client     *self,
   /* reset keeps the connection cache, DNS cache and TLS sessions: connections are reused */
   curl_easy_reset (c);
   self->errbuf[0] = '\0';
+  resp->sock = &self->sock;
   resp->body = g_string_new (NULL);
   resp->max = max_body;
 
@@ -632,6 +690,10 @@ perform (SluiceS3Client     *self,
   curl_easy_setopt (c, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
   curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, resp);
+  curl_easy_setopt (c, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
+  curl_easy_setopt (c, CURLOPT_SOCKOPTDATA, self);
+  curl_easy_setopt (c, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
+  curl_easy_setopt (c, CURLOPT_CLOSESOCKETDATA, self);
   curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, header_cb);
   curl_easy_setopt (c, CURLOPT_HEADERDATA, resp);
   curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
