@@ -7,8 +7,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -410,6 +410,15 @@ stat_mtime_ns (const struct stat *st)
   return (gint64) st->st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st->st_mtim.tv_nsec;
 }
 
+/* Turns O_DIRECT off on @src, for the rest of a read. */
+static gboolean
+leave_direct (int src)
+{
+  int flags = fcntl (src, F_GETFL);
+
+  return flags >= 0 && fcntl (src, F_SETFL, flags & ~O_DIRECT) == 0;
+}
+
 /**
  * sluice_buffer_read_file:
  * @dirfd: the source root, opened with O_PATH or O_DIRECTORY
@@ -515,17 +524,11 @@ read_file (int            dirfd,
       n = read (src, map + done, want);
       if (n < 0 && errno == EINTR)
         continue;
-      if (n < 0 && direct && errno == EINVAL)
+      /* not aligned to what this file system wants: the rest through the cache */
+      if (n < 0 && direct && errno == EINVAL && leave_direct (src))
         {
-          /* not aligned to what this file system wants (or a short read left us off a
-           * block): the rest through the cache */
-          int flags = fcntl (src, F_GETFL);
-
-          if (flags >= 0 && fcntl (src, F_SETFL, flags & ~O_DIRECT) == 0)
-            {
-              direct = FALSE;
-              continue;
-            }
+          direct = FALSE;
+          continue;
         }
       if (n < 0)
         {
@@ -538,10 +541,14 @@ read_file (int            dirfd,
       if (done < size)
         sluice_sha256_update (ctx, map + done, MIN ((gsize) n, size - done));
       done += n;
-      /* a direct read falls short only at the end (anything else reads as a changed file,
-       * which is read again): no read of nothing to confirm it */
+      /* a direct read falls short at the end: no read of nothing to confirm it. Short of
+       * the end (never seen), the rest goes through the cache, which takes any offset. */
       if (direct && (gsize) n < want)
-        break;
+        {
+          if (done >= size || !leave_direct (src))
+            break;
+          direct = FALSE;
+        }
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED, "cancelled");
@@ -601,7 +608,6 @@ sluice_buffer_read_file (int            dirfd,
  * sluice_buffer_read_file_charged:
  * @budget_taken: bytes of @budget the caller already acquired for this file (released when
  *   the buffer is freed, or here on failure)
- *
  * @direct: read around the page cache (O_DIRECT), for a file system where
  *   sluice_buffer_direct_suits() said so; a file it refuses is read through the cache
  *
