@@ -8,6 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sluice-buffer.h"
@@ -103,9 +105,10 @@ set_rational (ExifData *ed,
   exif_set_rational (e->data, exif_data_get_byte_order (ed), r);
 }
 
-/* tiny_jpeg with an APP1 EXIF segment after SOI */
+/* tiny_jpeg with @padding bytes of APP2 segments, then an APP1 EXIF segment naming @make */
 static GBytes *
-jpeg_with_exif (void)
+jpeg_with_exif_at (const char *make,
+                   gsize       padding)
 {
   ExifData *ed = exif_data_new ();
   unsigned char *exif = NULL;
@@ -115,7 +118,7 @@ jpeg_with_exif (void)
 
   exif_data_unset_option (ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
   exif_data_set_byte_order (ed, EXIF_BYTE_ORDER_INTEL);
-  set_ascii (ed, EXIF_IFD_0, EXIF_TAG_MAKE, "Sluice Test");
+  set_ascii (ed, EXIF_IFD_0, EXIF_TAG_MAKE, make);
   set_ascii (ed, EXIF_IFD_0, EXIF_TAG_MODEL, "PoolCam");
   set_short (ed, EXIF_IFD_0, EXIF_TAG_ORIENTATION, 1);
   set_ascii (ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL, "2023:07:14 09:30:00");
@@ -132,11 +135,27 @@ jpeg_with_exif (void)
   marker[2] = (size + 2) >> 8;
   marker[3] = (size + 2) & 0xff;
   g_byte_array_append (b, tiny_jpeg, 2);
+  while (padding > 0)
+    {
+      gsize n = MIN (padding, 0xfff0);
+      guint8 app2[4] = { 0xff, 0xe2, (n + 2) >> 8, (n + 2) & 0xff };
+      g_autofree guint8 *fill = g_malloc0 (n);
+
+      g_byte_array_append (b, app2, 4);
+      g_byte_array_append (b, fill, n);
+      padding -= n;
+    }
   g_byte_array_append (b, marker, 4);
   g_byte_array_append (b, exif, size);
   g_byte_array_append (b, tiny_jpeg + 2, sizeof tiny_jpeg - 2);
   free (exif);
   return g_byte_array_free_to_bytes (b);
+}
+
+static GBytes *
+jpeg_with_exif (void)
+{
+  return jpeg_with_exif_at ("Sluice Test", 0);
 }
 
 static SluiceBuffer *
@@ -278,6 +297,88 @@ test_real_exif (void)
   g_assert_cmpint (meta->width, ==, 24);
   g_assert_cmpint (meta->height, ==, 16);
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* Writes @jpeg at the start of @memfd (growing it to at least @size) and probes it through a
+ * fresh read-only descriptor, as the pipeline does with a slab it reuses. */
+static SluiceMetadata *
+probe_slab (SluiceProbePool *pool,
+            int              memfd,
+            gsize            size,
+            GBytes          *jpeg,
+            GError         **error)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d", memfd);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (jpeg, &len);
+  SluiceMetadata *meta;
+  struct stat st;
+  int ro;
+
+  g_assert_cmpint (fstat (memfd, &st), ==, 0);
+  if ((gsize) st.st_size < MAX (size, len))
+    g_assert_cmpint (ftruncate (memfd, MAX (size, len)), ==, 0);
+  g_assert_cmpint (pwrite (memfd, data, len, 0), ==, (gssize) len);
+  ro = open (path, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (ro, >=, 0);
+  meta = sluice_probe_pool_probe (pool, ro, "slab.jpg", len, error);
+  close (ro);
+  return meta;
+}
+
+/* The helper keeps its mappings of the engine's slabs from request to request (issue 5). A
+ * slab that holds another file next time must be read afresh, and one that grew must be
+ * mapped again: the EXIF of the last file here lies beyond the slab's first length. */
+static void
+test_real_reused_slab (void)
+{
+  const char *path = real_helper ();
+  g_autoptr(SluiceProbePool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) first = jpeg_with_exif_at ("First Cam", 0);
+  g_autoptr(GBytes) second = jpeg_with_exif_at ("Second Cam", 0);
+  g_autoptr(GBytes) deep = jpeg_with_exif_at ("Deep Cam", 300 * 1024);
+  int memfd, other;
+
+  if (path == NULL)
+    {
+      g_test_skip ("SLUICE_PROBE_PATH does not name the sluice-probe helper");
+      return;
+    }
+  pool = sluice_probe_pool_new (path, 1, 0, &error);
+  g_assert_no_error (error);
+  memfd = memfd_create ("test-slab", MFD_CLOEXEC);
+  other = memfd_create ("test-slab-2", MFD_CLOEXEC);
+  g_assert_cmpint (memfd, >=, 0);
+  g_assert_cmpint (other, >=, 0);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(SluiceMetadata) a = probe_slab (pool, memfd, 64 * 1024, first, &error);
+      g_autoptr(SluiceMetadata) b = NULL;
+      g_autoptr(SluiceMetadata) c = NULL;
+      g_autoptr(SluiceMetadata) d = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (a->make, ==, "First Cam");
+      /* another slab in between */
+      b = probe_slab (pool, other, 64 * 1024, second, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (b->make, ==, "Second Cam");
+      /* the first slab, rewritten */
+      c = probe_slab (pool, memfd, 64 * 1024, second, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (c->make, ==, "Second Cam");
+      g_assert_cmpint (c->width, ==, 24);
+      /* and grown: 64 KiB, then 512 KiB */
+      d = probe_slab (pool, memfd, round == 0 ? 512 * 1024 : 0, deep, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (d->make, ==, "Deep Cam");
+      g_assert_cmpint (d->height, ==, 16);
+    }
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+  close (memfd);
+  close (other);
 }
 
 static void
@@ -636,6 +737,7 @@ main (int   argc,
   g_test_add_func ("/engine/probe-pool/find-helper", test_find_helper);
   g_test_add_func ("/engine/probe-pool/real/exif", test_real_exif);
   g_test_add_func ("/engine/probe-pool/real/no-exif", test_real_no_exif);
+  g_test_add_func ("/engine/probe-pool/real/reused-slab", test_real_reused_slab);
   g_test_add_func ("/engine/probe-pool/real/concurrent", test_real_concurrent);
   g_test_add_func ("/engine/probe-pool/crash-segv", test_crash_segv);
   g_test_add_func ("/engine/probe-pool/crash-abort", test_crash_abort);
