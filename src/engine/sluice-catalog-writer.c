@@ -299,7 +299,9 @@ run_async (SluiceCatalogWriter *self,
   o->op = op;
   o->data = data;
   o->destroy = destroy;
-  if (!sluice_queue_push (self->queue, o))
+  /* a completion waits for company: the writer need not wake for it while it waits for the
+   * completions it has put aside (it wakes for them, or for the next intent) */
+  if (!(urgent ? sluice_queue_push (self->queue, o) : sluice_queue_push_lazy (self->queue, o)))
     operation_free (o);
 }
 

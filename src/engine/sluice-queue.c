@@ -11,6 +11,11 @@ struct _SluiceQueue {
   GCond           not_empty;
   GQueue          items;
   guint           capacity;
+  /* threads in g_cond_wait*: GLib's futex GCond makes a system call per signal, waiter or
+   * not, so signals go only where someone waits (issue 5) */
+  guint           pushers_waiting;
+  guint           poppers_waiting;
+  guint           poppers_waiting_forever;   /* of those, in sluice_queue_pop () */
   gboolean        closed;
   GDestroyNotify  free_func;
 };
@@ -45,19 +50,55 @@ sluice_queue_free (SluiceQueue *self)
   g_free (self);
 }
 
-gboolean
-sluice_queue_push (SluiceQueue *self,
-                   gpointer     item)
+static gboolean
+push (SluiceQueue *self,
+      gpointer     item,
+      gboolean     lazy)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
 
   while (!self->closed && self->items.length >= self->capacity)
-    g_cond_wait (&self->not_full, &self->mutex);
+    {
+      self->pushers_waiting++;
+      g_cond_wait (&self->not_full, &self->mutex);
+      self->pushers_waiting--;
+    }
   if (self->closed)
     return FALSE;
   g_queue_push_tail (&self->items, item);
-  g_cond_signal (&self->not_empty);
+  if (lazy ? self->poppers_waiting_forever > 0 : self->poppers_waiting > 0)
+    g_cond_signal (&self->not_empty);
   return TRUE;
+}
+
+gboolean
+sluice_queue_push (SluiceQueue *self,
+                   gpointer     item)
+{
+  return push (self, item, FALSE);
+}
+
+/**
+ * sluice_queue_push_lazy:
+ *
+ * Like sluice_queue_push(), but wakes no consumer that waits in sluice_queue_pop_until(): the
+ * item waits for that deadline, or for the next item pushed otherwise. For items that wait
+ * for company anyway (the catalog writer's completions): a consumer woken for each of them
+ * would only put it aside and sleep again.
+ */
+gboolean
+sluice_queue_push_lazy (SluiceQueue *self,
+                        gpointer     item)
+{
+  return push (self, item, TRUE);
+}
+
+/* Called with the mutex held, after an item was taken. */
+static void
+taken (SluiceQueue *self)
+{
+  if (self->pushers_waiting > 0)
+    g_cond_signal (&self->not_full);
 }
 
 gpointer
@@ -67,10 +108,16 @@ sluice_queue_pop (SluiceQueue *self)
   gpointer item;
 
   while (!self->closed && self->items.length == 0)
-    g_cond_wait (&self->not_empty, &self->mutex);
+    {
+      self->poppers_waiting++;
+      self->poppers_waiting_forever++;
+      g_cond_wait (&self->not_empty, &self->mutex);
+      self->poppers_waiting_forever--;
+      self->poppers_waiting--;
+    }
   item = g_queue_pop_head (&self->items);
   if (item != NULL)
-    g_cond_signal (&self->not_full);
+    taken (self);
   return item;
 }
 
@@ -89,11 +136,18 @@ sluice_queue_pop_until (SluiceQueue *self,
   gpointer item;
 
   while (!self->closed && self->items.length == 0)
-    if (!g_cond_wait_until (&self->not_empty, &self->mutex, deadline))
-      break;
+    {
+      gboolean signalled;
+
+      self->poppers_waiting++;
+      signalled = g_cond_wait_until (&self->not_empty, &self->mutex, deadline);
+      self->poppers_waiting--;
+      if (!signalled)
+        break;
+    }
   item = g_queue_pop_head (&self->items);
   if (item != NULL)
-    g_cond_signal (&self->not_full);
+    taken (self);
   return item;
 }
 

@@ -18,6 +18,8 @@ SluiceQueue *sluice_queue_new      (guint           capacity,
 void         sluice_queue_free     (SluiceQueue    *self);
 gboolean     sluice_queue_push     (SluiceQueue    *self,
                                     gpointer        item);
+gboolean     sluice_queue_push_lazy (SluiceQueue   *self,
+                                     gpointer       item);
 gpointer     sluice_queue_pop      (SluiceQueue    *self);
 gpointer     sluice_queue_pop_until (SluiceQueue   *self,
                                      gint64         deadline);

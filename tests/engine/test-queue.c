@@ -101,6 +101,74 @@ test_pop_blocks_when_empty (void)
   g_assert_cmpuint (sluice_queue_length (q), ==, 0);
 }
 
+typedef struct {
+  SluiceQueue *queue;
+  gint64       deadline;
+  gpointer     result;
+  gint64       returned;  /* monotonic time */
+  gint         done;
+} Timed;
+
+static gpointer
+pop_until_worker (gpointer user_data)
+{
+  Timed *t = user_data;
+
+  t->result = sluice_queue_pop_until (t->queue, t->deadline);
+  t->returned = g_get_monotonic_time ();
+  g_atomic_int_set (&t->done, 1);
+  return NULL;
+}
+
+/* A lazy push wakes a consumer that waits without a deadline, like a push. */
+static void
+test_lazy_wakes_pop (void)
+{
+  g_autoptr(SluiceQueue) q = sluice_queue_new (2, NULL);
+  Worker w = { q, NULL, NULL, FALSE, 0 };
+  GThread *thread = g_thread_new ("pop", pop_worker, &w);
+
+  g_usleep (SETTLE_US);
+  g_assert_cmpint (g_atomic_int_get (&w.done), ==, 0);
+  g_assert_true (sluice_queue_push_lazy (q, GUINT_TO_POINTER (8)));
+  g_thread_join (thread);
+  g_assert_cmpuint (GPOINTER_TO_UINT (w.result), ==, 8);
+}
+
+/* A consumer waiting for a deadline is not woken by a lazy push: it takes the item at its
+ * deadline. A plain push wakes it at once. */
+static void
+test_lazy_waits_for_deadline (void)
+{
+  g_autoptr(SluiceQueue) q = sluice_queue_new (4, NULL);
+  Timed t = { q, 0, NULL, 0, 0 };
+  GThread *thread;
+  gint64 pushed;
+
+  t.deadline = g_get_monotonic_time () + 4 * SETTLE_US;
+  thread = g_thread_new ("pop-until", pop_until_worker, &t);
+  g_usleep (SETTLE_US);
+  g_assert_true (sluice_queue_push_lazy (q, GUINT_TO_POINTER (9)));
+  g_usleep (SETTLE_US);
+  /* still asleep with the item queued */
+  g_assert_cmpint (g_atomic_int_get (&t.done), ==, 0);
+  g_thread_join (thread);
+  g_assert_cmpuint (GPOINTER_TO_UINT (t.result), ==, 9);
+  g_assert_cmpint (t.returned, >=, t.deadline);
+
+  /* the same wait, woken by a plain push long before its deadline */
+  t.deadline = g_get_monotonic_time () + 100 * SETTLE_US;
+  t.done = 0;
+  thread = g_thread_new ("pop-until", pop_until_worker, &t);
+  g_usleep (SETTLE_US);
+  pushed = g_get_monotonic_time ();
+  g_assert_true (sluice_queue_push (q, GUINT_TO_POINTER (10)));
+  g_thread_join (thread);
+  g_assert_cmpuint (GPOINTER_TO_UINT (t.result), ==, 10);
+  g_assert_cmpint (t.returned, <, t.deadline);
+  g_assert_cmpint (t.returned, >=, pushed);
+}
+
 static void
 test_close_drains (void)
 {
@@ -295,6 +363,8 @@ main (int   argc,
   g_test_add_func ("/engine/queue/fifo", test_fifo);
   g_test_add_func ("/engine/queue/push-blocks-when-full", test_push_blocks_when_full);
   g_test_add_func ("/engine/queue/pop-blocks-when-empty", test_pop_blocks_when_empty);
+  g_test_add_func ("/engine/queue/lazy-wakes-pop", test_lazy_wakes_pop);
+  g_test_add_func ("/engine/queue/lazy-waits-for-deadline", test_lazy_waits_for_deadline);
   g_test_add_func ("/engine/queue/close-drains", test_close_drains);
   g_test_add_func ("/engine/queue/close-wakes-waiters", test_close_wakes_waiters);
   g_test_add_func ("/engine/queue/abort", test_abort);
