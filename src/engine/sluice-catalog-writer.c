@@ -329,6 +329,57 @@ sluice_catalog_writer_run_now (SluiceCatalogWriter *self,
   run_async (self, op, data, destroy, TRUE);
 }
 
+/* Queues @op for @w to wait on; when the writer is closed, @w is finished with an error. */
+static void
+start (SluiceCatalogWriter *self,
+       SluiceCatalogOp      op,
+       gpointer             data,
+       gboolean             jumps,
+       Waiter              *w)
+{
+  Operation *o = g_new0 (Operation, 1);
+
+  g_mutex_init (&w->mutex);
+  g_cond_init (&w->cond);
+  o->jumps = jumps;
+  o->op = op;
+  o->data = data;
+  o->waiter = w;
+  if (!sluice_queue_push (self->queue, o))
+    {
+      g_autoptr(GError) closed = g_error_new_literal (SLUICE_ERROR, SLUICE_ERROR_CANCELLED,
+                                                      "catalog closed");
+
+      g_free (o);
+      waiter_finish (w, FALSE, closed);
+    }
+}
+
+/* Waits for what start () queued, and clears @w. */
+static gboolean
+finish (Waiter  *w,
+        GError **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&w->mutex);
+  while (!w->done)
+    g_cond_wait (&w->cond, &w->mutex);
+  g_mutex_unlock (&w->mutex);
+
+  ok = w->ok;
+  if (!ok)
+    {
+      if (w->error != NULL)
+        g_propagate_error (error, g_steal_pointer (&w->error));
+      else
+        g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CATALOG, "catalog write failed");
+    }
+  g_mutex_clear (&w->mutex);
+  g_cond_clear (&w->cond);
+  return ok;
+}
+
 static gboolean
 run_sync (SluiceCatalogWriter *self,
           SluiceCatalogOp      op,
@@ -337,41 +388,9 @@ run_sync (SluiceCatalogWriter *self,
           GError             **error)
 {
   Waiter w = { 0 };
-  Operation *o = g_new0 (Operation, 1);
-  gboolean ok;
 
-  g_mutex_init (&w.mutex);
-  g_cond_init (&w.cond);
-  o->jumps = jumps;
-  o->op = op;
-  o->data = data;
-  o->waiter = &w;
-  if (!sluice_queue_push (self->queue, o))
-    {
-      g_free (o);
-      g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED, "catalog closed");
-      ok = FALSE;
-      goto out;
-    }
-
-  g_mutex_lock (&w.mutex);
-  while (!w.done)
-    g_cond_wait (&w.cond, &w.mutex);
-  g_mutex_unlock (&w.mutex);
-
-  ok = w.ok;
-  if (!ok)
-    {
-      if (w.error != NULL)
-        g_propagate_error (error, w.error);
-      else
-        g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_CATALOG, "catalog write failed");
-    }
-
-out:
-  g_mutex_clear (&w.mutex);
-  g_cond_clear (&w.cond);
-  return ok;
+  start (self, op, data, jumps, &w);
+  return finish (&w, error);
 }
 
 /* Called from any thread but the writer's: returns once the operation, and every operation
@@ -394,6 +413,42 @@ sluice_catalog_writer_run_intent (SluiceCatalogWriter *self,
                                   GError             **error)
 {
   return run_sync (self, op, data, TRUE, error);
+}
+
+struct _SluiceCatalogTicket {
+  Waiter waiter;
+};
+
+/**
+ * sluice_catalog_writer_start_intent:
+ *
+ * sluice_catalog_writer_run_intent () in two halves: queues the intent and returns at once;
+ * sluice_catalog_ticket_wait () then waits for its commit. The caller does other work
+ * meanwhile (a worker probes the file while its intent commits), and must not touch what
+ * @op reads until the wait returns.
+ *
+ * Returns: (transfer full): the ticket, for exactly one sluice_catalog_ticket_wait ().
+ */
+SluiceCatalogTicket *
+sluice_catalog_writer_start_intent (SluiceCatalogWriter *self,
+                                    SluiceCatalogOp      op,
+                                    gpointer             data)
+{
+  SluiceCatalogTicket *ticket = g_new0 (SluiceCatalogTicket, 1);
+
+  start (self, op, data, TRUE, &ticket->waiter);
+  return ticket;
+}
+
+/* Waits for the ticket's operation to be committed (or to fail), and frees the ticket. */
+gboolean
+sluice_catalog_ticket_wait (SluiceCatalogTicket *ticket,
+                            GError             **error)
+{
+  gboolean ok = finish (&ticket->waiter, error);
+
+  g_free (ticket);
+  return ok;
 }
 
 static gboolean

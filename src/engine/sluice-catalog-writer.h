@@ -19,6 +19,7 @@ G_BEGIN_DECLS
  */
 
 typedef struct _SluiceCatalogWriter SluiceCatalogWriter;
+typedef struct _SluiceCatalogTicket SluiceCatalogTicket;
 
 typedef gboolean (*SluiceCatalogOp) (SluiceCatalog *catalog,
                                      gpointer       data,
@@ -43,6 +44,11 @@ gboolean             sluice_catalog_writer_run_intent (SluiceCatalogWriter *self
                                                        SluiceCatalogOp      op,
                                                        gpointer             data,
                                                        GError             **error);
+SluiceCatalogTicket *sluice_catalog_writer_start_intent (SluiceCatalogWriter *self,
+                                                         SluiceCatalogOp      op,
+                                                         gpointer             data);
+gboolean             sluice_catalog_ticket_wait      (SluiceCatalogTicket *ticket,
+                                                      GError             **error);
 gboolean             sluice_catalog_writer_flush     (SluiceCatalogWriter *self,
                                                       GError             **error);
 gboolean             sluice_catalog_writer_get_error (SluiceCatalogWriter *self,

@@ -1083,6 +1083,25 @@ send_small_file (Worker          *w,
   report_failure (self, f->relpath, error);
 }
 
+/* A small file's intent to send @buf under @key (light_intent_op), before the probe's
+ * metadata is added. */
+static FileOp *
+new_intent (SluicePipeline  *self,
+            SluiceFoundFile *f,
+            const char      *key,
+            SluiceBuffer    *buf)
+{
+  FileOp *intent = _sluice_file_op_new (self, f, key);
+
+  intent->size = buf->len;
+  intent->mtime_ns = buf->mtime_ns;
+  intent->sha256 = g_strdup (buf->sha256_hex);
+  if (buf->mtime_ns != f->mtime_ns || buf->len != f->size)
+    intent->note = g_strdup (_("the file changed between the listing and the read; the newer "
+                               "version was uploaded"));
+  return intent;
+}
+
 static void
 process_file (Worker          *w,
               SluiceFoundFile *f)
@@ -1093,10 +1112,11 @@ process_file (Worker          *w,
   g_autoptr(SluiceBuffer) buf = NULL;
   g_autoptr(SluiceMetadata) meta = NULL;
   g_autoptr(FileOp) intent = NULL;
+  SluiceCatalogTicket *ticket = NULL;
   g_autofree char *key = NULL;
   SluiceProbeState probe_state = SLUICE_PROBE_STATE_NONE;
   g_autofree char *probe_error = NULL;
-  gboolean known;
+  gboolean known, probed, intent_ok = FALSE;
 
   if (key_known_early (self))
     {
@@ -1181,9 +1201,22 @@ process_file (Worker          *w,
       return;
     }
 
-  if (!_sluice_pipeline_probe (self, f, buf, known ? &entry : NULL, key, &meta, &probe_state,
-                               &probe_error))
-    return;
+  /* the intent, durable before the request goes out. When the key is known already, it is
+   * committed while the file is probed: the worker need not sleep for it afterwards, and
+   * intents of workers probing at the same time share a commit (issue 5). Not with
+   * --skip-probe-failed, where a failed probe means no upload and so no intent. */
+  if (key != NULL && !self->options.skip_probe_failed)
+    {
+      intent = new_intent (self, f, key, buf);
+      ticket = sluice_catalog_writer_start_intent (self->writer, light_intent_op, intent);
+    }
+
+  probed = _sluice_pipeline_probe (self, f, buf, known ? &entry : NULL, key, &meta, &probe_state,
+                                   &probe_error);
+  if (ticket != NULL)
+    intent_ok = sluice_catalog_ticket_wait (g_steal_pointer (&ticket), &error);
+  if (!probed)
+    return;   /* an intent was not started (see above) */
 
   /* a key template that needs the metadata or the hash: now they are known */
   if (key == NULL)
@@ -1195,19 +1228,12 @@ process_file (Worker          *w,
           return;
         }
     }
-
-  /* the intent, durable before the request goes out */
-  intent = _sluice_file_op_new (self, f, key);
-  intent->size = buf->len;
-  intent->mtime_ns = buf->mtime_ns;
-  intent->sha256 = g_strdup (buf->sha256_hex);
-  intent->meta = g_steal_pointer (&meta);
-  intent->probe_state = probe_state;
-  intent->probe_error = g_steal_pointer (&probe_error);
-  if (buf->mtime_ns != f->mtime_ns || buf->len != f->size)
-    intent->note = g_strdup (_("the file changed between the listing and the read; the newer "
-                               "version was uploaded"));
-  if (!sluice_catalog_writer_run_intent (self->writer, light_intent_op, intent, &error))
+  if (intent == NULL)
+    {
+      intent = new_intent (self, f, key, buf);
+      intent_ok = sluice_catalog_writer_run_intent (self->writer, light_intent_op, intent, &error);
+    }
+  if (!intent_ok)
     {
       if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
         _sluice_pipeline_fail_file (self, f, NULL, 0, error);
@@ -1215,6 +1241,9 @@ process_file (Worker          *w,
         _sluice_pipeline_set_fatal (self, error);
       return;
     }
+  intent->meta = g_steal_pointer (&meta);
+  intent->probe_state = probe_state;
+  intent->probe_error = g_steal_pointer (&probe_error);
 
   /* the metadata goes with the completion, batched */
   send_small_file (w, f, key, buf, intent);

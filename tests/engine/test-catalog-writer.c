@@ -216,6 +216,48 @@ test_intent_jumps_completions (Fixture       *f,
   g_assert_true (seen);
 }
 
+/* An intent in two halves (the worker probes meanwhile): started intents from one thread are
+ * all committed when their waits return, in one commit or a few, and an op's own error comes
+ * back through its own ticket without failing the others. */
+static void
+test_intent_tickets (Fixture       *f,
+                     gconstpointer  data)
+{
+  SluiceCatalogTicket *tickets[8];
+  UpsertOp *ops[8];
+  guint64 before = sluice_catalog_writer_commits (f->writer);
+
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("ticket-%u.jpg", i);
+
+      ops[i] = upsert_op_new (f, relpath, i == 3);
+      tickets[i] = sluice_catalog_writer_start_intent (f->writer, upsert_op, ops[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean ok = sluice_catalog_ticket_wait (tickets[i], &error);
+
+      if (i == 3)
+        {
+          g_assert_false (ok);
+          g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_KEY);
+          g_assert_false (committed (f, ops[i]->relpath));
+        }
+      else
+        {
+          g_assert_true (ok);
+          g_assert_no_error (error);
+          g_assert_true (committed (f, ops[i]->relpath));
+        }
+    }
+  g_assert_cmpuint (sluice_catalog_writer_commits (f->writer) - before, >=, 1);
+  g_assert_cmpuint (sluice_catalog_writer_commits (f->writer) - before, <=, G_N_ELEMENTS (ops));
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    upsert_op_free (ops[i]);
+}
+
 static void
 test_run_sync_error (Fixture       *f,
                      gconstpointer  data)
@@ -505,6 +547,7 @@ main (int   argc,
   ADD ("run-sync-error", test_run_sync_error);
   ADD ("async-rides-along", test_async_rides_along);
   ADD ("intent-jumps-completions", test_intent_jumps_completions);
+  ADD ("intent-tickets", test_intent_tickets);
   ADD ("async-from-threads", test_async_from_threads);
   ADD ("failure-in-batch", test_failure_in_batch);
   ADD ("flush-idle", test_flush_idle);
