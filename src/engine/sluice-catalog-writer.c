@@ -39,6 +39,7 @@ struct _SluiceCatalogWriter {
   GMutex         mutex;
   GError        *fatal;
   guint64        commits;
+  guint64        operations;
   gint64         next_index;   /* writer thread only */
 };
 
@@ -124,7 +125,10 @@ run_batch (SluiceCatalogWriter *self,
       if (!committed)
         sluice_catalog_rollback (self->catalog);
       else
-        self->commits++;
+        {
+          self->commits++;
+          self->operations += batch->len;
+        }
     }
   if (!committed)
     set_fatal (self, error);
@@ -266,6 +270,8 @@ sluice_catalog_writer_free (SluiceCatalogWriter *self)
   sluice_queue_close (self->queue);
   g_thread_join (self->thread);
   sluice_queue_free (self->queue);
+  g_debug ("%" G_GUINT64_FORMAT " operations in %" G_GUINT64_FORMAT " commits",
+           self->operations, self->commits);
   if (self->fatal == NULL)
     {
       g_autoptr(GError) error = NULL;

@@ -912,15 +912,19 @@ sluice_catalog_lookup (SluiceCatalog      *self,
   return found;
 }
 
-gint64
-sluice_catalog_upsert_file (SluiceCatalog *self,
-                            gint64         source_id,
-                            const char    *relpath,
-                            guint64        size,
-                            gint64         mtime_ns,
-                            const char    *sha256,
-                            gint64         run_id,
-                            GError       **error)
+/* The file's row, inserted or updated; @out_new says which. An UPSERT that updates leaves
+ * last_insert_rowid alone (and a trigger's inserts restore it when the trigger ends), so it is
+ * the new row's id only when this statement inserted the row. */
+static gint64
+upsert_file (SluiceCatalog *self,
+             gint64         source_id,
+             const char    *relpath,
+             guint64        size,
+             gint64         mtime_ns,
+             const char    *sha256,
+             gint64         run_id,
+             gboolean      *out_new,
+             GError       **error)
 {
   sqlite3_stmt *s;
   gint64 id = 0;
@@ -942,6 +946,7 @@ sluice_catalog_upsert_file (SluiceCatalog *self,
   bind_text_or_null (s, 5, sha256);
   if (run_id > 0)
     sqlite3_bind_int64 (s, 6, run_id);
+  sqlite3_set_last_insert_rowid (self->db, 0);
   rc = sqlite3_step (s);
   if (rc == SQLITE_ROW)
     id = sqlite3_column_int64 (s, 0);
@@ -951,7 +956,22 @@ sluice_catalog_upsert_file (SluiceCatalog *self,
   while (rc == SQLITE_ROW)
     rc = sqlite3_step (s);
   sqlite3_reset (s);
+  if (out_new != NULL)
+    *out_new = id != 0 && sqlite3_last_insert_rowid (self->db) == id;
   return id;
+}
+
+gint64
+sluice_catalog_upsert_file (SluiceCatalog *self,
+                            gint64         source_id,
+                            const char    *relpath,
+                            guint64        size,
+                            gint64         mtime_ns,
+                            const char    *sha256,
+                            gint64         run_id,
+                            GError       **error)
+{
+  return upsert_file (self, source_id, relpath, size, mtime_ns, sha256, run_id, NULL, error);
 }
 
 static void
@@ -976,14 +996,15 @@ bind_int_or_null (sqlite3_stmt *s,
     sqlite3_bind_int64 (s, i, v);
 }
 
-gboolean
-sluice_catalog_set_metadata (SluiceCatalog        *self,
-                             gint64                file_id,
-                             gint64                run_id,
-                             const SluiceMetadata *meta,
-                             SluiceProbeState      state,
-                             const char           *probe_error,
-                             GError              **error)
+static gboolean
+set_metadata (SluiceCatalog        *self,
+              gint64                file_id,
+              gint64                run_id,
+              const SluiceMetadata *meta,
+              SluiceProbeState      state,
+              const char           *probe_error,
+              gboolean              new_file,
+              GError              **error)
 {
   sqlite3_stmt *s;
 
@@ -996,20 +1017,26 @@ sluice_catalog_set_metadata (SluiceCatalog        *self,
   if (!step_done (self, s, error))
     return FALSE;
 
-  /* a file probed again replaces what the last probe said of it */
-  s = stmt (self, "DELETE FROM warnings WHERE file_id = ?1", error);
-  if (s == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (s, 1, file_id);
-  if (!step_done (self, s, error))
-    return FALSE;
-  s = stmt (self, "DELETE FROM thumbnails WHERE file_id = ?1", error);
-  if (s == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (s, 1, file_id);
-  if (!step_done (self, s, error))
-    return FALSE;
+  /* a file probed again replaces what the last probe said of it; a new row has nothing yet
+   * (these tables cascade from files, so no row of a deleted file keeps its id) */
+  if (!new_file)
+    {
+      s = stmt (self, "DELETE FROM warnings WHERE file_id = ?1", error);
+      if (s == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (s, 1, file_id);
+      if (!step_done (self, s, error))
+        return FALSE;
+      s = stmt (self, "DELETE FROM thumbnails WHERE file_id = ?1", error);
+      if (s == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (s, 1, file_id);
+      if (!step_done (self, s, error))
+        return FALSE;
+    }
 
+  if (meta == NULL && new_file)
+    return TRUE;
   if (meta == NULL)
     {
       s = stmt (self, "DELETE FROM metadata WHERE file_id = ?1", error);
@@ -1090,6 +1117,38 @@ sluice_catalog_set_metadata (SluiceCatalog        *self,
   return TRUE;
 }
 
+/* What a probe found of @file_id (@meta NULL: nothing), replacing what an earlier probe said. */
+gboolean
+sluice_catalog_set_metadata (SluiceCatalog        *self,
+                             gint64                file_id,
+                             gint64                run_id,
+                             const SluiceMetadata *meta,
+                             SluiceProbeState      state,
+                             const char           *probe_error,
+                             GError              **error)
+{
+  return set_metadata (self, file_id, run_id, meta, state, probe_error, FALSE, error);
+}
+
+/**
+ * sluice_catalog_set_first_metadata:
+ *
+ * sluice_catalog_set_metadata () for a file row that this transaction inserted
+ * (sluice_catalog_finish_intent ()'s @out_new_file): no earlier probe's warnings or thumbnail
+ * to clear, two statements fewer per new file (issue 5).
+ */
+gboolean
+sluice_catalog_set_first_metadata (SluiceCatalog        *self,
+                                   gint64                file_id,
+                                   gint64                run_id,
+                                   const SluiceMetadata *meta,
+                                   SluiceProbeState      state,
+                                   const char           *probe_error,
+                                   GError              **error)
+{
+  return set_metadata (self, file_id, run_id, meta, state, probe_error, TRUE, error);
+}
+
 gboolean
 sluice_catalog_add_warning (SluiceCatalog *self,
                             gint64         file_id,
@@ -1144,8 +1203,64 @@ key_is_free (SluiceCatalog *self,
   return rc == SQLITE_DONE;
 }
 
+static gboolean
+insert_object (SluiceCatalog     *self,
+               gint64             file_id,
+               gint64             target_id,
+               const char        *key,
+               const char        *sha256,
+               guint64            size,
+               gint64             run_id,
+               SluiceObjectState  state,
+               const char        *etag,
+               const char        *error_code,
+               const char        *error_message,
+               int               *out_rc,
+               GError           **error)
+{
+  sqlite3_stmt *s = stmt (self,
+                          "INSERT INTO objects (file_id, target_id, key, state, sha256, size, "
+                          "  run_id, updated_at, etag, error_code, error_message) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                          error);
+  int rc;
+
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, file_id);
+  sqlite3_bind_int64 (s, 2, target_id);
+  sqlite3_bind_text (s, 3, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (s, 4, state);
+  sqlite3_bind_text (s, 5, sha256, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (s, 6, size);
+  if (run_id > 0)
+    sqlite3_bind_int64 (s, 7, run_id);
+  sqlite3_bind_int64 (s, 8, now_s ());
+  bind_text_or_null (s, 9, etag);
+  bind_text_or_null (s, 10, error_code);
+  bind_text_or_null (s, 11, error_message);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_DONE)
+    {
+      sqlite3_reset (s);
+      return TRUE;
+    }
+  if (out_rc != NULL)
+    *out_rc = sqlite3_extended_errcode (self->db);
+  else
+    set_db_error (self, error, rc, "step");
+  sqlite3_reset (s);
+  return FALSE;
+}
+
 /* @file_id's object under @key, in @state (with the outcome's ETag and error, as
- * sluice_catalog_finish_object () sets them), unless another file owns @key. */
+ * sluice_catalog_finish_object () sets them), unless another file owns @key.
+ *
+ * @claimed: @file_id is a row this transaction inserted, and @key is held by its intent. Then
+ * it has no object yet, and no other file can have put one under @key since the intent
+ * checked (intents hold keys against every writer of objects but the failure record, which
+ * the table's UNIQUE (target_id, key) catches): the row goes in without the two lookups
+ * (issue 5), and only a refused insert takes the long way, to name the owner. */
 static gint64
 put_object (SluiceCatalog     *self,
             gint64             file_id,
@@ -1158,11 +1273,24 @@ put_object (SluiceCatalog     *self,
             const char        *etag,
             const char        *error_code,
             const char        *error_message,
+            gboolean           claimed,
             GError           **error)
 {
   sqlite3_stmt *s;
   gint64 owner = 0, id = 0;
   int rc;
+
+  if (claimed)
+    {
+      if (insert_object (self, file_id, target_id, key, sha256, size, run_id, state, etag,
+                         error_code, error_message, &rc, error))
+        return sqlite3_last_insert_rowid (self->db);
+      if (rc != SQLITE_CONSTRAINT_UNIQUE)
+        {
+          set_db_error (self, error, rc, "object");
+          return 0;
+        }
+    }
 
   s = stmt (self, "SELECT file_id, id FROM objects WHERE target_id = ?1 AND key = ?2", error);
   if (s == NULL)
@@ -1209,26 +1337,8 @@ put_object (SluiceCatalog     *self,
   /* a file that maps to a new key (a changed prefix) keeps its old object row elsewhere */
   if (id == 0)
     {
-      s = stmt (self,
-                "INSERT INTO objects (file_id, target_id, key, state, sha256, size, run_id, "
-                "                     updated_at, etag, error_code, error_message) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                error);
-      if (s == NULL)
-        return 0;
-      sqlite3_bind_int64 (s, 1, file_id);
-      sqlite3_bind_int64 (s, 2, target_id);
-      sqlite3_bind_text (s, 3, key, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int (s, 4, state);
-      sqlite3_bind_text (s, 5, sha256, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (s, 6, size);
-      if (run_id > 0)
-        sqlite3_bind_int64 (s, 7, run_id);
-      sqlite3_bind_int64 (s, 8, now_s ());
-      bind_text_or_null (s, 9, etag);
-      bind_text_or_null (s, 10, error_code);
-      bind_text_or_null (s, 11, error_message);
-      if (!step_done (self, s, error))
+      if (!insert_object (self, file_id, target_id, key, sha256, size, run_id, state, etag,
+                          error_code, error_message, NULL, error))
         return 0;
       return sqlite3_last_insert_rowid (self->db);
     }
@@ -1272,7 +1382,7 @@ sluice_catalog_begin_object (SluiceCatalog *self,
                              GError       **error)
 {
   return put_object (self, file_id, target_id, key, sha256, size, run_id,
-                     SLUICE_OBJECT_UPLOADING, NULL, NULL, NULL, error);
+                     SLUICE_OBJECT_UPLOADING, NULL, NULL, NULL, FALSE, error);
 }
 
 /**
@@ -1417,7 +1527,8 @@ get_intent (SluiceCatalog *self,
  * hash that was sent) and its object, written once in @state with the ETag and error that
  * sluice_catalog_finish_object () would set; then the intent row goes. (Issue 5: writing the
  * object as UPLOADING and updating it at once was a second write of the row, its two index
- * entries and the browser's counters per small file.) Ids in @out_file_id and @out_object_id.
+ * entries and the browser's counters per small file.) Ids in @out_file_id and @out_object_id;
+ * @out_new_file says the file row was inserted now (for sluice_catalog_set_first_metadata ()).
  */
 gboolean
 sluice_catalog_finish_intent (SluiceCatalog     *self,
@@ -1428,21 +1539,23 @@ sluice_catalog_finish_intent (SluiceCatalog     *self,
                               const char        *error_message,
                               gint64            *out_file_id,
                               gint64            *out_object_id,
+                              gboolean          *out_new_file,
                               GError           **error)
 {
   g_auto(Intent) intent = { 0 };
   sqlite3_stmt *s;
   gint64 file_id, object_id;
+  gboolean new_file = FALSE;
 
   if (!get_intent (self, intent_id, &intent, error))
     return FALSE;
-  file_id = sluice_catalog_upsert_file (self, intent.source_id, intent.relpath, intent.size,
-                                        intent.mtime_ns, intent.sha256, intent.run_id, error);
+  file_id = upsert_file (self, intent.source_id, intent.relpath, intent.size, intent.mtime_ns,
+                         intent.sha256, intent.run_id, &new_file, error);
   if (file_id == 0)
     return FALSE;
   object_id = put_object (self, file_id, intent.target_id, intent.key, intent.sha256,
                           intent.size, intent.run_id, state, etag, error_code, error_message,
-                          error);
+                          new_file, error);
   if (object_id == 0)
     return FALSE;
   s = stmt (self, "DELETE FROM intents WHERE id = ?1", error);
@@ -1455,6 +1568,8 @@ sluice_catalog_finish_intent (SluiceCatalog     *self,
     *out_file_id = file_id;
   if (out_object_id != NULL)
     *out_object_id = object_id;
+  if (out_new_file != NULL)
+    *out_new_file = new_file;
   return TRUE;
 }
 
@@ -1473,7 +1588,7 @@ sluice_catalog_complete_intent (SluiceCatalog *self,
                                 GError       **error)
 {
   return sluice_catalog_finish_intent (self, intent_id, SLUICE_OBJECT_UPLOADING, NULL, NULL,
-                                       NULL, out_file_id, out_object_id, error);
+                                       NULL, out_file_id, out_object_id, NULL, error);
 }
 
 /**

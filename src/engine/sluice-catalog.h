@@ -138,6 +138,13 @@ gboolean       sluice_catalog_set_metadata       (SluiceCatalog       *self,
                                                   SluiceProbeState     state,
                                                   const char          *probe_error,
                                                   GError             **error);
+gboolean       sluice_catalog_set_first_metadata (SluiceCatalog       *self,
+                                                  gint64               file_id,
+                                                  gint64               run_id,
+                                                  const SluiceMetadata *meta,
+                                                  SluiceProbeState     state,
+                                                  const char          *probe_error,
+                                                  GError             **error);
 gboolean       sluice_catalog_add_warning        (SluiceCatalog       *self,
                                                   gint64               file_id,
                                                   gint64               run_id,
@@ -175,6 +182,7 @@ gboolean       sluice_catalog_finish_intent      (SluiceCatalog       *self,
                                                   const char          *error_message,
                                                   gint64              *out_file_id,
                                                   gint64              *out_object_id,
+                                                  gboolean            *out_new_file,
                                                   GError             **error);
 gboolean       sluice_catalog_recover_intents    (SluiceCatalog       *self,
                                                   GError             **error);

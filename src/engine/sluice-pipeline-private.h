@@ -83,6 +83,7 @@ typedef struct {
   SluiceProbeState  probe_state;
   char             *probe_error;
   gint64            file_id;
+  gboolean          new_file;         /* the op that completes an intent inserted the row */
   gint64            object_id;        /* out of the intent, in of the others */
   gint64            intent_id;        /* a small file's light intent (schema 5): out of
                                        * light_intent_op, in of the op that completes it */

@@ -217,8 +217,8 @@ metadata_op (SluiceCatalog *catalog,
 {
   FileOp *op = data;
 
-  if (!sluice_catalog_set_metadata (catalog, op->file_id, op->run_id, op->meta, op->probe_state,
-                                    op->probe_error, error))
+  if (!(op->new_file ? sluice_catalog_set_first_metadata : sluice_catalog_set_metadata)
+        (catalog, op->file_id, op->run_id, op->meta, op->probe_state, op->probe_error, error))
     return FALSE;
   return op->note == NULL ||
          sluice_catalog_add_warning (catalog, op->file_id, op->run_id, "pipeline", op->note,
@@ -275,7 +275,7 @@ _sluice_finish_op (SluiceCatalog *catalog,
   if (op->intent_id != 0)
     return sluice_catalog_finish_intent (catalog, op->intent_id, op->state, op->etag,
                                          op->error_code, op->error_message, &op->file_id,
-                                         &op->object_id, error) &&
+                                         &op->object_id, &op->new_file, error) &&
            metadata_op (catalog, op, error);
 
   /* a multipart object learns its content hash only now */

@@ -1319,6 +1319,61 @@ count_in_state (Fixture           *f,
   return query_int (f->path, sql);
 }
 
+/* A new file's rows go in without the lookups and the clearing that a known file needs; a key
+ * that another file took meanwhile (a failure record does not look at intents) is still refused,
+ * with its owner named, and the completion writes nothing. */
+static void
+test_intent_new_file (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceMetadata) meta = sample_metadata ();
+  g_auto(SluiceCatalogEntry) entry = { 0 };
+  gint64 intent, file_id = 0, object_id = 0;
+  gboolean new_file = FALSE;
+
+  intent = add_intent (f, "new.jpg", "k/new", &error);
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_UPLOADED,
+                                               "\"e\"", NULL, NULL, &file_id, &object_id,
+                                               &new_file, &error));
+  g_assert_no_error (error);
+  g_assert_true (new_file);
+  g_assert_true (sluice_catalog_set_first_metadata (f->catalog, file_id, f->run, meta,
+                                                    SLUICE_PROBE_STATE_WARNING, NULL, &error));
+  g_assert_no_error (error);
+  lookup (f, f->target, "new.jpg", &entry);
+  g_assert_cmpint (entry.file_id, ==, file_id);
+  g_assert_cmpint (entry.object_id, ==, object_id);
+  g_assert_cmpint (entry.state, ==, SLUICE_OBJECT_UPLOADED);
+  g_assert_cmpint (entry.probe_state, ==, SLUICE_PROBE_STATE_WARNING);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM warnings"), ==, 2);
+  g_assert_cmpint (query_int (f->path, "SELECT length(data) FROM thumbnails"), ==, 4);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM metadata WHERE has_thumbnail = 1 "
+                                       "AND gps_altitude = -12.5"), ==, 1);
+  g_assert_cmpint (count_in_state (f, SLUICE_OBJECT_UPLOADED), ==, 1);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM files_without_object"), ==, 0);
+
+  intent = add_intent (f, "late.jpg", "k/taken", &error);
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_record_failure (f->catalog, f->source, f->target,
+                                                "unreadable.jpg", "k/taken", f->run, "READ",
+                                                "Permission denied", &error));
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_begin (f->catalog, &error));
+  g_assert_true (sluice_catalog_savepoint (f->catalog, &error));
+  g_assert_false (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_UPLOADED,
+                                                "\"e\"", NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION);
+  g_assert_nonnull (strstr (error->message, "unreadable.jpg"));
+  sluice_catalog_savepoint_end (f->catalog, FALSE);
+  g_assert_true (sluice_catalog_commit (f->catalog, NULL));
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM files WHERE relpath = 'late.jpg'"),
+                   ==, 0);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM objects"), ==, 2);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 1);
+}
+
 /* Once the upload's outcome is known, an intent becomes its object in one write, in the final
  * state: the same rows and counters as completing it as UPLOADING and finishing the object. A
  * later outcome for the same file replaces the state and keeps the ETag it had. */
@@ -1331,13 +1386,15 @@ test_intent_finish (Fixture       *f,
   g_autofree char *etag = NULL;
   g_autofree char *code = NULL;
   gint64 intent, file_id = 0, object_id = 0, again_file = 0, again_object = 0;
+  gboolean new_file = FALSE;
 
   intent = add_intent (f, "2024/a.jpg", "photos/2024/a.jpg", &error);
   g_assert_no_error (error);
   g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_UPLOADED,
-                                               "\"e\"", NULL, NULL, &file_id, &object_id,
+                                               "\"e\"", NULL, NULL, &file_id, &object_id, &new_file,
                                                &error));
   g_assert_no_error (error);
+  g_assert_true (new_file);
   lookup (f, f->target, "2024/a.jpg", &entry);
   g_assert_cmpint (entry.file_id, ==, file_id);
   g_assert_cmpint (entry.object_id, ==, object_id);
@@ -1355,8 +1412,9 @@ test_intent_finish (Fixture       *f,
   g_assert_no_error (error);
   g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_FAILED, NULL,
                                                "SERVER", "503 Slow Down", &again_file,
-                                               &again_object, &error));
+                                               &again_object, &new_file, &error));
   g_assert_no_error (error);
+  g_assert_false (new_file);
   g_assert_cmpint (again_file, ==, file_id);
   g_assert_cmpint (again_object, ==, object_id);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM objects"), ==, 1);
@@ -1458,6 +1516,7 @@ main (int   argc,
   ADD ("key-collision", test_key_collision);
   ADD ("intent-complete", test_intent_complete);
   ADD ("intent-finish", test_intent_finish);
+  ADD ("intent-new-file", test_intent_new_file);
   ADD ("intent-key-collision", test_intent_key_collision);
   ADD ("intent-recovered", test_intent_recovered);
   ADD ("same-key-other-target", test_same_key_other_target);
