@@ -458,6 +458,22 @@ finalize_stmt (gpointer data)
   sqlite3_finalize (data);
 }
 
+/* Before SQLite's first use in the process: its memory statistics (on in Debian's build) put
+ * every allocation of every connection behind one global mutex, to keep counts nothing here
+ * reads. (Debian's build also has no lookaside: each small object of a statement is a
+ * malloc.) Too late once something else has started SQLite; then it stays on. */
+static void
+configure_sqlite (void)
+{
+  static gsize done;
+
+  if (g_once_init_enter (&done))
+    {
+      sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+      g_once_init_leave (&done, 1);
+    }
+}
+
 SluiceCatalog *
 sluice_catalog_open (const char *path,
                      gboolean    readonly,
@@ -485,6 +501,7 @@ sluice_catalog_open (const char *path,
         }
     }
 
+  configure_sqlite ();
   rc = sqlite3_open_v2 (path, &self->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)
     {

@@ -399,6 +399,18 @@ test_readonly_reads (Fixture       *f,
   g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_CATALOG);
 }
 
+/* The catalog turns SQLite's memory statistics off before SQLite starts (they put every
+ * allocation behind a global mutex): with them off, SQLite counts nothing. The fixture's
+ * catalog was this process's first use of SQLite. */
+static void
+test_no_memory_statistics (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_assert_cmpint (upsert (f, "counted.jpg", 10, SHA_A), >, 0);
+  g_assert_cmpint (sqlite3_memory_used (), ==, 0);
+  g_assert_cmpint (sqlite3_memory_highwater (FALSE), ==, 0);
+}
+
 static void
 test_default_path (void)
 {
@@ -1517,6 +1529,7 @@ main (int   argc,
   ADD ("intent-complete", test_intent_complete);
   ADD ("intent-finish", test_intent_finish);
   ADD ("intent-new-file", test_intent_new_file);
+  ADD ("no-memory-statistics", test_no_memory_statistics);
   ADD ("intent-key-collision", test_intent_key_collision);
   ADD ("intent-recovered", test_intent_recovered);
   ADD ("same-key-other-target", test_same_key_other_target);
