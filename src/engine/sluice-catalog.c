@@ -1299,12 +1299,16 @@ put_object (SluiceCatalog     *self,
 
   if (claimed)
     {
+      int insert_rc = SQLITE_OK;
+
       if (insert_object (self, file_id, target_id, key, sha256, size, run_id, state, etag,
-                         error_code, error_message, &rc, error))
+                         error_code, error_message, &insert_rc, error))
         return sqlite3_last_insert_rowid (self->db);
-      if (rc != SQLITE_CONSTRAINT_UNIQUE)
+      if (insert_rc != SQLITE_CONSTRAINT_UNIQUE)
         {
-          set_db_error (self, error, rc, "object");
+          /* SQLITE_OK: the statement could not be prepared, and @error says so */
+          if (insert_rc != SQLITE_OK)
+            set_db_error (self, error, insert_rc, "object");
           return 0;
         }
     }
