@@ -1126,6 +1126,17 @@ estimate (SluiceCatalog     *catalog,
  * costs what the search does): its full-text lookup is left to the planner, its camera and
  * lens lists are walked like the filters.
  */
+static const char *forced_plan;   /* _sluice_catalog_query_force_plan () */
+
+/* Exposed for tests: every later query takes @plan ("walk", "index", "states"; NULL: the one
+ * choose_plan () picks), so that the tests can check each gives the same rows. Not reachable
+ * from the CLI or the app (once an environment variable, read in release builds too). */
+void
+_sluice_catalog_query_force_plan (const char *plan)
+{
+  g_atomic_pointer_set (&forced_plan, plan);
+}
+
 static gboolean
 choose_plan (SluiceCatalog     *catalog,
              const SluiceQuery *q,
@@ -1164,6 +1175,7 @@ choose_plan (SluiceCatalog     *catalog,
   };
   guint n = 0;
   sqlite3_stmt *s = NULL;
+  const char *force;
   g_autoptr(GString) sql = g_string_new ("SELECT (SELECT IFNULL (sum (n), 0) FROM browse_counts) "
                                          "+ (SELECT count(*) FROM files_without_object), ");
   int rc;
@@ -1172,10 +1184,9 @@ choose_plan (SluiceCatalog     *catalog,
   if (out_states_smallest != NULL)
     *out_states_smallest = FALSE;
   /* tests run every query under every plan: each must give the same rows */
-  if (g_getenv ("SLUICE_QUERY_PLAN") != NULL)
+  force = g_atomic_pointer_get (&forced_plan);
+  if (force != NULL)
     {
-      const char *force = g_getenv ("SLUICE_QUERY_PLAN");
-
       *out_plan = g_str_equal (force, "walk") ? PLAN_WALK
                   : g_str_equal (force, "states") && q->states != 0 ? PLAN_STATES
                   : PLAN_INDEX;

@@ -257,6 +257,9 @@ gboolean       sluice_catalog_query_export_rows (SluiceCatalog         *catalog,
 char          *sluice_catalog_camera_name     (const char              *make,
                                                const char              *model);
 
+/* Exposed for tests: forces the plan of every later query ("walk", "index", "states"; NULL). */
+void           _sluice_catalog_query_force_plan (const char            *plan);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceQuery, sluice_query_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceQueryCursor, sluice_query_cursor_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceQueryRow, sluice_query_row_free)

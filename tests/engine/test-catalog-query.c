@@ -443,10 +443,7 @@ test_filters (Fixture       *f,
         g_autofree char *what = g_strdup_printf ("case %u (%s), sort %d, plan %s", c, where,
                                                  sort, plans[p] ? plans[p] : "chosen");
 
-        if (plans[p] != NULL)
-          g_setenv ("SLUICE_QUERY_PLAN", plans[p], TRUE);
-        else
-          g_unsetenv ("SLUICE_QUERY_PLAN");
+        _sluice_catalog_query_force_plan (plans[p]);
 
         sluice_query_set_sort (query, sort, c % 2);
         sluice_query_set_camera (query, cases[c].camera);
@@ -463,7 +460,7 @@ test_filters (Fixture       *f,
         got = page_all (f, query, 5);
         assert_same_ids (got, want, what);
         g_assert_cmpuint (count (f, query), ==, want->len);
-        g_unsetenv ("SLUICE_QUERY_PLAN");
+        _sluice_catalog_query_force_plan (NULL);
       }
 }
 
