@@ -5,7 +5,8 @@
 #   test   build + what the test suite runs: Ceph RGW (the S3 server), exiftool, Xvfb,
 #          desktop-file-utils, appstream, gettext, bubblewrap (the Flatpak sandbox emulation),
 #          clang with its sanitizer and libFuzzer runtimes (the fuzz smoke test),
-#          gnome-keyring and dbus (a real Secret Service for the app tests), stunnel4 (a TLS
+#          gnome-keyring and dbus (a real Secret Service for the app tests; procps's pgrep
+#          finds a keyring daemon that outlived its session), stunnel4 (a TLS
 #          endpoint in front of the test server), locales (the de_DE.UTF-8 locale the German
 #          UI test runs in, generated here when missing)
 set -euo pipefail
@@ -22,7 +23,7 @@ test_pkgs=(
   libimage-exiftool-perl python3
   xvfb xauth desktop-file-utils appstream
   bubblewrap clang libclang-rt-14-dev
-  gnome-keyring dbus stunnel4 locales
+  gnome-keyring dbus procps stunnel4 locales
 )
 
 case "${1:-all}" in
