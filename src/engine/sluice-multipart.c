@@ -607,7 +607,11 @@ upload_large (Large   *l,
   if (l->key != NULL && l->entry != NULL && l->entry->object_id != 0 &&
       g_strcmp0 (l->entry->key, l->key) == 0)
     {
-      l->upload = sluice_catalog_get_upload (w->reader, l->entry->object_id, error);
+      SluiceCatalog *reader = _sluice_worker_reader (w, error);
+
+      if (reader == NULL)
+        return FALSE;
+      l->upload = sluice_catalog_get_upload (reader, l->entry->object_id, error);
       if (l->upload == NULL && error != NULL && *error != NULL)
         return FALSE;
     }
@@ -636,7 +640,7 @@ upload_large (Large   *l,
 
   /* --dedupe: when an uploaded object has this very size, hash first (a second read, only
    * then) and make a server-side copy if the content is there already */
-  if (self->options.dedupe && !resuming &&
+  if (self->options.dedupe && !resuming && _sluice_worker_reader (w, NULL) != NULL &&
       sluice_catalog_has_size (w->reader, self->target_id, l->before.st_size))
     {
       char content[65];

@@ -63,7 +63,7 @@ struct _SluicePipeline {
 typedef struct {
   SluicePipeline *pipeline;
   SluiceS3Client *s3;
-  SluiceCatalog  *reader;
+  SluiceCatalog  *reader;      /* opened on first use: _sluice_worker_reader () */
   GThread        *thread;
   gboolean        small_only;  /* an extra worker: takes only small files (workers_for_jobs) */
 } Worker;
@@ -140,6 +140,8 @@ gboolean  _sluice_pipeline_probe        (SluicePipeline      *self,
                                          char               **out_probe_error);
 GStrv     _sluice_pipeline_meta_headers (SluicePipeline  *self,
                                          const SluiceMetadata *meta);
+SluiceCatalog *_sluice_worker_reader    (Worker          *w,
+                                         GError         **error);
 gboolean  _sluice_pipeline_acquire      (Worker          *w,
                                          guint64          bytes);
 
