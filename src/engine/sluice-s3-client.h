@@ -151,6 +151,8 @@ gboolean        sluice_s3_client_put_raw            (SluiceS3Client           *s
                                                      GError                  **error);
 void            sluice_s3_client_set_fixed_date     (SluiceS3Client           *self,
                                                      const char               *amz_date);
+/* Exposed for tests: acknowledge_now () calls so far (TCP_QUICKACK). */
+guint           _sluice_s3_client_get_acks          (SluiceS3Client           *self);
 char           *sluice_s3_presign                   (const SluiceTarget       *target,
                                                      const SluiceCredentials  *credentials,
                                                      const char               *key,

@@ -716,6 +716,66 @@ test_put_error (Fixture       *f,
   r = server_request (&f->server);
 }
 
+/* TCP_QUICKACK (acknowledge_now ()) only for a head that more follows: a body, or the final
+ * answer after an interim one. A PUT's bare "200 OK" is left to the delayed ACK, which rides on
+ * the next request: forcing it cost a system call and a packet per file. */
+static void
+test_quickack_only_with_sequel (Fixture       *f,
+                                gconstpointer  data)
+{
+  SluiceS3PutRequest put = { "a.jpg", NULL, (const guint8 *) "x", 1,
+                             "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+                             NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_auto(SluiceS3ObjectInfo) info = { 0 };
+  g_autoptr(Request) r1 = NULL;
+  g_autoptr(Request) r2 = NULL;
+  g_autoptr(Request) r3 = NULL;
+  g_autoptr(Request) r4 = NULL;
+  g_autoptr(Request) r5 = NULL;
+
+  g_assert_cmpuint (_sluice_s3_client_get_acks (f->client), ==, 0);
+
+  /* a head alone ("Content-Length: 0"): nothing to hurry */
+  server_answer (&f->server, 0, "200 OK", "ETag: \"e1\"\r\n", "");
+  g_assert_true (sluice_s3_client_put_object (f->client, &put, NULL, &error));
+  g_assert_no_error (error);
+  r1 = server_request (&f->server);
+  g_assert_cmpuint (_sluice_s3_client_get_acks (f->client), ==, 0);
+
+  /* HEAD: a length, but no body follows */
+  server_answer (&f->server, 0, "200 OK", "ETag: \"e1\"\r\nContent-Length: 123456\r\n", "");
+  g_assert_true (sluice_s3_client_head_object (f->client, "a.jpg", &info, &error));
+  g_assert_no_error (error);
+  g_assert_true (info.exists);
+  r2 = server_request (&f->server);
+  g_assert_cmpuint (_sluice_s3_client_get_acks (f->client), ==, 0);
+
+  /* a body: acknowledged once, at the end of the head */
+  server_answer (&f->server, 0, "200 OK", NULL, "manifest contents");
+  g_assert_true (sluice_s3_client_get_object (f->client, "m.csv", 1024, &body, &error));
+  g_assert_no_error (error);
+  r3 = server_request (&f->server);
+  g_assert_cmpuint (_sluice_s3_client_get_acks (f->client), ==, 1);
+
+  /* an error's XML is a body too */
+  server_answer (&f->server, 0, "403 Forbidden", NULL,
+                 "<Error><Code>AccessDenied</Code><Message>no</Message></Error>");
+  g_assert_false (sluice_s3_client_put_object (f->client, &put, NULL, &error));
+  g_clear_error (&error);
+  r4 = server_request (&f->server);
+  g_assert_cmpuint (_sluice_s3_client_get_acks (f->client), ==, 2);
+
+  /* "100 Continue" is followed by the final answer: its head is acknowledged, the final
+   * bare one is not */
+  server_answer (&f->server, 0, "100 Continue\r\n\r\nHTTP/1.1 200 OK", "ETag: \"e2\"\r\n", "");
+  g_assert_true (sluice_s3_client_put_object (f->client, &put, NULL, &error));
+  g_assert_no_error (error);
+  r5 = server_request (&f->server);
+  g_assert_cmpuint (_sluice_s3_client_get_acks (f->client), ==, 3);
+}
+
 static void
 test_throttled (Fixture       *f,
                 gconstpointer  data)
@@ -1269,6 +1329,7 @@ main (int   argc,
   ADD ("session-token", test_session_token, TRUE);
   ADD ("put-without-etag", test_put_without_etag, FALSE);
   ADD ("put-error", test_put_error, FALSE);
+  ADD ("quickack-only-with-sequel", test_quickack_only_with_sequel, FALSE);
   ADD ("throttled", test_throttled, FALSE);
   ADD ("head-object", test_head_object, FALSE);
   ADD ("head-denied", test_head_denied, FALSE);
