@@ -47,14 +47,10 @@ probe_thread (gpointer data)
       if (i >= b->total)
         return NULL;
       buf = g_ptr_array_index (b->buffers, i % b->buffers->len);
-      ro = sluice_buffer_open_readonly (buf, &error);
-      if (ro >= 0)
-        {
-          meta = sluice_probe_pool_probe (b->pool, ro, g_ptr_array_index (b->names,
-                                                                          i % b->names->len),
-                                          buf->len, &error);
-          close (ro);
-        }
+      ro = sluice_buffer_get_readonly_fd (buf);
+      meta = sluice_probe_pool_probe (b->pool, ro, g_ptr_array_index (b->names,
+                                                                      i % b->names->len),
+                                      buf->len, &error);
       if (meta == NULL)
         g_atomic_int_inc (&b->failed);
     }

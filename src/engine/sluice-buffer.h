@@ -86,8 +86,7 @@ SluiceBuffer *sluice_buffer_read_range        (int            fd,
 SluiceBuffer *sluice_buffer_new_from_data     (const guint8  *data,
                                                gsize          len,
                                                GError       **error);
-int           sluice_buffer_open_readonly     (SluiceBuffer  *self,
-                                               GError       **error);
+int           sluice_buffer_get_readonly_fd   (SluiceBuffer  *self);
 void          sluice_buffer_free              (SluiceBuffer  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceBuffer, sluice_buffer_free)

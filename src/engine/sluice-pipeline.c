@@ -946,7 +946,6 @@ _sluice_pipeline_probe (SluicePipeline            *self,
 {
   g_autoptr(GError) error = NULL;
   SluiceMetadata *meta = NULL;
-  int ro;
 
   *out_meta = NULL;
   if (entry != NULL && entry->probe_state == SLUICE_PROBE_STATE_FAILED &&
@@ -960,12 +959,8 @@ _sluice_pipeline_probe (SluicePipeline            *self,
     }
   else
     {
-      ro = sluice_buffer_open_readonly (buf, &error);
-      if (ro >= 0)
-        {
-          meta = sluice_probe_pool_probe (self->probes, ro, f->relpath, buf->len, &error);
-          close (ro);
-        }
+      meta = sluice_probe_pool_probe (self->probes, sluice_buffer_get_readonly_fd (buf),
+                                      f->relpath, buf->len, &error);
       if (meta == NULL)
         {
           *out_state = SLUICE_PROBE_STATE_FAILED;

@@ -440,13 +440,10 @@ decode (SluiceThumbnailer  *self,
   pool = get_pool (self, error);
   if (pool == NULL)
     return NULL;
-  fd = sluice_buffer_open_readonly (buffer, error);
-  if (fd < 0)
-    return NULL;
+  fd = sluice_buffer_get_readonly_fd (buffer);
   thumbnail->pixels = sluice_probe_pool_thumbnail (pool, fd, buffer->len, self->max_edge,
                                                    &thumbnail->width, &thumbnail->height,
                                                    &thumbnail->stride, error);
-  close (fd);
   if (thumbnail->pixels == NULL)
     return NULL;
   thumbnail->sha256 = g_strdup (buffer->sha256_hex);
