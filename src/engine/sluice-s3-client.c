@@ -904,21 +904,23 @@ append_meta (struct curl_slist *headers,
 
   for (guint i = 0; meta != NULL && meta[i] != NULL; i++)
     {
-      g_auto(GStrv) kv = g_strsplit (meta[i], "=", 2);
-      g_autofree char *name = NULL;
+      const char *eq = strchr (meta[i], '=');
       g_autofree char *value = NULL;
+      g_autofree char *line = NULL;
+      int name_len;
 
-      if (kv[0] == NULL || kv[1] == NULL)
+      if (eq == NULL)
         continue;
       /* names are ours (lower-case ASCII); values come from EXIF and are hostile */
-      name = g_strdup_printf ("x-amz-meta-%s", kv[0]);
-      value = sluice_sanitize_header_value (kv[1]);
+      name_len = (int) (eq - meta[i]);
+      value = sluice_sanitize_header_value (eq + 1);
       if (value[0] == '\0')
         continue;
-      total += strlen (kv[0]) + strlen (value);
+      total += name_len + strlen (value);
       if (total > META_TOTAL_MAX)
         break;
-      headers = append_header (headers, name, value);
+      line = g_strdup_printf ("x-amz-meta-%.*s: %s", name_len, meta[i], value);
+      headers = curl_slist_append (headers, line);
     }
   return headers;
 }
