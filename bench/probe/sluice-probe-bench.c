@@ -3,12 +3,17 @@
  * sluice-probe-bench: the CPU cost of one metadata probe round trip, apart from everything
  * else an ingest does (issue 5).
  *
- *   sluice-probe-bench DIR [THREADS [ROUNDS [HELPERS]]]
+ *   sluice-probe-bench DIR [THREADS [ROUNDS [HELPERS [FILES]]]]
  *
  * Reads every file under DIR once into budgeted buffers (as the pipeline does), then THREADS
  * threads (default 16) probe them ROUNDS times (default 3) through a pool of HELPERS helpers
  * (default 2), and prints the CPU both sides used per probe: this process's threads and the
  * helpers (reaped, so their rusage is ours). $SLUICE_PROBE_PATH picks the helper.
+ *
+ * Every file has a slab of its own here, so a helper maps each probe's slab afresh: an upper
+ * bound. An ingest reuses a few dozen slabs, which the helpers keep mapped; FILES (say 32, the
+ * small-file workers of --jobs 16) takes only the first FILES files, whose slabs the helpers
+ * then keep, as in an ingest (raise ROUNDS to probe as often).
  */
 #include "config.h"
 
@@ -71,19 +76,20 @@ static void
 read_tree (Bench        *b,
            int           rootfd,
            const char   *root,
-           SluiceBudget *budget)
+           SluiceBudget *budget,
+           guint         max_files)
 {
   g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
 
   g_ptr_array_add (dirs, g_strdup (""));
-  while (dirs->len > 0)
+  while (dirs->len > 0 && b->buffers->len < max_files)
     {
       g_autofree char *rel = g_ptr_array_steal_index (dirs, dirs->len - 1);
       g_autofree char *full = g_build_filename (root, rel, NULL);
       g_autoptr(GDir) dir = g_dir_open (full, 0, NULL);
       const char *name;
 
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      while (dir != NULL && b->buffers->len < max_files && (name = g_dir_read_name (dir)) != NULL)
         {
           char *child = rel[0] != '\0' ? g_build_filename (rel, name, NULL) : g_strdup (name);
           g_autofree char *path = g_build_filename (root, child, NULL);
@@ -115,19 +121,20 @@ main (int   argc,
   g_autofree char *helper = sluice_probe_find_helper ();
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
   Bench b = { 0 };
-  guint n_threads, rounds, helpers;
+  guint n_threads, rounds, helpers, max_files;
   double before, after, children;
   gint64 start, end;
   int rootfd;
 
   if (argc < 2)
     {
-      g_printerr ("usage: %s DIR [THREADS [ROUNDS [HELPERS]]]\n", argv[0]);
+      g_printerr ("usage: %s DIR [THREADS [ROUNDS [HELPERS [FILES]]]]\n", argv[0]);
       return 2;
     }
   n_threads = argc > 2 ? MAX (atoi (argv[2]), 1) : 16;
   rounds = argc > 3 ? MAX (atoi (argv[3]), 1) : 3;
   helpers = argc > 4 ? MAX (atoi (argv[4]), 1) : 2;
+  max_files = argc > 5 ? (guint) MAX (atoi (argv[5]), 1) : G_MAXUINT;
 
   rootfd = open (argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
@@ -137,7 +144,7 @@ main (int   argc,
     }
   b.buffers = g_ptr_array_new_with_free_func ((GDestroyNotify) sluice_buffer_free);
   b.names = g_ptr_array_new_with_free_func (g_free);
-  read_tree (&b, rootfd, argv[1], budget);
+  read_tree (&b, rootfd, argv[1], budget, max_files);
   if (b.buffers->len == 0)
     {
       g_printerr ("%s: no files under %s\n", argv[0], argv[1]);
