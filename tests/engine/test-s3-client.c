@@ -581,6 +581,9 @@ assert_signed (Request    *r,
 }
 
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+/* a one-byte object, "x", and its SHA-256 */
+#define X_PUT(key) { (key), NULL, (const guint8 *) "x", 1, \
+                     "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", NULL }
 
 static void
 test_put_object (Fixture       *f,
@@ -681,9 +684,7 @@ static void
 test_put_without_etag (Fixture       *f,
                        gconstpointer  data)
 {
-  SluiceS3PutRequest put = { "a.jpg", NULL, (const guint8 *) "x", 1,
-                             "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
-                             NULL };
+  SluiceS3PutRequest put = X_PUT ("a.jpg");
   g_autoptr(GError) error = NULL;
   g_autoptr(Request) r = NULL;
 
@@ -698,9 +699,7 @@ static void
 test_put_error (Fixture       *f,
                 gconstpointer  data)
 {
-  SluiceS3PutRequest put = { "a.jpg", NULL, (const guint8 *) "x", 1,
-                             "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
-                             NULL };
+  SluiceS3PutRequest put = X_PUT ("a.jpg");
   g_autoptr(GError) error = NULL;
   g_autoptr(Request) r = NULL;
 
@@ -723,9 +722,7 @@ static void
 test_quickack_only_with_sequel (Fixture       *f,
                                 gconstpointer  data)
 {
-  SluiceS3PutRequest put = { "a.jpg", NULL, (const guint8 *) "x", 1,
-                             "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
-                             NULL };
+  SluiceS3PutRequest put = X_PUT ("a.jpg");
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) body = NULL;
   g_auto(SluiceS3ObjectInfo) info = { 0 };
