@@ -83,7 +83,32 @@ set_fatal (SluiceCatalogWriter *self,
   g_warning ("%s", error->message);
 }
 
-/* Runs on the writer thread only. */
+/* Runs every operation of @batch in the open transaction, without savepoints; FALSE as soon
+ * as one fails (its error is dropped: run_batch () runs them all again one by one). */
+static gboolean
+run_plain (SluiceCatalogWriter *self,
+           GPtrArray           *batch)
+{
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Operation *op = g_ptr_array_index (batch, i);
+      g_autoptr(GError) op_error = NULL;
+
+      if (!op->op (self->catalog, op->data, &op_error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/*
+ * Runs on the writer thread only. A failing operation must undo only its own writes, so each
+ * runs in a savepoint of its own; but operations almost never fail, and without a SAVEPOINT
+ * and a RELEASE around each (two operations per small file) the catalog's statements took
+ * 496 instead of 565 CPU-ms on 3,000 small files (issue 5, 3 alternating runs). So the batch
+ * first runs without them; only when one fails is the transaction rolled back and the batch
+ * run again with a savepoint per operation. An operation may therefore run twice: it
+ * must do nothing but catalog writes and set its own results, which is what all of them do.
+ */
 static void
 run_batch (SluiceCatalogWriter *self,
            GPtrArray           *batch)
@@ -91,7 +116,7 @@ run_batch (SluiceCatalogWriter *self,
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) results = g_array_sized_new (FALSE, FALSE, sizeof (gboolean), batch->len);
   g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func (error_free0);
-  gboolean committed;
+  gboolean committed, plain = FALSE;
 
   g_mutex_lock (&self->mutex);
   if (self->fatal != NULL)
@@ -99,11 +124,28 @@ run_batch (SluiceCatalogWriter *self,
   g_mutex_unlock (&self->mutex);
 
   committed = error == NULL && sluice_catalog_begin (self->catalog, &error);
+  if (committed)
+    {
+      plain = run_plain (self, batch);
+      if (!plain)
+        {
+          sluice_catalog_rollback (self->catalog);
+          committed = sluice_catalog_begin (self->catalog, &error);
+        }
+    }
   for (guint i = 0; i < batch->len && committed; i++)
     {
       Operation *op = g_ptr_array_index (batch, i);
       GError *op_error = NULL;
-      gboolean ok = sluice_catalog_savepoint (self->catalog, &op_error);
+      gboolean ok = TRUE;
+
+      if (plain)
+        {
+          g_array_append_val (results, ok);
+          g_ptr_array_add (errors, NULL);
+          continue;
+        }
+      ok = sluice_catalog_savepoint (self->catalog, &op_error);
 
       if (ok)
         ok = op->op (self->catalog, op->data, &op_error);

@@ -9,10 +9,10 @@ G_BEGIN_DECLS
 
 /*
  * The one thread that writes the catalog. Work arrives as operations (a function run with
- * the writer's connection); the thread runs a batch of them, each in its own savepoint inside
- * one transaction, and commits once: completions are batched for up to 150 ms, and a caller
- * that must know its write is durable (the upload intent) waits for its commit with
- * sluice_catalog_writer_run_intent() or sluice_catalog_writer_run_sync().
+ * the writer's connection); the thread runs a batch of them in one transaction, a failing
+ * operation undoing only its own writes, and commits once: completions are batched for up to
+ * 150 ms, and a caller that must know its write is durable (the upload intent) waits for its
+ * commit with sluice_catalog_writer_run_intent() or sluice_catalog_writer_run_sync().
  *
  * If a commit fails (disk full), the writer keeps the error: sluice_catalog_writer_get_error()
  * tells the pipeline to stop, and every later operation fails with it.
@@ -21,6 +21,8 @@ G_BEGIN_DECLS
 typedef struct _SluiceCatalogWriter SluiceCatalogWriter;
 typedef struct _SluiceCatalogTicket SluiceCatalogTicket;
 
+/* An operation may run twice in a batch (run_batch () in the .c file says why): it does
+ * nothing but catalog writes and setting its own results. */
 typedef gboolean (*SluiceCatalogOp) (SluiceCatalog *catalog,
                                      gpointer       data,
                                      GError       **error);

@@ -583,8 +583,9 @@ sluice_catalog_get_path (SluiceCatalog *self)
   return self->path;
 }
 
-/* Transaction control through the statement cache too: the writer runs a savepoint per
- * operation, and parsing "SAVEPOINT op" anew each time was a visible share of its CPU. */
+/* Transaction control through the statement cache too: the writer begins and commits a
+ * transaction per batch (and runs a savepoint per operation when one of them fails), and
+ * parsing "SAVEPOINT op" anew each time was a visible share of its CPU. */
 static gboolean
 exec_cached (SluiceCatalog *self,
              const char    *sql,
