@@ -284,7 +284,7 @@ main (int   argc,
         g_error ("%s", error->message);
       if (++in_batch == 1000 || i == rows - 1)
         {
-          /* the paths into the full-text index, as the writer does every 200 ms (schema 5) */
+          /* the paths into the full-text index, as the writer does once a second (schema 5) */
           if (!bare && !sluice_catalog_index_pending (catalog, &error))
             g_error ("%s", error->message);
           if (!sluice_catalog_commit (catalog, &error))

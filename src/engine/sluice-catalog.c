@@ -221,7 +221,7 @@ static const char schema_v4[] =
  * segment per commit, and merged them, about 0.6 CPU-s on 3,000 small files (issue 5). Now the
  * trigger only notes the file id in search_pending (a tiny table, emptied again and again);
  * sluice_catalog_index_pending () moves those paths into the index in one statement, which the
- * writer runs every 200 ms, when it stops, and a writing connection runs when it opens (what a
+ * writer runs once a second, when it stops, and a writing connection runs when it opens (what a
  * crash left). Until then a search finds them through search_pending with the same word rules
  * (sluice-catalog-query.c), so a search is never missing the newest files.
  *

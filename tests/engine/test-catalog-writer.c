@@ -490,16 +490,16 @@ upsert_sync (Fixture    *f,
 }
 
 /* New paths go into the full-text index in batches (one FTS5 segment per interval, not per
- * commit): at most every 200 ms, and whatever is left when the writer stops. */
+ * commit): at most once a second, and whatever is left when the writer stops. */
 static void
 test_search_index_batched (Fixture       *f,
                            gconstpointer  data)
 {
   gboolean waited = FALSE;
 
-  /* a commit 250 ms after the last indexing indexes everything, itself included */
+  /* a commit 1.05 s after the last indexing indexes everything, itself included */
   upsert_sync (f, "first.jpg");
-  g_usleep (250 * G_TIME_SPAN_MILLISECOND);
+  g_usleep (1050 * G_TIME_SPAN_MILLISECOND);
   upsert_sync (f, "second.jpg");
   g_assert_cmpint (pending_paths (f), ==, 0);
   /* the commits right after it do not (a few tries: the test thread may be descheduled) */
@@ -507,7 +507,7 @@ test_search_index_batched (Fixture       *f,
     {
       g_autofree char *relpath = g_strdup_printf ("soon-%d.jpg", i);
 
-      g_usleep (250 * G_TIME_SPAN_MILLISECOND);
+      g_usleep (1050 * G_TIME_SPAN_MILLISECOND);
       upsert_sync (f, "trigger.jpg");
       upsert_sync (f, relpath);
       waited = pending_paths (f) == 1;
