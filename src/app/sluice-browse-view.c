@@ -78,6 +78,9 @@ struct _SluiceBrowseView
   guint64              export_total;
   guint                export_timer;
   char                *export_name;
+  GSettings           *settings;
+  int                  details_width;   /* what to restore, then what the user dragged it to */
+  gboolean             details_restored;
 
   /* Template children */
   GtkSearchEntry      *search_entry;
@@ -651,6 +654,43 @@ unmap_cb (SluiceBrowseView *self)
 {
   if (self->model != NULL)
     sluice_browse_model_set_live (self->model, FALSE);
+  /* once, not on every step of a drag */
+  if (self->details_restored &&
+      g_settings_get_int (self->settings, "browse-details-width") != self->details_width)
+    g_settings_set_int (self->settings, "browse-details-width", self->details_width);
+}
+
+/* ---- details pane ------------------------------------------------------------------------- */
+
+/* Its width is kept from the end: the list takes what the window gains or loses (the paned's
+ * resize-start-child), so the pane's own width is what the user chose. It is restored at the
+ * first allocation, when the paned knows its width (max-position is set then), recorded from
+ * every position the handle is given, and saved when the view is unmapped (unmap_cb ()). */
+
+static void
+paned_max_position_cb (SluiceBrowseView *self)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (self->paned));
+
+  if (self->details_restored || width <= 0)
+    return;
+  self->details_restored = TRUE;
+  if (self->details_width > 0)
+    gtk_paned_set_position (self->paned, MAX (0, width - self->details_width));
+}
+
+static void
+paned_position_cb (SluiceBrowseView *self)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (self->paned));
+  gboolean set = FALSE;
+
+  /* a hidden pane has no width to keep; nor has a paned not yet laid out */
+  g_object_get (self->paned, "position-set", &set, NULL);
+  if (!self->details_restored || width <= 0 || !set ||
+      !gtk_widget_get_visible (GTK_WIDGET (self->detail)))
+    return;
+  self->details_width = MAX (0, width - gtk_paned_get_position (self->paned));
 }
 
 /* ---- export ------------------------------------------------------------------------------- */
@@ -874,6 +914,12 @@ _sluice_browse_view_get_detail (SluiceBrowseView *self)
   return self->detail;
 }
 
+GtkPaned *
+_sluice_browse_view_get_paned (SluiceBrowseView *self)
+{
+  return self->paned;
+}
+
 GtkEditable *
 _sluice_browse_view_get_search (SluiceBrowseView *self)
 {
@@ -965,6 +1011,7 @@ sluice_browse_view_finalize (GObject *object)
   g_clear_pointer (&self->lens_values, g_ptr_array_unref);
   g_clear_pointer (&self->run_values, g_array_unref);
   g_clear_pointer (&self->export_name, g_free);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (sluice_browse_view_parent_class)->finalize (object);
 }
 
@@ -1065,4 +1112,13 @@ sluice_browse_view_init (SluiceBrowseView *self)
   }
   g_signal_connect (self, "map", G_CALLBACK (map_cb), NULL);
   g_signal_connect (self, "unmap", G_CALLBACK (unmap_cb), NULL);
+
+  self->settings = g_settings_new (APPLICATION_ID);
+  g_settings_bind (self->settings, "browse-details-shown", self->details_button, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  self->details_width = g_settings_get_int (self->settings, "browse-details-width");
+  g_signal_connect_object (self->paned, "notify::max-position",
+                           G_CALLBACK (paned_max_position_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->paned, "notify::position", G_CALLBACK (paned_position_cb), self,
+                           G_CONNECT_SWAPPED);
 }

@@ -31,6 +31,7 @@ void               sluice_browse_view_refresh          (SluiceBrowseView *self);
 SluiceBrowseModel  *_sluice_browse_view_get_model       (SluiceBrowseView *self);
 GtkColumnView      *_sluice_browse_view_get_column_view (SluiceBrowseView *self);
 SluiceBrowseDetail *_sluice_browse_view_get_detail      (SluiceBrowseView *self);
+GtkPaned           *_sluice_browse_view_get_paned       (SluiceBrowseView *self);
 GtkEditable        *_sluice_browse_view_get_search      (SluiceBrowseView *self);
 const char         *_sluice_browse_view_get_count_text  (SluiceBrowseView *self);
 const char         *_sluice_browse_view_get_new_text    (SluiceBrowseView *self);

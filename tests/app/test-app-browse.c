@@ -340,8 +340,9 @@ typedef struct {
   SluiceBrowseModel *model;
 } Browser;
 
+/* The browser with the settings as they are (show_browser) or as they ship (open_browser). */
 static Browser
-open_browser (const char *catalog_path,
+show_browser (const char *catalog_path,
               int         width,
               int         height)
 {
@@ -358,6 +359,15 @@ open_browser (const char *catalog_path,
   app_test_show_and_wait (b.window);
   wait_count (b.model);
   return b;
+}
+
+static Browser
+open_browser (const char *catalog_path,
+              int         width,
+              int         height)
+{
+  app_test_reset_settings ();
+  return show_browser (catalog_path, width, height);
 }
 
 static GtkColumnViewColumn *
@@ -858,6 +868,59 @@ test_columns_fit (void)
   app_test_destroy_window (b.window);
 }
 
+/* The details pane comes back as the user left it: shown or hidden, and as wide as it was
+ * dragged, whatever the window's width (the list takes the difference). */
+static void
+test_details_pane_kept (void)
+{
+  Gen *gen = gen_new ("pane.db");
+  g_autofree char *path = gen_path ("pane.db");
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  GtkWidget *detail;
+  GtkPaned *paned;
+  int natural, dragged;
+  Browser b;
+
+  gen_files (gen, 30, FALSE);
+  gen_free (gen);
+  b = open_browser (path, 1200, 700);
+  detail = GTK_WIDGET (_sluice_browse_view_get_detail (b.view));
+  paned = _sluice_browse_view_get_paned (b.view);
+  app_test_wait_frames (GTK_WIDGET (b.window), 3);
+  natural = gtk_widget_get_width (detail);
+  g_assert_cmpint (natural, >, 0);
+
+  /* the user drags the handle: the pane grows by 150 px */
+  gtk_paned_set_position (paned, gtk_paned_get_position (paned) - 150);
+  app_test_wait_frames (GTK_WIDGET (b.window), 3);
+  dragged = gtk_widget_get_width (detail);
+  g_assert_cmpint (dragged, ==, natural + 150);
+  app_test_destroy_window (b.window);
+  g_assert_cmpint (g_settings_get_int (settings, "browse-details-width"), >=, dragged);
+
+  /* a narrower window next time: the pane keeps its width, the list gives way */
+  b = show_browser (path, 1000, 700);
+  detail = GTK_WIDGET (_sluice_browse_view_get_detail (b.view));
+  app_test_wait_frames (GTK_WIDGET (b.window), 3);
+  g_assert_true (gtk_widget_get_visible (detail));
+  g_assert_cmpint (gtk_widget_get_width (detail), ==, dragged);
+  app_test_screenshot (GTK_WIDGET (b.window), "browse-5-pane-kept");
+
+  /* hidden stays hidden, and the width it had is not lost meanwhile */
+  _sluice_browse_view_set_details_shown (b.view, FALSE);
+  app_test_wait_frames (GTK_WIDGET (b.window), 3);
+  app_test_destroy_window (b.window);
+  g_assert_false (g_settings_get_boolean (settings, "browse-details-shown"));
+  b = show_browser (path, 1000, 700);
+  detail = GTK_WIDGET (_sluice_browse_view_get_detail (b.view));
+  g_assert_false (gtk_widget_get_visible (detail));
+  _sluice_browse_view_set_details_shown (b.view, TRUE);
+  app_test_wait_frames (GTK_WIDGET (b.window), 3);
+  g_assert_cmpint (gtk_widget_get_width (detail), ==, dragged);
+  app_test_destroy_window (b.window);
+  app_test_reset_settings ();
+}
+
 static gboolean
 detail_shown (gpointer data)
 {
@@ -1232,6 +1295,7 @@ main (int   argc,
   g_test_add_func ("/app/browse/filters", test_filters);
   g_test_add_func ("/app/browse/live-show-new", test_live_show_new);
   g_test_add_func ("/app/browse/screenshot", test_screenshot);
+  g_test_add_func ("/app/browse/details-pane-kept", test_details_pane_kept);
   g_test_add_func ("/app/browse/decoded-thumbnail", test_decoded_thumbnail);
   g_test_add_func ("/app/browse/live-refresh", test_live_refresh);
   g_test_add_func ("/app/browse/columns-fit", test_columns_fit);
