@@ -8,24 +8,41 @@
 #include <string.h>
 
 #include <jpeglib.h>
+#include <png.h>
 
 #include "sluice-probe-protocol.h"
 #include "sluice-probe-thumbnail.h"
 
 /*
- * Thumbnails decoded from the file itself, for files without an embedded EXIF thumbnail.
- * Runs in the sandboxed helper only: the app never runs an image decoder on a source file.
+ * Thumbnails decoded from the file itself, for files without an embedded EXIF thumbnail: JPEG
+ * (libjpeg-turbo) and PNG (libpng). Runs in the sandboxed helper only: the app never runs an
+ * image decoder on a source file.
  *
  * libjpeg reports a fatal error by calling error_exit(), whose default prints and calls
- * exit(); here it formats the message and longjmp()s back. Everything that must be freed
- * after such a jump lives in a Decode struct that is not touched between setjmp() and the
- * jump in a way the compiler could keep in a register.
+ * exit(); here it formats the message and longjmp()s back. libpng's error function does the
+ * same through png_longjmp(). Everything that must be freed after such a jump lives in a
+ * Decode struct that is not touched between setjmp() and the jump in a way the compiler could
+ * keep in a register.
  */
 
 /* libjpeg's own allocations (a progressive JPEG keeps every coefficient) stop here; the
  * helper's address space limit is the backstop. jmemnobs has no backing store, so going over
  * is an error, not a temporary file. */
 #define JPEG_MAX_MEMORY  (G_GUINT64_CONSTANT (512) << 20)
+
+/* An interlaced PNG is decoded whole (its passes fill the rows in turn): up to this many
+ * pixels, 4 bytes each. A plain PNG is decoded a row at a time, whatever its size. */
+#define PNG_MAX_INTERLACED_PIXELS  (G_GUINT64_CONSTANT (16) * 1000 * 1000)
+/* what libpng may allocate for one ancillary chunk (a compressed profile or text) */
+#define PNG_MAX_CHUNK_MEMORY       (G_GUINT64_CONSTANT (8) << 20)
+
+/* How the decoder hands over a row. */
+typedef enum {
+  LAYOUT_RGB,
+  LAYOUT_CMYK,           /* as most writers store it */
+  LAYOUT_CMYK_INVERTED,  /* as Adobe writes it */
+  LAYOUT_RGBA,           /* 8-bit, not premultiplied; shown over white */
+} Layout;
 
 typedef struct {
   struct jpeg_error_mgr  pub;
@@ -34,9 +51,21 @@ typedef struct {
 } ErrorManager;
 
 typedef struct {
+  const guint8 *data;
+  gsize         len;
+  gsize         pos;
+} PngSource;
+
+typedef struct {
   struct jpeg_decompress_struct  cinfo;
   ErrorManager                   err;
   gboolean                       created;
+  png_structp                    png;
+  png_infop                      png_info;
+  PngSource                      png_source;
+  guint8                        *image;     /* an interlaced PNG, whole */
+  png_bytep                     *image_rows;
+  guint                          rows_done;
   guint8                        *row;       /* one decoded scanline */
   guint32                       *sums;      /* tw × th × 3 */
   guint32                       *counts;    /* tw × th */
@@ -65,6 +94,10 @@ decode_clear (Decode *d)
   if (d->created)
     jpeg_destroy_decompress (&d->cinfo);
   d->created = FALSE;
+  if (d->png != NULL)
+    png_destroy_read_struct (&d->png, d->png_info != NULL ? &d->png_info : NULL, NULL);
+  g_clear_pointer (&d->image, g_free);
+  g_clear_pointer (&d->image_rows, g_free);
   g_clear_pointer (&d->row, g_free);
   g_clear_pointer (&d->sums, g_free);
   g_clear_pointer (&d->counts, g_free);
@@ -92,14 +125,20 @@ pick_denominator (guint width,
   return denom;
 }
 
+static gboolean
+is_png (const guint8 *data,
+        gsize         len)
+{
+  return len >= 8 && png_sig_cmp (data, 0, 8) == 0;
+}
+
 static void
 accumulate_row (Decode       *d,
                 const guint8 *row,
                 guint         y,
                 guint         width,
                 guint         height,
-                gboolean      cmyk,
-                gboolean      inverted)
+                Layout        layout)
 {
   guint ty = (guint) ((guint64) y * d->th / height);
   guint32 *sums = d->sums + (gsize) ty * d->tw * 3;
@@ -110,12 +149,21 @@ accumulate_row (Decode       *d,
       guint tx = (guint) ((guint64) x * d->tw / width);
       guint r, g, b;
 
-      if (cmyk)
+      if (layout == LAYOUT_RGBA)
+        {
+          guint a = row[x * 4 + 3];
+
+          /* over white, as a viewer shows a transparent picture on a light background */
+          r = (row[x * 4] * a + 255 * (255 - a) + 127) / 255;
+          g = (row[x * 4 + 1] * a + 255 * (255 - a) + 127) / 255;
+          b = (row[x * 4 + 2] * a + 255 * (255 - a) + 127) / 255;
+        }
+      else if (layout != LAYOUT_RGB)
         {
           /* Adobe writes CMYK inverted; the naive conversion is enough for a thumbnail */
           guint c = row[x * 4], m = row[x * 4 + 1], yy = row[x * 4 + 2], k = row[x * 4 + 3];
 
-          if (!inverted)
+          if (layout == LAYOUT_CMYK)
             {
               c = 255 - c;
               m = 255 - m;
@@ -192,6 +240,29 @@ finish_pixels (Decode *d,
   return g_variant_new ("(uuu@ay)", ow, oh, (guint32) stride, bytes);
 }
 
+/* The thumbnail's size for a @width × @height picture, and its zeroed accumulator. */
+static void
+start_accumulator (Decode *d,
+                   guint   width,
+                   guint   height,
+                   guint   max_edge)
+{
+  if (MAX (width, height) > max_edge)
+    {
+      double f = (double) max_edge / MAX (width, height);
+
+      d->tw = MAX (1, (guint) (width * f + 0.5));
+      d->th = MAX (1, (guint) (height * f + 0.5));
+    }
+  else
+    {
+      d->tw = width;
+      d->th = height;
+    }
+  d->sums = g_new0 (guint32, (gsize) d->tw * d->th * 3);
+  d->counts = g_new0 (guint32, (gsize) d->tw * d->th);
+}
+
 static GVariant *
 decode_jpeg (Decode        *d,
              const guint8  *data,
@@ -242,22 +313,8 @@ decode_jpeg (Decode        *d,
   jpeg_calc_output_dimensions (cinfo);
   width = cinfo->output_width;
   height = cinfo->output_height;
-
-  if (MAX (width, height) > max_edge)
-    {
-      double f = (double) max_edge / MAX (width, height);
-
-      d->tw = MAX (1, (guint) (width * f + 0.5));
-      d->th = MAX (1, (guint) (height * f + 0.5));
-    }
-  else
-    {
-      d->tw = width;
-      d->th = height;
-    }
+  start_accumulator (d, width, height, max_edge);
   d->row = g_malloc ((gsize) width * cinfo->out_color_components);
-  d->sums = g_new0 (guint32, (gsize) d->tw * d->th * 3);
-  d->counts = g_new0 (guint32, (gsize) d->tw * d->th);
 
   jpeg_start_decompress (cinfo);
   while (cinfo->output_scanline < height)
@@ -267,11 +324,133 @@ decode_jpeg (Decode        *d,
 
       if (jpeg_read_scanlines (cinfo, rows, 1) != 1)
         break;
-      accumulate_row (d, d->row, y, width, height, cmyk, inverted);
+      accumulate_row (d, d->row, y, width, height,
+                      !cmyk ? LAYOUT_RGB : inverted ? LAYOUT_CMYK_INVERTED : LAYOUT_CMYK);
     }
   /* a truncated file has given what it has (libjpeg fills the rest); no need to read on */
   jpeg_abort_decompress (cinfo);
 
+  return finish_pixels (d, orientation);
+}
+
+static void
+png_read_memory (png_structp png,
+                 png_bytep   out,
+                 png_size_t  n)
+{
+  PngSource *src = png_get_io_ptr (png);
+
+  if (n > src->len - src->pos)
+    png_error (png, "the file ends early");
+  memcpy (out, src->data + src->pos, n);
+  src->pos += n;
+}
+
+static void
+png_on_error (png_structp     png,
+              png_const_charp message)
+{
+  Decode *d = png_get_error_ptr (png);
+
+  g_strlcpy (d->err.message, message, sizeof d->err.message);
+  png_longjmp (png, 1);
+}
+
+/* "iCCP: known incorrect sRGB profile" and the like: the picture is still shown */
+static void
+png_on_warning (png_structp     png,
+                png_const_charp message)
+{
+}
+
+/*
+ * Every PNG is read as 8-bit RGBA (palettes, grey, 16 bits and transparency expanded by
+ * libpng) and shown over white. A plain PNG is read a row at a time into the accumulator; an
+ * interlaced one (its seven passes each fill some pixels of every row) needs the whole
+ * picture, so it is refused over PNG_MAX_INTERLACED_PIXELS. A file that breaks off gives
+ * the rows it had, as a truncated JPEG does.
+ */
+static GVariant *
+decode_png (Decode        *d,
+            const guint8  *data,
+            gsize          len,
+            guint          max_edge,
+            guint          orientation,
+            guint         *out_failure,
+            char         **out_message)
+{
+  png_uint_32 width, height;
+  int depth, color, interlace;
+  guint64 pixels;
+
+  d->png = png_create_read_struct (PNG_LIBPNG_VER_STRING, d, png_on_error, png_on_warning);
+  if (d->png == NULL || (d->png_info = png_create_info_struct (d->png)) == NULL)
+    {
+      *out_failure = SLUICE_PROBE_THUMB_DAMAGED;
+      *out_message = g_strdup ("the PNG decoder could not start");
+      return NULL;
+    }
+  if (setjmp (png_jmpbuf (d->png)) != 0)
+    {
+      if (d->rows_done > 0 && d->sums != NULL)
+        return finish_pixels (d, orientation);
+      *out_failure = SLUICE_PROBE_THUMB_DAMAGED;
+      *out_message = g_strdup_printf ("the PNG data cannot be decoded: %s", d->err.message);
+      return NULL;
+    }
+
+  d->png_source.data = data;
+  d->png_source.len = len;
+  png_set_read_fn (d->png, &d->png_source, png_read_memory);
+  png_set_chunk_malloc_max (d->png, PNG_MAX_CHUNK_MEMORY);
+  png_read_info (d->png, d->png_info);
+  png_get_IHDR (d->png, d->png_info, &width, &height, &depth, &color, &interlace, NULL, NULL);
+
+  /* a bomb is refused from its header, before a single row is inflated */
+  pixels = (guint64) width * height;
+  if (pixels == 0 || pixels > SLUICE_PROBE_THUMB_MAX_SOURCE_PIXELS ||
+      (interlace != PNG_INTERLACE_NONE && pixels > PNG_MAX_INTERLACED_PIXELS))
+    {
+      *out_failure = SLUICE_PROBE_THUMB_TOO_LARGE;
+      *out_message = g_strdup_printf ("a%s PNG of %u × %u pixels is too large to decode",
+                                      interlace != PNG_INTERLACE_NONE ? "n interlaced" : "",
+                                      (guint) width, (guint) height);
+      return NULL;
+    }
+
+  png_set_expand (d->png);
+  png_set_scale_16 (d->png);
+  png_set_gray_to_rgb (d->png);
+  if ((color & PNG_COLOR_MASK_ALPHA) == 0 && !png_get_valid (d->png, d->png_info, PNG_INFO_tRNS))
+    png_set_add_alpha (d->png, 0xff, PNG_FILLER_AFTER);
+  if (interlace != PNG_INTERLACE_NONE)
+    png_set_interlace_handling (d->png);
+  png_read_update_info (d->png, d->png_info);
+  if (png_get_rowbytes (d->png, d->png_info) != (gsize) width * 4)
+    png_error (d->png, "unexpected row layout");
+
+  start_accumulator (d, width, height, max_edge);
+  if (interlace != PNG_INTERLACE_NONE)
+    {
+      d->image = g_malloc ((gsize) width * 4 * height);
+      d->image_rows = g_new (png_bytep, height);
+      for (png_uint_32 y = 0; y < height; y++)
+        d->image_rows[y] = d->image + (gsize) y * width * 4;
+      png_read_image (d->png, d->image_rows);
+      for (png_uint_32 y = 0; y < height; y++)
+        accumulate_row (d, d->image_rows[y], y, width, height, LAYOUT_RGBA);
+    }
+  else
+    {
+      d->row = g_malloc ((gsize) width * 4);
+      for (png_uint_32 y = 0; y < height; y++)
+        {
+          png_read_row (d->png, d->row, NULL);
+          accumulate_row (d, d->row, y, width, height, LAYOUT_RGBA);
+          d->rows_done++;
+        }
+    }
+  /* what follows the pixels (text, time) is not needed */
   return finish_pixels (d, orientation);
 }
 
@@ -289,17 +468,20 @@ sluice_probe_thumbnail_make (const guint8  *data,
   g_return_val_if_fail (out_failure != NULL && out_message != NULL, NULL);
 
   max_edge = CLAMP (max_edge, SLUICE_PROBE_THUMB_MIN_EDGE, SLUICE_PROBE_THUMB_MAX_EDGE);
-  if (!is_jpeg (data, len))
+  if (!is_jpeg (data, len) && !is_png (data, len))
     {
       *out_failure = SLUICE_PROBE_THUMB_UNSUPPORTED;
-      *out_message = g_strdup ("cannot make a thumbnail of this file type (only JPEG is "
-                               "decoded)");
+      *out_message = g_strdup ("cannot make a thumbnail of this file type (only JPEG and PNG "
+                               "are decoded)");
       return NULL;
     }
 
   /* on the heap, zeroed: nothing the error path frees is a local the jump could stale */
   d = g_new0 (Decode, 1);
-  result = decode_jpeg (d, data, len, max_edge, orientation, out_failure, out_message);
+  if (is_jpeg (data, len))
+    result = decode_jpeg (d, data, len, max_edge, orientation, out_failure, out_message);
+  else
+    result = decode_png (d, data, len, max_edge, orientation, out_failure, out_message);
   decode_clear (d);
   g_free (d);
   return result;
@@ -320,6 +502,16 @@ static const guint8 sample_jpeg[] = {
   0x00, 0xff, 0xd9,
 };
 
+/* A valid 8 × 4 RGBA PNG, half transparent red. */
+static const guint8 sample_png[] = {
+  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+  0x44, 0x52, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x04, 0x08, 0x06, 0x00, 0x00,
+  0x00, 0xb3, 0xcd, 0x7e, 0xf0, 0x00, 0x00, 0x00, 0x12, 0x49, 0x44, 0x41, 0x54, 0x78,
+  0xda, 0x63, 0x38, 0xa1, 0xa1, 0xd1, 0x80, 0x0f, 0x33, 0xd0, 0x5e, 0x01, 0x00, 0x34,
+  0xc7, 0x33, 0x01, 0x5f, 0x3b, 0xf9, 0x09, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+  0x44, 0xae, 0x42, 0x60, 0x82,
+};
+
 void
 sluice_probe_thumbnail_warm_up (void)
 {
@@ -337,6 +529,21 @@ sluice_probe_thumbnail_warm_up (void)
   g_clear_pointer (&pixels, g_variant_unref);
   g_clear_pointer (&message, g_free);
   pixels = sluice_probe_thumbnail_make (sample_jpeg, 40, 16, 1, &failure, &message);
+  if (pixels != NULL)
+    g_variant_ref_sink (pixels);
+  g_clear_pointer (&pixels, g_variant_unref);
+  g_clear_pointer (&message, g_free);
+
+  /* the same for libpng and zlib */
+  pixels = sluice_probe_thumbnail_make (sample_png, sizeof sample_png, 16, 1, &failure,
+                                        &message);
+  if (pixels == NULL)
+    g_printerr ("sluice-probe: thumbnail warm-up failed: %s\n", message);
+  else
+    g_variant_ref_sink (pixels);
+  g_clear_pointer (&pixels, g_variant_unref);
+  g_clear_pointer (&message, g_free);
+  pixels = sluice_probe_thumbnail_make (sample_png, 50, 16, 1, &failure, &message);
   if (pixels != NULL)
     g_variant_ref_sink (pixels);
 }

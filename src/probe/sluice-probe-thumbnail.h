@@ -7,11 +7,13 @@ G_BEGIN_DECLS
 
 /*
  * Decodes a thumbnail from the bytes of one file, in the sandboxed helper: a JPEG with
- * libjpeg-turbo, scaled in the DCT (1/2, 1/4, 1/8) and then box-filtered down to at most
- * @max_edge pixels on its longest side, turned upright by @orientation (EXIF 1..8; anything
- * else is 1). Rows are decoded one at a time into an accumulator of the output's size, so
- * memory does not grow with the picture; libjpeg's own memory is capped, and a picture whose
- * header promises more than SLUICE_PROBE_THUMB_MAX_SOURCE_PIXELS is refused before decoding.
+ * libjpeg-turbo, scaled in the DCT (1/2, 1/4, 1/8), or a PNG with libpng (shown over white),
+ * then box-filtered down to at most @max_edge pixels on its longest side and turned upright
+ * by @orientation (EXIF 1..8; anything else is 1). Rows are decoded one at a time into an
+ * accumulator of the output's size, so memory does not grow with the picture (an interlaced
+ * PNG, whose passes fill the rows in turn, is decoded whole, up to 16 MP); the decoders' own
+ * memory is capped, and a picture whose header promises more than
+ * SLUICE_PROBE_THUMB_MAX_SOURCE_PIXELS is refused before decoding.
  *
  * Returns the PIXELS payload "(uuuay)" (width, height, stride, 8-bit RGB rows), or NULL with
  * @out_failure set to a SluiceProbeThumbFailure and @out_message to the reason.

@@ -1160,14 +1160,15 @@ texture_pixel (GdkPaintable *paintable,
 
 /* A file without an embedded thumbnail: the detail pane shows it decoded by the sandboxed
  * helper, 256 px on its longest side, the right picture; a second selection comes from the
- * cache; a gone file and a file that is not a JPEG say why in plain words; a late answer never
- * shows on another row. */
+ * cache; a PNG is decoded too (transparency over white); a gone file and a file that is
+ * neither JPEG nor PNG say why in plain words; a late answer never shows on another row. */
 static void
 test_decoded_thumbnail (void)
 {
   g_autofree char *source = g_build_filename (tmp_dir, "nas", NULL);
   g_autofree char *photo_path = g_build_filename (source, "Garden", "sunset.jpg", NULL);
   g_autofree char *notes_path = g_build_filename (source, "Garden", "notes.jpg", NULL);
+  g_autofree char *logo_path = g_build_filename (source, "Garden", "logo.png", NULL);
   g_autofree char *path = gen_path ("decoded.db");
   g_autofree char *photo_sha = NULL;
   g_autofree char *cache_name = NULL;
@@ -1188,11 +1189,31 @@ test_decoded_thumbnail (void)
   app_test_write_file (photo_path, photo, 1690000000);
   app_test_write_file (notes_path, notes, 1690000000);
   photo_sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, photo);
+  {
+    /* 300 × 100, green on the left, transparent on the right (GDK writes it with libpng) */
+    g_autofree guint8 *rgba = g_malloc0 (300 * 100 * 4);
+    g_autoptr(GBytes) pixels = NULL;
+    g_autoptr(GdkTexture) texture = NULL;
+    g_autoptr(GBytes) png = NULL;
+
+    for (guint y = 0; y < 100; y++)
+      for (guint x = 0; x < 150; x++)
+        {
+          rgba[(y * 300 + x) * 4 + 1] = 200;
+          rgba[(y * 300 + x) * 4 + 3] = 255;
+        }
+    pixels = g_bytes_new_take (g_steal_pointer (&rgba), 300 * 100 * 4);
+    texture = gdk_memory_texture_new (300, 100, GDK_MEMORY_R8G8B8A8, pixels, 300 * 4);
+    png = gdk_texture_save_to_png_bytes (texture);
+    app_test_write_file (logo_path, png, 1690000000);
+  }
 
   gen = gen_new_at ("decoded.db", source);
   gen_plain_file (gen, "Garden/sunset.jpg", photo_sha);
   gen_plain_file (gen, "Garden/notes.jpg",
                   "1111111111111111111111111111111111111111111111111111111111111111");
+  gen_plain_file (gen, "Garden/logo.png",
+                  "3333333333333333333333333333333333333333333333333333333333333333");
   gen_plain_file (gen, "Garden/gone.jpg",
                   "2222222222222222222222222222222222222222222222222222222222222222");
   gen_free (gen);
@@ -1206,7 +1227,7 @@ test_decoded_thumbnail (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
   model = _sluice_browse_view_get_model (view);
   wait_count (model);
-  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 3);
+  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 4);
   detail = _sluice_browse_view_get_detail (view);
 
   /* the photo, and while it decodes (the helper is still starting) the gone file: the
@@ -1222,10 +1243,24 @@ test_decoded_thumbnail (void)
                    _("No thumbnail: the file is no longer in its source folder"));
   app_test_screenshot (GTK_WIDGET (window), "browse-4-thumbnail-gone");
 
-  /* not a JPEG */
+  /* a PNG: 300×100 → 256×85, green on the left, white where it is transparent */
+  select_relpath (view, model, "Garden/logo.png");
+  wait_detail (detail, "Garden/logo.png", NULL);
+  picture = sluice_browse_detail_get_thumbnail (detail);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (picture), ==, 256);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (picture), ==, 85);
+  texture_pixel (picture, 40, 40, rgb);
+  g_assert_cmpuint (rgb[0], <, 30);
+  g_assert_cmpuint (rgb[1], >, 180);
+  texture_pixel (picture, 220, 40, rgb);
+  g_assert_cmpuint (rgb[0], >, 240);
+  g_assert_cmpuint (rgb[1], >, 240);
+  g_assert_cmpuint (rgb[2], >, 240);
+
+  /* neither JPEG nor PNG */
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG files can be decoded"));
+               _("No embedded thumbnail, and only JPEG and PNG files can be decoded"));
 
   /* the photo, decoded: 1200×800 → 256×171, the sun red, the sky blue, the ground green */
   select_relpath (view, model, "Garden/sunset.jpg");
@@ -1254,7 +1289,7 @@ test_decoded_thumbnail (void)
   g_assert_cmpint (g_unlink (photo_path), ==, 0);
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG files can be decoded"));
+               _("No embedded thumbnail, and only JPEG and PNG files can be decoded"));
   select_relpath (view, model, "Garden/sunset.jpg");
   wait_detail (detail, "Garden/sunset.jpg", NULL);
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (sluice_browse_detail_get_thumbnail (detail)),

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <jpeglib.h>
+#include <png.h>
+#include <zlib.h>
 
 #include "sluice-buffer.h"
 #include "sluice-error.h"
@@ -19,10 +21,10 @@
 #include "sluice-thumbnail.h"
 
 /*
- * Thumbnails decoded by the real sluice-probe from JPEGs this test writes with libjpeg: the
- * size and colours that come back, EXIF orientation, damaged and foreign files, a decompression
- * bomb, a helper that crashes or stalls on a file (probe-test-helper-normal), and the caches
- * of SluiceThumbnailer.
+ * Thumbnails decoded by the real sluice-probe from JPEGs and PNGs this test writes with libjpeg
+ * and libpng: the size and colours that come back, EXIF orientation, transparency, damaged and
+ * foreign files, decompression bombs, a helper that crashes or stalls on a file
+ * (probe-test-helper-normal), and the caches of SluiceThumbnailer.
  */
 
 #ifndef PROBE_TEST_HELPER_DIR
@@ -174,6 +176,125 @@ make_jpeg (guint    width,
   return make_jpeg_kind (width, height, paint, exif, JPEG_BASELINE);
 }
 
+typedef enum {
+  PNG_RGB,
+  PNG_RGBA,         /* alpha from the painter's fourth byte */
+  PNG_PALETTE,
+  PNG_GRAY16,
+  PNG_INTERLACED,   /* Adam7, RGB */
+} PngKind;
+
+static void
+png_write_bytes (png_structp png,
+                 png_bytep   data,
+                 png_size_t  len)
+{
+  g_byte_array_append (png_get_io_ptr (png), data, len);
+}
+
+static void
+png_flush_nothing (png_structp png)
+{
+}
+
+/* A PNG of @kind; @paint gives RGB and @alpha (NULL: opaque) the alpha of PNG_RGBA. */
+static GBytes *
+make_png (guint    width,
+          guint    height,
+          Painter  paint,
+          guint8   alpha,
+          PngKind  kind)
+{
+  GByteArray *out = g_byte_array_new ();
+  png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png_create_info_struct (png);
+  guint channels = kind == PNG_RGBA ? 4 : kind == PNG_PALETTE ? 1 : kind == PNG_GRAY16 ? 2 : 3;
+  g_autofree guint8 *row = g_malloc ((gsize) width * channels);
+  int color = kind == PNG_RGBA ? PNG_COLOR_TYPE_RGB_ALPHA
+              : kind == PNG_PALETTE ? PNG_COLOR_TYPE_PALETTE
+              : kind == PNG_GRAY16 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB;
+  int passes;
+
+  g_assert_nonnull (png);
+  g_assert_nonnull (info);
+  g_assert_cmpint (setjmp (png_jmpbuf (png)), ==, 0);
+  png_set_write_fn (png, out, png_write_bytes, png_flush_nothing);
+  png_set_IHDR (png, info, width, height, kind == PNG_GRAY16 ? 16 : 8, color,
+                kind == PNG_INTERLACED ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
+                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  if (kind == PNG_PALETTE)
+    {
+      /* a palette of the painter's colours, found per pixel */
+      png_color palette[256];
+
+      for (guint i = 0; i < 256; i++)
+        {
+          palette[i].red = i & 0xe0;
+          palette[i].green = (i << 3) & 0xe0;
+          palette[i].blue = (i << 6) & 0xc0;
+        }
+      palette[255].red = 255;   /* exact red */
+      palette[255].green = 0;
+      palette[255].blue = 0;
+      png_set_PLTE (png, info, palette, 256);
+    }
+  png_write_info (png, info);
+  passes = kind == PNG_INTERLACED ? png_set_interlace_handling (png) : 1;
+  for (int pass = 0; pass < passes; pass++)
+    for (guint y = 0; y < height; y++)
+      {
+        for (guint x = 0; x < width; x++)
+          {
+            guint8 rgb[3];
+
+            paint (x, y, width, height, rgb);
+            if (kind == PNG_PALETTE)
+              row[x] = rgb[0] == 255 && rgb[1] == 0 && rgb[2] == 0
+                       ? 255 : (rgb[0] & 0xe0) | ((rgb[1] & 0xe0) >> 3) | (rgb[2] >> 6);
+            else if (kind == PNG_GRAY16)
+              {
+                guint v = (rgb[0] * 30 + rgb[1] * 59 + rgb[2] * 11) / 100 * 257;
+
+                row[x * 2] = v >> 8;
+                row[x * 2 + 1] = v & 0xff;
+              }
+            else
+              {
+                memcpy (row + x * channels, rgb, 3);
+                if (kind == PNG_RGBA)
+                  row[x * 4 + 3] = alpha;
+              }
+          }
+        png_write_row (png, row);
+      }
+  png_write_end (png, NULL);
+  png_destroy_write_struct (&png, &info);
+  return g_byte_array_free_to_bytes (out);
+}
+
+/* @png with its IHDR's width and height replaced (and the chunk's CRC made right again). */
+static GBytes *
+png_with_size (GBytes  *png,
+               guint32  width,
+               guint32  height)
+{
+  gsize len = g_bytes_get_size (png);
+  g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (png, NULL), len);
+  guint32 crc;
+
+  /* signature (8), length (4), "IHDR" (4), width (4), height (4), 5 bytes, CRC (4) */
+  g_assert_cmpmem (data + 12, 4, "IHDR", 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      data[16 + i] = (width >> (24 - 8 * i)) & 0xff;
+      data[20 + i] = (height >> (24 - 8 * i)) & 0xff;
+    }
+  crc = crc32 (0, data + 12, 17);
+  for (guint i = 0; i < 4; i++)
+    data[29 + i] = (crc >> (24 - 8 * i)) & 0xff;
+  return g_bytes_new (data, len);
+}
+
 static SluiceProbePool *
 real_pool (void)
 {
@@ -310,6 +431,154 @@ test_kinds (void)
       assert_pixel (pixels, stride, 50, 25, cases[i].r, cases[i].g, cases[i].b);
     }
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* The PNGs editors and screenshots write, each the right colour: 8-bit RGB and RGBA, a
+ * palette, 16-bit grey and Adam7 interlacing; transparency is shown over white. */
+static void
+test_png_kinds (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  static const struct {
+    PngKind kind;
+    guint8  alpha;
+    int     r, g, b;
+  } cases[] = {
+    { PNG_RGB, 255, 255, 0, 0 },
+    { PNG_RGBA, 255, 255, 0, 0 },
+    { PNG_RGBA, 0, 255, 255, 255 },       /* transparent: white */
+    { PNG_RGBA, 128, 255, 127, 127 },     /* half: red over white */
+    { PNG_PALETTE, 255, 255, 0, 0 },
+    { PNG_GRAY16, 255, 76, 76, 76 },      /* red as grey: 0.30 × 255 */
+    { PNG_INTERLACED, 255, 255, 0, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) png = make_png (1000, 500, paint_red, cases[i].alpha, cases[i].kind);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      pixels = thumbnail_of (pool, png, 100, &width, &height, &stride, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (width, ==, 100);
+      g_assert_cmpuint (height, ==, 50);
+      assert_pixel (pixels, stride, 50, 25, cases[i].r, cases[i].g, cases[i].b);
+      assert_pixel (pixels, stride, 0, 0, cases[i].r, cases[i].g, cases[i].b);
+    }
+
+  /* the picture's layout survives the box filter: red left, blue right */
+  {
+    g_autoptr(GBytes) png = make_png (320, 160, paint_halves, 255, PNG_RGB);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    pixels = thumbnail_of (pool, png, 64, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 64);
+    g_assert_cmpuint (height, ==, 32);
+    assert_pixel (pixels, stride, 10, 16, 255, 0, 0);
+    assert_pixel (pixels, stride, 53, 16, 0, 0, 255);
+  }
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* A PNG cut short gives the rows it had; one without pixel data, noise after the signature,
+ * a header promising 60000 × 60000 or a 25 MP interlaced picture are refused with a reason;
+ * mutated PNGs never take the helper down. */
+static void
+test_png_damaged (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) good = make_png (200, 100, paint_gradient, 255, PNG_RGB);
+  g_autoptr(GBytes) interlaced = make_png (64, 64, paint_red, 255, PNG_INTERLACED);
+  gsize len = g_bytes_get_size (good);
+  guint decoded = 0, refused = 0;
+  guint8 noise[512];
+
+  {
+    g_autoptr(GBytes) head = g_bytes_new_from_bytes (good, 0, 40);
+    g_autoptr(GBytes) half = g_bytes_new_from_bytes (good, 0, len / 2);
+    g_autoptr(GBytes) garbage = NULL;
+    g_autoptr(GBytes) bomb = png_with_size (good, 60000, 60000);
+    g_autoptr(GBytes) big_interlaced = png_with_size (interlaced, 5000, 5000);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+    gint64 start;
+
+    /* the header and nothing else: no picture at all */
+    pixels = thumbnail_of (pool, head, 64, &width, &height, &stride, &error);
+    g_assert_null (pixels);
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "PNG data cannot be decoded"));
+    g_clear_error (&error);
+
+    /* half the file: the top rows are there */
+    pixels = thumbnail_of (pool, half, 64, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 64);
+    g_assert_cmpuint (height, ==, 32);
+    assert_pixel (pixels, stride, 0, 0, 0, 0, 64);
+    g_clear_pointer (&pixels, g_bytes_unref);
+
+    memcpy (noise, g_bytes_get_data (good, NULL), 8);
+    for (guint i = 8; i < sizeof noise; i++)
+      noise[i] = g_test_rand_int_range (0, 256);
+    garbage = g_bytes_new (noise, sizeof noise);
+    pixels = thumbnail_of (pool, garbage, 64, &width, &height, &stride, &error);
+    g_assert_null (pixels);
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
+    g_clear_error (&error);
+
+    start = g_get_monotonic_time ();
+    pixels = thumbnail_of (pool, bomb, 64, &width, &height, &stride, &error);
+    g_assert_null (pixels);
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE);
+    g_assert_nonnull (strstr (error->message, "60000 × 60000"));
+    g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+    g_clear_error (&error);
+
+    pixels = thumbnail_of (pool, big_interlaced, 64, &width, &height, &stride, &error);
+    g_assert_null (pixels);
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE);
+    g_assert_nonnull (strstr (error->message, "interlaced PNG of 5000 × 5000"));
+    g_clear_error (&error);
+  }
+
+  for (guint round = 0; round < 200; round++)
+    {
+      g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (good, NULL), len);
+      g_autoptr(GBytes) mutated = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize at = g_test_rand_int_range (8, (gint32) len);
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      data[at] ^= 1u << g_test_rand_int_range (0, 8);
+      mutated = g_bytes_new (data, g_test_rand_bit () ? len
+                                                       : (gsize) g_test_rand_int_range (9, (gint32) len));
+      pixels = thumbnail_of (pool, mutated, 64, &width, &height, &stride, &error);
+      if (pixels != NULL)
+        decoded++;
+      else
+        {
+          g_assert_true (error->domain == SLUICE_ERROR);
+          g_assert_cmpint (error->code, !=, SLUICE_ERROR_PROBE_CRASHED);
+          g_assert_cmpint (error->code, !=, SLUICE_ERROR_PROBE_TIMEOUT);
+          g_assert_cmpint (error->code, !=, SLUICE_ERROR_PROBE_PROTOCOL);
+          refused++;
+        }
+    }
+  g_test_message ("200 mutated PNGs: %u decoded, %u refused", decoded, refused);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+  assert_red_thumbnail (pool);
 }
 
 /* EXIF orientation 6 (turn 90° clockwise to show): the stored left half ends up on top. */
@@ -765,6 +1034,8 @@ main (int   argc,
   g_test_add_func ("/engine/thumbnail/decode-large", test_decode_large);
   g_test_add_func ("/engine/thumbnail/orientation", test_orientation);
   g_test_add_func ("/engine/thumbnail/kinds", test_kinds);
+  g_test_add_func ("/engine/thumbnail/png-kinds", test_png_kinds);
+  g_test_add_func ("/engine/thumbnail/png-damaged", test_png_damaged);
   g_test_add_func ("/engine/thumbnail/corrupt", test_corrupt);
   g_test_add_func ("/engine/thumbnail/not-an-image", test_not_an_image);
   g_test_add_func ("/engine/thumbnail/bomb", test_bomb);
