@@ -261,6 +261,28 @@ static const char schema_v5[] =
   "  run_id INTEGER REFERENCES runs (id),"
   "  UNIQUE (target_id, key));";
 
+/* Version 6: an upload intent may be committed before its file is read, so without the hash
+ * (sluice_catalog_add_intent () with sha256 NULL): on a first ingest the intents of the next
+ * files are committed together, one commit for dozens of files instead of one per file and
+ * a half (issue 5). SQLite cannot drop a NOT NULL, so the table (empty but for what a dead
+ * run left) is made again. */
+static const char schema_v6[] =
+  "CREATE TABLE intents_v6 ("
+  "  id INTEGER PRIMARY KEY,"
+  "  target_id INTEGER NOT NULL REFERENCES targets (id),"
+  "  key TEXT NOT NULL,"
+  "  source_id INTEGER NOT NULL REFERENCES sources (id),"
+  "  relpath TEXT NOT NULL,"
+  "  size INTEGER NOT NULL,"
+  "  mtime_ns INTEGER NOT NULL,"
+  "  sha256 TEXT,"
+  "  run_id INTEGER REFERENCES runs (id),"
+  "  UNIQUE (target_id, key));"
+  "INSERT INTO intents_v6 (id, target_id, key, source_id, relpath, size, mtime_ns, sha256, run_id)"
+  "  SELECT id, target_id, key, source_id, relpath, size, mtime_ns, sha256, run_id FROM intents;"
+  "DROP TABLE intents;"
+  "ALTER TABLE intents_v6 RENAME TO intents;";
+
 static gboolean
 set_db_error (SluiceCatalog *self,
               GError       **error,
@@ -448,6 +470,8 @@ migrate (SluiceCatalog *self,
   if (version < 4 && !migrate_step (self, schema_v4, "PRAGMA user_version = 4", error))
     return FALSE;
   if (version < 5 && !migrate_step (self, schema_v5, "PRAGMA user_version = 5", error))
+    return FALSE;
+  if (version < 6 && !migrate_step (self, schema_v6, "PRAGMA user_version = 6", error))
     return FALSE;
   return TRUE;
 }
@@ -1416,6 +1440,9 @@ sluice_catalog_begin_object (SluiceCatalog *self,
  * that was left into an UPLOADING object. If another file owns @key in this target, or is
  * being sent under it, this is SLUICE_ERROR_KEY_COLLISION and nothing is written.
  *
+ * @sha256 is NULL for an intent made before the file is read (schema 6): @size and
+ * @mtime_ns are then the listing's, and sluice_catalog_finish_intent () is told what was sent.
+ *
  * Returns: the intent's id, or 0 on error.
  */
 gint64
@@ -1462,7 +1489,7 @@ sluice_catalog_add_intent (SluiceCatalog *self,
   sqlite3_bind_text (s, 4, relpath, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (s, 5, size);
   sqlite3_bind_int64 (s, 6, mtime_ns);
-  sqlite3_bind_text (s, 7, sha256, -1, SQLITE_TRANSIENT);
+  bind_text_or_null (s, 7, sha256);
   if (run_id > 0)
     sqlite3_bind_int64 (s, 8, run_id);
   rc = sqlite3_step (s);
@@ -1488,6 +1515,21 @@ sluice_catalog_add_intent (SluiceCatalog *self,
   if (key_is_free (self, s, key, "intent owner", error))
     key_collision (self, key, NULL, error);   /* taken, with no path to name */
   return 0;
+}
+
+/* An intent whose file will not be sent after all (it could not be read, or the run was
+ * cancelled before its turn): nothing of it reached the server. */
+gboolean
+sluice_catalog_drop_intent (SluiceCatalog *self,
+                            gint64         intent_id,
+                            GError       **error)
+{
+  sqlite3_stmt *s = stmt (self, "DELETE FROM intents WHERE id = ?1", error);
+
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, intent_id);
+  return step_done (self, s, error);
 }
 
 typedef struct {
@@ -1529,7 +1571,7 @@ get_intent (SluiceCatalog *self,
       out->size = sqlite3_column_int64 (s, 4);
       out->relpath = g_strdup ((const char *) sqlite3_column_text (s, 5));
       out->key = g_strdup ((const char *) sqlite3_column_text (s, 6));
-      out->sha256 = g_strdup ((const char *) sqlite3_column_text (s, 7));
+      out->sha256 = g_strdup ((const char *) sqlite3_column_text (s, 7));   /* may be NULL */
     }
   sqlite3_reset (s);
   if (rc == SQLITE_ROW)
@@ -1551,18 +1593,21 @@ get_intent (SluiceCatalog *self,
  * object as UPLOADING and updating it at once was a second write of the row, its two index
  * entries and the browser's counters per small file.) Ids in @out_file_id and @out_object_id;
  * @out_new_file says the file row was inserted now (for sluice_catalog_set_first_metadata ()).
+ * @sent: what was read and sent, for an intent made before the read (its hash NULL); NULL
+ * for one that knew it.
  */
 gboolean
-sluice_catalog_finish_intent (SluiceCatalog     *self,
-                              gint64             intent_id,
-                              SluiceObjectState  state,
-                              const char        *etag,
-                              const char        *error_code,
-                              const char        *error_message,
-                              gint64            *out_file_id,
-                              gint64            *out_object_id,
-                              gboolean          *out_new_file,
-                              GError           **error)
+sluice_catalog_finish_intent (SluiceCatalog           *self,
+                              gint64                   intent_id,
+                              const SluiceCatalogSent *sent,
+                              SluiceObjectState        state,
+                              const char              *etag,
+                              const char              *error_code,
+                              const char              *error_message,
+                              gint64                  *out_file_id,
+                              gint64                  *out_object_id,
+                              gboolean                *out_new_file,
+                              GError                 **error)
 {
   g_auto(Intent) intent = { 0 };
   sqlite3_stmt *s;
@@ -1571,6 +1616,13 @@ sluice_catalog_finish_intent (SluiceCatalog     *self,
 
   if (!get_intent (self, intent_id, &intent, error))
     return FALSE;
+  if (sent != NULL)
+    {
+      g_free (intent.sha256);
+      intent.sha256 = g_strdup (sent->sha256);
+      intent.size = sent->size;
+      intent.mtime_ns = sent->mtime_ns;
+    }
   file_id = upsert_file (self, intent.source_id, intent.relpath, intent.size, intent.mtime_ns,
                          intent.sha256, intent.run_id, &new_file, error);
   if (file_id == 0)
@@ -1609,8 +1661,8 @@ sluice_catalog_complete_intent (SluiceCatalog *self,
                                 gint64        *out_object_id,
                                 GError       **error)
 {
-  return sluice_catalog_finish_intent (self, intent_id, SLUICE_OBJECT_UPLOADING, NULL, NULL,
-                                       NULL, out_file_id, out_object_id, NULL, error);
+  return sluice_catalog_finish_intent (self, intent_id, NULL, SLUICE_OBJECT_UPLOADING, NULL,
+                                       NULL, NULL, out_file_id, out_object_id, NULL, error);
 }
 
 /**

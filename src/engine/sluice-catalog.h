@@ -74,7 +74,7 @@ typedef struct {
   GPtrArray *parts;        /* SluiceCatalogPart, by number */
 } SluiceCatalogUpload;
 
-#define SLUICE_CATALOG_SCHEMA_VERSION 5
+#define SLUICE_CATALOG_SCHEMA_VERSION 6
 
 char          *sluice_catalog_default_path       (void);
 SluiceCatalog *sluice_catalog_open               (const char          *path,
@@ -169,13 +169,24 @@ gint64         sluice_catalog_add_intent         (SluiceCatalog       *self,
                                                   const char          *sha256,
                                                   gint64               run_id,
                                                   GError             **error);
+gboolean       sluice_catalog_drop_intent        (SluiceCatalog       *self,
+                                                  gint64               intent_id,
+                                                  GError             **error);
 gboolean       sluice_catalog_complete_intent    (SluiceCatalog       *self,
                                                   gint64               intent_id,
                                                   gint64              *out_file_id,
                                                   gint64              *out_object_id,
                                                   GError             **error);
+/* What was read and sent under an intent made before its file was read (schema 6). */
+typedef struct {
+  const char *sha256;
+  guint64     size;
+  gint64      mtime_ns;
+} SluiceCatalogSent;
+
 gboolean       sluice_catalog_finish_intent      (SluiceCatalog       *self,
                                                   gint64               intent_id,
+                                                  const SluiceCatalogSent *sent,
                                                   SluiceObjectState    state,
                                                   const char          *etag,
                                                   const char          *error_code,

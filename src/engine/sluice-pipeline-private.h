@@ -10,6 +10,7 @@
 #include "sluice-limiter.h"
 #include "sluice-pipeline.h"
 #include "sluice-probe-pool.h"
+#include "sluice-queue.h"
 #include "sluice-s3-client.h"
 #include "sluice-work-queue.h"
 
@@ -58,6 +59,14 @@ struct _SluicePipeline {
   gint64                  paused_since;   /* monotonic, 0 when open */
   gint64                  paused_us;
   gboolean                discard;        /* cancel also aborts unfinished uploads */
+
+  /* intents ahead of the read (a first ingest): the walker's files pass through the intenter,
+   * which commits the intents of the next small files together (pre_intents_thread ()) */
+  gboolean                pre_intents;
+  SluiceQueue            *intent_queue;
+  GMutex                  window_mutex;
+  GCond                   window_cond;
+  GHashTable             *untaken;        /* ids of intents whose file no worker took yet */
 };
 
 typedef struct {
@@ -87,6 +96,8 @@ typedef struct {
   gint64            object_id;        /* out of the intent, in of the others */
   gint64            intent_id;        /* a small file's light intent (schema 5): out of
                                        * light_intent_op, in of the op that completes it */
+  gboolean          early_intent;     /* made before the read: the completion says what was
+                                       * sent (sha256, size, mtime_ns) */
   SluiceObjectState state;
   char             *etag;
   char             *error_code;

@@ -93,6 +93,8 @@ sluice_pipeline_new (const SluicePipelineOptions *options,
   g_mutex_init (&self->fatal_mutex);
   sluice_work_queue_init (&self->work);
   g_mutex_init (&self->gate_mutex);
+  g_mutex_init (&self->window_mutex);
+  g_cond_init (&self->window_cond);
   g_cond_init (&self->gate_cond);
   options_copy (&self->options, options);
   self->progress = sluice_progress_new ();
@@ -142,6 +144,8 @@ sluice_pipeline_free (SluicePipeline *self)
   g_mutex_clear (&self->fatal_mutex);
   sluice_work_queue_clear (&self->work);
   g_mutex_clear (&self->gate_mutex);
+  g_mutex_clear (&self->window_mutex);
+  g_cond_clear (&self->window_cond);
   g_cond_clear (&self->gate_cond);
   g_free (self);
 }
@@ -273,10 +277,16 @@ _sluice_finish_op (SluiceCatalog *catalog,
   /* a light intent: the file, its metadata and its object are written now, the object in
    * its final state (small files have no upload id, and their hash is in the intent) */
   if (op->intent_id != 0)
-    return sluice_catalog_finish_intent (catalog, op->intent_id, op->state, op->etag,
-                                         op->error_code, op->error_message, &op->file_id,
-                                         &op->object_id, &op->new_file, error) &&
-           metadata_op (catalog, op, error);
+    {
+      SluiceCatalogSent sent = { op->sha256, op->size, op->mtime_ns };
+
+      return sluice_catalog_finish_intent (catalog, op->intent_id,
+                                           op->early_intent ? &sent : NULL, op->state,
+                                           op->etag, op->error_code, op->error_message,
+                                           &op->file_id, &op->object_id, &op->new_file,
+                                           error) &&
+             metadata_op (catalog, op, error);
+    }
 
   /* a multipart object learns its content hash only now */
   if (op->sha256 != NULL &&
@@ -295,6 +305,9 @@ failure_op (SluiceCatalog *catalog,
 {
   FileOp *op = data;
 
+  /* an intent made before the read: nothing was sent */
+  if (op->intent_id != 0 && !sluice_catalog_drop_intent (catalog, op->intent_id, error))
+    return FALSE;
   return sluice_catalog_record_failure (catalog, op->source_id, op->target_id, op->relpath,
                                         op->key, op->run_id, op->error_code, op->error_message,
                                         error);
@@ -411,6 +424,7 @@ _sluice_pipeline_fail_file (SluicePipeline  *self,
   FileOp *op = _sluice_file_op_new (self, f, key);
 
   op->object_id = object_id;
+  op->intent_id = object_id == 0 ? f->intent_id : 0;
   op->state = SLUICE_OBJECT_FAILED;
   op->error_code = g_strdup (sluice_error_code_name (error->code));
   op->error_message = g_strdup (error->message);
@@ -856,6 +870,8 @@ on_cancelled (GCancellable *cancellable,
   SluicePipeline *self = user_data;
 
   sluice_work_queue_abort (&self->work);
+  if (self->intent_queue != NULL)
+    sluice_queue_abort (self->intent_queue);
 }
 
 /*
@@ -1025,6 +1041,8 @@ complete_intent (SluicePipeline    *self,
   done->probe_error = g_steal_pointer (&intent->probe_error);
   done->note = g_steal_pointer (&intent->note);
   done->intent_id = intent->intent_id;
+  done->early_intent = intent->early_intent;
+  done->sha256 = g_strdup (intent->sha256);
   done->state = state;
   done->etag = etag;
   if (error != NULL)
@@ -1218,7 +1236,16 @@ process_file (Worker          *w,
    * committed while the file is probed: the worker need not sleep for it afterwards, and
    * intents of workers probing at the same time share a commit (issue 5). Not with
    * --skip-probe-failed, where a failed probe means no upload and so no intent. */
-  if (key != NULL && !self->options.skip_probe_failed)
+  if (f->intent_id != 0)
+    {
+      /* committed with the next files' before this one was read (pre_intents_thread ()):
+       * the completion says what was sent */
+      intent = new_intent (self, f, key, buf);
+      intent->intent_id = f->intent_id;
+      intent->early_intent = TRUE;
+      intent_ok = TRUE;
+    }
+  else if (key != NULL && !self->options.skip_probe_failed)
     {
       intent = new_intent (self, f, key, buf);
       ticket = sluice_catalog_writer_start_intent (self->writer, light_intent_op, intent);
@@ -1262,6 +1289,197 @@ process_file (Worker          *w,
   send_small_file (w, f, key, buf, intent);
 }
 
+/* ---- intents ahead of the read (a first ingest) ------------------------------------------- */
+
+/*
+ * An upload intent must be committed before its file's request goes out. Made by each worker
+ * after its read, intents got a commit each (one per ~1.5 small files: an intent arrives every
+ * ~2 ms and is waited for ~0.2 ms later), and BEGIN, the insert and COMMIT were about a tenth
+ * of the client's CPU on small files (issue 5, bench/README.md). On a first ingest of a source
+ * (no lookups, so no file can turn out to be unchanged) the intenter thread sits between the
+ * walker and the workers instead and commits the intents of up to PRE_INTENT_BATCH small
+ * files at once, before they are read: with the listing's size and mtime and no hash, which
+ * the completion brings (sluice_catalog_finish_intent ()'s @sent).
+ *
+ * At most PRE_INTENT_WINDOW such files wait for a worker: after a crash each intent left is a
+ * HEAD for the next run (reconcile ()), so the window, not the file queue, bounds that work.
+ * A file that fails before its request drops its intent (failure_op); so do the files a
+ * cancelled run never reached, whether a worker skipped them (drop_intent_op) or they were
+ * still queued at the end (drop_untaken ()); one whose request was cut off keeps it, as always.
+ */
+#define PRE_INTENT_BATCH   64
+#define PRE_INTENT_WINDOW  128
+#define INTENT_QUEUE_CAPACITY 256
+
+typedef struct {
+  SluicePipeline *pipeline;
+  GPtrArray      *files;   /* SluiceFoundFile, not owned */
+} PreIntents;
+
+static gboolean
+pre_intents_op (SluiceCatalog *catalog,
+                gpointer       data,
+                GError       **error)
+{
+  PreIntents *p = data;
+  SluicePipeline *self = p->pipeline;
+
+  for (guint i = 0; i < p->files->len; i++)
+    {
+      SluiceFoundFile *f = g_ptr_array_index (p->files, i);
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *key = NULL;
+
+      f->intent_id = 0;   /* this op may run twice (run_batch ()) */
+      if (f->size >= self->options.multipart_threshold)
+        continue;
+      key = _sluice_pipeline_object_key (self, f, NULL, f->mtime_ns, NULL, NULL);
+      if (key == NULL)
+        continue;   /* the worker reports it */
+      f->intent_id = sluice_catalog_add_intent (catalog, self->source_id, self->target_id,
+                                                f->relpath, key, f->size, f->mtime_ns, NULL,
+                                                self->run_id, &local_error);
+      /* a key another file has: the worker's own intent says so, as for any file */
+      if (f->intent_id == 0 &&
+          !g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+drop_intent_op (SluiceCatalog *catalog,
+                gpointer       data,
+                GError       **error)
+{
+  return sluice_catalog_drop_intent (catalog, GPOINTER_TO_SIZE (data), error);
+}
+
+/* A file with an intent that no request will follow (the run was cancelled first). */
+static void
+drop_pre_intent (SluicePipeline  *self,
+                 SluiceFoundFile *f)
+{
+  if (f->intent_id != 0)
+    sluice_catalog_writer_run (self->writer, drop_intent_op, GSIZE_TO_POINTER (f->intent_id),
+                               NULL);
+}
+
+static gboolean
+intent_push_file (SluiceFoundFile *file,
+                  gpointer         user_data)
+{
+  SluicePipeline *self = user_data;
+
+  return sluice_queue_push (self->intent_queue, file);
+}
+
+/* Waits until @n more files fit the window; FALSE when the run is cancelled meanwhile. */
+static gboolean
+window_wait (SluicePipeline *self,
+             guint           n)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->window_mutex);
+  while (g_hash_table_size (self->untaken) > 0 &&
+         g_hash_table_size (self->untaken) + n > PRE_INTENT_WINDOW &&
+         !g_cancellable_is_cancelled (self->cancellable))
+    g_cond_wait_until (&self->window_cond, &self->window_mutex,
+                       g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND);
+  ok = !g_cancellable_is_cancelled (self->cancellable);
+  g_mutex_unlock (&self->window_mutex);
+  return ok;
+}
+
+/* A worker took @f: its intent is no longer the intenter's to account for. */
+static void
+window_take (SluicePipeline  *self,
+             SluiceFoundFile *f)
+{
+  g_mutex_lock (&self->window_mutex);
+  g_hash_table_remove (self->untaken, GSIZE_TO_POINTER (f->intent_id));
+  g_cond_signal (&self->window_cond);
+  g_mutex_unlock (&self->window_mutex);
+}
+
+static gboolean
+drop_untaken_op (SluiceCatalog *catalog,
+                 gpointer       data,
+                 GError       **error)
+{
+  GHashTableIter it;
+  gpointer id;
+
+  g_hash_table_iter_init (&it, data);
+  while (g_hash_table_iter_next (&it, &id, NULL))
+    if (!sluice_catalog_drop_intent (catalog, GPOINTER_TO_SIZE (id), error))
+      return FALSE;
+  return TRUE;
+}
+
+/* After the workers: the intents of files still queued when the run was cancelled. */
+static void
+drop_untaken (SluicePipeline *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->untaken == NULL || g_hash_table_size (self->untaken) == 0)
+    return;
+  if (!sluice_catalog_writer_run_sync (self->writer, drop_untaken_op, self->untaken, &error))
+    g_warning ("catalog: %s", error->message);   /* the next run checks them with a HEAD */
+}
+
+static gpointer
+pre_intents_thread (gpointer data)
+{
+  SluicePipeline *self = data;
+  g_autoptr(GPtrArray) batch = g_ptr_array_new ();
+  SluiceFoundFile *f;
+
+  while ((f = sluice_queue_pop (self->intent_queue)) != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      PreIntents p = { self, batch };
+      guint i = 0;
+
+      g_ptr_array_add (batch, f);
+      while (batch->len < PRE_INTENT_BATCH &&
+             (f = sluice_queue_pop_until (self->intent_queue, g_get_monotonic_time ())) != NULL)
+        g_ptr_array_add (batch, f);
+
+      if (window_wait (self, batch->len))
+        {
+          if (!sluice_catalog_writer_run_sync (self->writer, pre_intents_op, &p, &error))
+            {
+              /* rolled back: no file has an intent (the run stops) */
+              for (guint j = 0; j < batch->len; j++)
+                ((SluiceFoundFile *) g_ptr_array_index (batch, j))->intent_id = 0;
+              _sluice_pipeline_set_fatal (self, error);
+            }
+          /* before the files are queued: a worker may take one at once */
+          g_mutex_lock (&self->window_mutex);
+          for (guint j = 0; j < batch->len; j++)
+            {
+              gint64 id = ((SluiceFoundFile *) g_ptr_array_index (batch, j))->intent_id;
+
+              if (id != 0)
+                g_hash_table_add (self->untaken, GSIZE_TO_POINTER (id));
+            }
+          g_mutex_unlock (&self->window_mutex);
+        }
+      /* a cancelled run's queue refuses them: their intents stay untaken (drop_untaken ()) */
+      for (; i < batch->len; i++)
+        if (!sluice_work_queue_push_file (&self->work, g_ptr_array_index (batch, i)))
+          sluice_found_file_free (g_ptr_array_index (batch, i));
+      g_ptr_array_set_size (batch, 0);
+    }
+  return NULL;
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
@@ -1278,8 +1496,12 @@ worker_thread (gpointer data)
         _sluice_pipeline_run_part (w, part);
       else
         {
+          if (f->intent_id != 0)
+            window_take (self, f);
           if (!g_cancellable_is_cancelled (self->cancellable))
             process_file (w, f);
+          else
+            drop_pre_intent (self, f);
           sluice_found_file_free (f);
         }
     }
@@ -1303,9 +1525,19 @@ walker_thread (gpointer data)
   SluicePipeline *self = data;
   g_autoptr(GError) error = NULL;
 
-  sluice_walker_set_sink (self->walker, work_push_file, self);
+  GThread *intenter = NULL;
+
+  if (self->pre_intents)
+    intenter = g_thread_new ("sluice-intents", pre_intents_thread, self);
+  sluice_walker_set_sink (self->walker, self->pre_intents ? intent_push_file : work_push_file,
+                          self);
   sluice_walker_run (self->walker, NULL, walker_problem, self, self->cancellable, &error);
   sluice_progress_set_walk_done (self->progress);
+  if (intenter != NULL)
+    {
+      sluice_queue_close (self->intent_queue);
+      g_thread_join (intenter);
+    }
   /* the workers drain what is queued, then stop */
   sluice_work_queue_close_files (&self->work);
   return NULL;
@@ -1407,6 +1639,17 @@ reconcile (SluicePipeline *self,
         {
           r->state = SLUICE_OBJECT_UPLOADED;
           r->etag = g_steal_pointer (&info.etag);
+          (*out_reconciled)++;
+        }
+      else if (info.exists && info.sha256 != NULL && p->sha256 == NULL)
+        {
+          /* an intent made before the read (pre_intents_thread ()): the server has bytes we
+           * sent, but whether they are the file's is known only from the file. Recorded with
+           * the server's hash and the file not yet probed, the walk reads it again: the same
+           * hash is "touched, not changed" (nothing sent), another is uploaded. */
+          r->state = SLUICE_OBJECT_UPLOADED;
+          r->etag = g_steal_pointer (&info.etag);
+          r->sha256 = g_steal_pointer (&info.sha256);
           (*out_reconciled)++;
         }
       else
@@ -1580,6 +1823,9 @@ teardown (SluicePipeline *self)
 {
   g_clear_pointer (&self->walker, sluice_walker_free);
   sluice_work_queue_reset (&self->work, 0);
+  g_clear_pointer (&self->intent_queue, sluice_queue_free);
+  g_clear_pointer (&self->untaken, g_hash_table_unref);
+  self->pre_intents = FALSE;
   g_clear_pointer (&self->probes, sluice_probe_pool_free);
   g_clear_pointer (&self->writer, sluice_catalog_writer_free);
   g_clear_pointer (&self->budget, sluice_budget_free);
@@ -1701,6 +1947,15 @@ sluice_pipeline_run (SluicePipeline        *self,
 
   self->budget = sluice_budget_new (self->options.memory_budget);
   sluice_work_queue_reset (&self->work, FOUND_QUEUE_CAPACITY);
+  /* a first ingest: intents ahead of the read, in batches (pre_intents_thread ()) */
+  self->pre_intents = self->nothing_recorded && key_known_early (self) &&
+                      !self->options.dry_run && !self->options.skip_probe_failed;
+  if (self->pre_intents)
+    {
+      self->intent_queue = sluice_queue_new (INTENT_QUEUE_CAPACITY,
+                                             (GDestroyNotify) sluice_found_file_free);
+      self->untaken = g_hash_table_new (NULL, NULL);
+    }
   cancel_handler = g_cancellable_connect (self->cancellable, G_CALLBACK (on_cancelled), self,
                                           NULL);
   walker = g_thread_new ("sluice-walker", walker_thread, self);
@@ -1727,6 +1982,7 @@ sluice_pipeline_run (SluicePipeline        *self,
       sluice_catalog_close (w->reader);
       g_free (w);
     }
+  drop_untaken (self);
 
   summary.cancelled = g_cancellable_is_cancelled (self->cancellable);
   summary.peak_buffer_bytes = sluice_budget_peak (self->budget);
@@ -1776,6 +2032,8 @@ out:
   if (walker != NULL && workers->len == 0)
     {
       sluice_work_queue_abort (&self->work);
+      if (self->intent_queue != NULL)
+        sluice_queue_abort (self->intent_queue);
       g_thread_join (walker);
     }
   g_free (run_op.config);

@@ -28,6 +28,7 @@ typedef struct {
   guint64         size;
   gint64          mtime_ns;
   SluiceFileKind  kind;
+  gint64          intent_id;   /* the pipeline's: an upload intent committed before the read */
 } SluiceFoundFile;
 
 typedef struct {

@@ -1287,6 +1287,66 @@ test_intent_complete (Fixture       *f,
   g_assert_cmpint (intent, >, 0);
 }
 
+/* An intent made before the read (schema 6) has no hash: the completion says what was sent,
+ * and that is what the file and its object record; one whose file is not sent after all is
+ * dropped; one a dead run left becomes an UPLOADING object without a hash, for a HEAD. */
+static void
+test_intent_before_read (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(SluiceCatalogEntry) entry = { 0 };
+  SluiceCatalogSent sent = { SHA_B, 43, 4343 };
+  gint64 intent, dropped, left, file_id = 0, object_id = 0;
+  gboolean new_file = FALSE;
+
+  intent = sluice_catalog_add_intent (f->catalog, f->source, f->target, "early.jpg",
+                                      "photos/early.jpg", 42, 4242, NULL, f->run, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (intent, >, 0);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents WHERE sha256 IS NULL"), ==,
+                   1);
+  /* read and sent: 43 bytes of SHA_B (the file grew since the listing) */
+  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, &sent, SLUICE_OBJECT_UPLOADED,
+                                               "\"e\"", NULL, NULL, &file_id, &object_id,
+                                               &new_file, &error));
+  g_assert_no_error (error);
+  g_assert_true (new_file);
+  lookup (f, f->target, "early.jpg", &entry);
+  g_assert_cmpint (entry.size, ==, 43);
+  g_assert_cmpint (entry.mtime_ns, ==, 4343);
+  g_assert_cmpstr (entry.sha256, ==, SHA_B);
+  g_assert_cmpstr (entry.object_sha256, ==, SHA_B);
+  g_assert_cmpint (entry.state, ==, SLUICE_OBJECT_UPLOADED);
+
+  /* could not be read: its intent goes, and its key is free again */
+  dropped = sluice_catalog_add_intent (f->catalog, f->source, f->target, "unreadable.jpg",
+                                       "photos/unreadable.jpg", 1, 1, NULL, f->run, &error);
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_drop_intent (f->catalog, dropped, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM intents"), ==, 0);
+  g_assert_cmpint (sluice_catalog_add_intent (f->catalog, f->source, f->target, "other.jpg",
+                                              "photos/unreadable.jpg", 1, 1, NULL, f->run,
+                                              &error), >, 0);
+  g_assert_no_error (error);
+
+  /* left by a dead run: an UPLOADING object with the listing's size and no hash */
+  left = sluice_catalog_add_intent (f->catalog, f->source, f->target, "left.jpg",
+                                    "photos/left.jpg", 7, 77, NULL, f->run, &error);
+  g_assert_no_error (error);
+  g_assert_true (sluice_catalog_complete_intent (f->catalog, left, NULL, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_auto(SluiceCatalogEntry) gone = { 0 };
+
+    lookup (f, f->target, "left.jpg", &gone);
+    g_assert_cmpint (gone.state, ==, SLUICE_OBJECT_UPLOADING);
+    g_assert_cmpint (gone.size, ==, 7);
+    g_assert_null (gone.object_sha256);
+  }
+}
+
 /* Two files under one key: the one already uploaded, or the one being sent, keeps it. */
 static void
 test_intent_key_collision (Fixture       *f,
@@ -1346,7 +1406,7 @@ test_intent_new_file (Fixture       *f,
 
   intent = add_intent (f, "new.jpg", "k/new", &error);
   g_assert_no_error (error);
-  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_UPLOADED,
+  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, NULL, SLUICE_OBJECT_UPLOADED,
                                                "\"e\"", NULL, NULL, &file_id, &object_id,
                                                &new_file, &error));
   g_assert_no_error (error);
@@ -1374,7 +1434,7 @@ test_intent_new_file (Fixture       *f,
   g_assert_no_error (error);
   g_assert_true (sluice_catalog_begin (f->catalog, &error));
   g_assert_true (sluice_catalog_savepoint (f->catalog, &error));
-  g_assert_false (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_UPLOADED,
+  g_assert_false (sluice_catalog_finish_intent (f->catalog, intent, NULL, SLUICE_OBJECT_UPLOADED,
                                                 "\"e\"", NULL, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_KEY_COLLISION);
   g_assert_nonnull (strstr (error->message, "unreadable.jpg"));
@@ -1402,7 +1462,7 @@ test_intent_finish (Fixture       *f,
 
   intent = add_intent (f, "2024/a.jpg", "photos/2024/a.jpg", &error);
   g_assert_no_error (error);
-  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_UPLOADED,
+  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, NULL, SLUICE_OBJECT_UPLOADED,
                                                "\"e\"", NULL, NULL, &file_id, &object_id, &new_file,
                                                &error));
   g_assert_no_error (error);
@@ -1422,7 +1482,7 @@ test_intent_finish (Fixture       *f,
   /* the same file, next run, failed: one object still, its ETag kept, the error recorded */
   intent = add_intent (f, "2024/a.jpg", "photos/2024/a.jpg", &error);
   g_assert_no_error (error);
-  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, SLUICE_OBJECT_FAILED, NULL,
+  g_assert_true (sluice_catalog_finish_intent (f->catalog, intent, NULL, SLUICE_OBJECT_FAILED, NULL,
                                                "SERVER", "503 Slow Down", &again_file,
                                                &again_object, &new_file, &error));
   g_assert_no_error (error);
@@ -1531,6 +1591,7 @@ main (int   argc,
   ADD ("intent-new-file", test_intent_new_file);
   ADD ("no-memory-statistics", test_no_memory_statistics);
   ADD ("intent-key-collision", test_intent_key_collision);
+  ADD ("intent-before-read", test_intent_before_read);
   ADD ("intent-recovered", test_intent_recovered);
   ADD ("same-key-other-target", test_same_key_other_target);
   ADD ("record-failure", test_record_failure);
