@@ -1453,7 +1453,8 @@ pre_intents_thread (gpointer data)
 
       if (window_wait (self, batch->len))
         {
-          if (!sluice_catalog_writer_run_sync (self->writer, pre_intents_op, &p, &error))
+          /* as an intent: committed at once, without the completions waiting for company */
+          if (!sluice_catalog_writer_run_intent (self->writer, pre_intents_op, &p, &error))
             {
               /* rolled back: no file has an intent (the run stops) */
               for (guint j = 0; j < batch->len; j++)
