@@ -1309,7 +1309,8 @@ process_file (Worker          *w,
  */
 #define PRE_INTENT_BATCH   64
 #define PRE_INTENT_WINDOW  128
-#define INTENT_QUEUE_CAPACITY 256
+/* the walker may list as far ahead as it does without the intenter (FOUND_QUEUE_CAPACITY) */
+#define INTENT_QUEUE_CAPACITY FOUND_QUEUE_CAPACITY
 
 typedef struct {
   SluicePipeline *pipeline;
