@@ -1517,8 +1517,8 @@ sluice_catalog_add_intent (SluiceCatalog *self,
   return 0;
 }
 
-/* An intent whose file will not be sent after all (it could not be read, or the run was
- * cancelled before its turn): nothing of it reached the server. */
+/* Removes an intent: completed, or its file will not be sent after all (it could not be read,
+ * the run was cancelled before its turn, its key went to another file). */
 gboolean
 sluice_catalog_drop_intent (SluiceCatalog *self,
                             gint64         intent_id,
@@ -1610,7 +1610,6 @@ sluice_catalog_finish_intent (SluiceCatalog           *self,
                               GError                 **error)
 {
   g_auto(Intent) intent = { 0 };
-  sqlite3_stmt *s;
   gint64 file_id, object_id;
   gboolean new_file = FALSE;
 
@@ -1632,11 +1631,7 @@ sluice_catalog_finish_intent (SluiceCatalog           *self,
                           new_file, error);
   if (object_id == 0)
     return FALSE;
-  s = stmt (self, "DELETE FROM intents WHERE id = ?1", error);
-  if (s == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (s, 1, intent_id);
-  if (!step_done (self, s, error))
+  if (!sluice_catalog_drop_intent (self, intent_id, error))
     return FALSE;
   if (out_file_id != NULL)
     *out_file_id = file_id;
@@ -1716,11 +1711,7 @@ sluice_catalog_recover_intents (SluiceCatalog *self,
         }
       /* its key went to another file meanwhile: this file is simply not sent yet */
       g_warning ("catalog: dropping an upload intent: %s", local_error->message);
-      s = stmt (self, "DELETE FROM intents WHERE id = ?1", error);
-      if (s == NULL)
-        goto fail;
-      sqlite3_bind_int64 (s, 1, id);
-      if (!step_done (self, s, error))
+      if (!sluice_catalog_drop_intent (self, id, error))
         goto fail;
     }
   return sluice_catalog_commit (self, error);

@@ -512,38 +512,32 @@ static const guint8 sample_png[] = {
   0x44, 0xae, 0x42, 0x60, 0x82,
 };
 
+/* A whole decode of @sample (turned by @orientation), then the error path: its first @cut
+ * bytes. */
+static void
+warm_up_with (const guint8 *sample,
+              gsize         len,
+              guint         orientation,
+              gsize         cut)
+{
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      g_autoptr(GVariant) pixels = NULL;
+      g_autofree char *message = NULL;
+      guint failure = 0;
+
+      pixels = sluice_probe_thumbnail_make (sample, pass == 0 ? len : cut, 16,
+                                            pass == 0 ? orientation : 1, &failure, &message);
+      if (pixels != NULL)
+        g_variant_ref_sink (pixels);
+      else if (pass == 0)
+        g_printerr ("sluice-probe: thumbnail warm-up failed: %s\n", message);
+    }
+}
+
 void
 sluice_probe_thumbnail_warm_up (void)
 {
-  g_autoptr(GVariant) pixels = NULL;
-  g_autofree char *message = NULL;
-  guint failure = 0;
-
-  /* a whole decode with a turn, then the error path (a truncated copy) */
-  pixels = sluice_probe_thumbnail_make (sample_jpeg, sizeof sample_jpeg, 16, 6, &failure,
-                                        &message);
-  if (pixels == NULL)
-    g_printerr ("sluice-probe: thumbnail warm-up failed: %s\n", message);
-  else
-    g_variant_ref_sink (pixels);
-  g_clear_pointer (&pixels, g_variant_unref);
-  g_clear_pointer (&message, g_free);
-  pixels = sluice_probe_thumbnail_make (sample_jpeg, 40, 16, 1, &failure, &message);
-  if (pixels != NULL)
-    g_variant_ref_sink (pixels);
-  g_clear_pointer (&pixels, g_variant_unref);
-  g_clear_pointer (&message, g_free);
-
-  /* the same for libpng and zlib */
-  pixels = sluice_probe_thumbnail_make (sample_png, sizeof sample_png, 16, 1, &failure,
-                                        &message);
-  if (pixels == NULL)
-    g_printerr ("sluice-probe: thumbnail warm-up failed: %s\n", message);
-  else
-    g_variant_ref_sink (pixels);
-  g_clear_pointer (&pixels, g_variant_unref);
-  g_clear_pointer (&message, g_free);
-  pixels = sluice_probe_thumbnail_make (sample_png, 50, 16, 1, &failure, &message);
-  if (pixels != NULL)
-    g_variant_ref_sink (pixels);
+  warm_up_with (sample_jpeg, sizeof sample_jpeg, 6, 40);
+  warm_up_with (sample_png, sizeof sample_png, 1, 50);   /* libpng and zlib */
 }
