@@ -1593,8 +1593,8 @@ get_intent (SluiceCatalog *self,
  * object as UPLOADING and updating it at once was a second write of the row, its two index
  * entries and the browser's counters per small file.) Ids in @out_file_id and @out_object_id;
  * @out_new_file says the file row was inserted now (for sluice_catalog_set_first_metadata ()).
- * @sent: what was read and sent, for an intent made before the read (its hash NULL); NULL
- * for one that knew it.
+ * @sent: what was read and sent (an intent made before the read has no hash); NULL: what the
+ * intent says (a recovered intent).
  */
 gboolean
 sluice_catalog_finish_intent (SluiceCatalog           *self,

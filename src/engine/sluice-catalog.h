@@ -177,7 +177,8 @@ gboolean       sluice_catalog_complete_intent    (SluiceCatalog       *self,
                                                   gint64              *out_file_id,
                                                   gint64              *out_object_id,
                                                   GError             **error);
-/* What was read and sent under an intent made before its file was read (schema 6). */
+/* What was read and sent under an intent (one made before its file was read has no hash, and
+ * the listing's size and mtime: schema 6). */
 typedef struct {
   const char *sha256;
   guint64     size;

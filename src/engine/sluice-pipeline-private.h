@@ -96,8 +96,6 @@ typedef struct {
   gint64            object_id;        /* out of the intent, in of the others */
   gint64            intent_id;        /* a small file's light intent (schema 5): out of
                                        * light_intent_op, in of the op that completes it */
-  gboolean          early_intent;     /* made before the read: the completion says what was
-                                       * sent (sha256, size, mtime_ns) */
   SluiceObjectState state;
   char             *etag;
   char             *error_code;

@@ -275,16 +275,15 @@ _sluice_finish_op (SluiceCatalog *catalog,
   FileOp *op = data;
 
   /* a light intent: the file, its metadata and its object are written now, the object in
-   * its final state (small files have no upload id, and their hash is in the intent) */
+   * its final state (small files have no upload id), with what was read and sent (an intent
+   * made before the read has no hash; one made after it has these same values) */
   if (op->intent_id != 0)
     {
       SluiceCatalogSent sent = { op->sha256, op->size, op->mtime_ns };
 
-      return sluice_catalog_finish_intent (catalog, op->intent_id,
-                                           op->early_intent ? &sent : NULL, op->state,
-                                           op->etag, op->error_code, op->error_message,
-                                           &op->file_id, &op->object_id, &op->new_file,
-                                           error) &&
+      return sluice_catalog_finish_intent (catalog, op->intent_id, &sent, op->state, op->etag,
+                                           op->error_code, op->error_message, &op->file_id,
+                                           &op->object_id, &op->new_file, error) &&
              metadata_op (catalog, op, error);
     }
 
@@ -872,6 +871,10 @@ on_cancelled (GCancellable *cancellable,
   sluice_work_queue_abort (&self->work);
   if (self->intent_queue != NULL)
     sluice_queue_abort (self->intent_queue);
+  /* the intenter may wait for room in the window */
+  g_mutex_lock (&self->window_mutex);
+  g_cond_broadcast (&self->window_cond);
+  g_mutex_unlock (&self->window_mutex);
 }
 
 /*
@@ -1041,7 +1044,6 @@ complete_intent (SluicePipeline    *self,
   done->probe_error = g_steal_pointer (&intent->probe_error);
   done->note = g_steal_pointer (&intent->note);
   done->intent_id = intent->intent_id;
-  done->early_intent = intent->early_intent;
   done->sha256 = g_strdup (intent->sha256);
   done->state = state;
   done->etag = etag;
@@ -1242,7 +1244,6 @@ process_file (Worker          *w,
        * the completion says what was sent */
       intent = new_intent (self, f, key, buf);
       intent->intent_id = f->intent_id;
-      intent->early_intent = TRUE;
       intent_ok = TRUE;
     }
   else if (key != NULL && !self->options.skip_probe_failed)
@@ -1303,9 +1304,9 @@ process_file (Worker          *w,
  *
  * At most PRE_INTENT_WINDOW such files wait for a worker: after a crash each intent left is a
  * HEAD for the next run (reconcile ()), so the window, not the file queue, bounds that work.
- * A file that fails before its request drops its intent (failure_op); so do the files a
- * cancelled run never reached, whether a worker skipped them (drop_intent_op) or they were
- * still queued at the end (drop_untaken ()); one whose request was cut off keeps it, as always.
+ * A file that fails before its request drops its intent (failure_op); the files a cancelled
+ * run never reached are still untaken when the workers are done and drop theirs then
+ * (drop_untaken ()); one whose request was cut off keeps it, as always.
  */
 #define PRE_INTENT_BATCH   64
 #define PRE_INTENT_WINDOW  128
@@ -1352,24 +1353,6 @@ pre_intents_op (SluiceCatalog *catalog,
 }
 
 static gboolean
-drop_intent_op (SluiceCatalog *catalog,
-                gpointer       data,
-                GError       **error)
-{
-  return sluice_catalog_drop_intent (catalog, GPOINTER_TO_SIZE (data), error);
-}
-
-/* A file with an intent that no request will follow (the run was cancelled first). */
-static void
-drop_pre_intent (SluicePipeline  *self,
-                 SluiceFoundFile *f)
-{
-  if (f->intent_id != 0)
-    sluice_catalog_writer_run (self->writer, drop_intent_op, GSIZE_TO_POINTER (f->intent_id),
-                               NULL);
-}
-
-static gboolean
 intent_push_file (SluiceFoundFile *file,
                   gpointer         user_data)
 {
@@ -1389,14 +1372,13 @@ window_wait (SluicePipeline *self,
   while (g_hash_table_size (self->untaken) > 0 &&
          g_hash_table_size (self->untaken) + n > PRE_INTENT_WINDOW &&
          !g_cancellable_is_cancelled (self->cancellable))
-    g_cond_wait_until (&self->window_cond, &self->window_mutex,
-                       g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND);
+    g_cond_wait (&self->window_cond, &self->window_mutex);   /* on_cancelled () wakes it too */
   ok = !g_cancellable_is_cancelled (self->cancellable);
   g_mutex_unlock (&self->window_mutex);
   return ok;
 }
 
-/* A worker took @f: its intent is no longer the intenter's to account for. */
+/* A worker is about to send @f: its intent is no longer the intenter's to account for. */
 static void
 window_take (SluicePipeline  *self,
              SluiceFoundFile *f)
@@ -1445,7 +1427,6 @@ pre_intents_thread (gpointer data)
     {
       g_autoptr(GError) error = NULL;
       PreIntents p = { self, batch };
-      guint i = 0;
 
       g_ptr_array_add (batch, f);
       while (batch->len < PRE_INTENT_BATCH &&
@@ -1474,7 +1455,7 @@ pre_intents_thread (gpointer data)
           g_mutex_unlock (&self->window_mutex);
         }
       /* a cancelled run's queue refuses them: their intents stay untaken (drop_untaken ()) */
-      for (; i < batch->len; i++)
+      for (guint i = 0; i < batch->len; i++)
         if (!sluice_work_queue_push_file (&self->work, g_ptr_array_index (batch, i)))
           sluice_found_file_free (g_ptr_array_index (batch, i));
       g_ptr_array_set_size (batch, 0);
@@ -1498,12 +1479,13 @@ worker_thread (gpointer data)
         _sluice_pipeline_run_part (w, part);
       else
         {
-          if (f->intent_id != 0)
-            window_take (self, f);
+          /* after a cancel, a file's intent stays untaken (drop_untaken ()) */
           if (!g_cancellable_is_cancelled (self->cancellable))
-            process_file (w, f);
-          else
-            drop_pre_intent (self, f);
+            {
+              if (f->intent_id != 0)
+                window_take (self, f);
+              process_file (w, f);
+            }
           sluice_found_file_free (f);
         }
     }
