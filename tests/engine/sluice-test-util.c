@@ -94,22 +94,22 @@ sluice_test_can_drop_privileges (void)
   pid = fork ();
   g_assert_cmpint (pid, >=, 0);
   if (pid == 0)
-    _exit (setgroups (0, NULL) == 0 && setgid (NOBODY) == 0 && setuid (NOBODY) == 0 &&
-           geteuid () == NOBODY ? 0 : 1);
+    {
+      sluice_test_become_nobody (NULL);
+      _exit (0);
+    }
   g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
   return WIFEXITED (status) && WEXITSTATUS (status) == 0;
 }
 
 /**
- * sluice_test_drop_privileges:
- * @dir: a directory the unprivileged process must reach
+ * sluice_test_open_path_for_nobody:
+ * @dir: a directory an unprivileged process must reach
  *
- * For permission tests run as root, where chmod 000 does not stop anything: opens the path
- * down to @dir for everyone (the isolated test directories are 0700) and becomes "nobody".
- * Only call it in a g_test_trap_subprocess() child: it cannot be undone.
+ * Opens the path down to @dir for everyone: the isolated test directories are 0700.
  */
 void
-sluice_test_drop_privileges (const char *dir)
+sluice_test_open_path_for_nobody (const char *dir)
 {
   g_autofree char *path = g_strdup (dir);
   const char *tmp = g_get_tmp_dir ();
@@ -124,10 +124,36 @@ sluice_test_drop_privileges (const char *dir)
       g_free (path);
       path = parent;
     }
+}
 
-  g_assert_cmpint (setgroups (0, NULL), ==, 0);
-  g_assert_cmpint (setgid (NOBODY), ==, 0);
-  g_assert_cmpint (setuid (NOBODY), ==, 0);
+/**
+ * sluice_test_become_nobody:
+ * @unused: ignored, so that it can be a #GSpawnChildSetupFunc
+ *
+ * Becomes "nobody", or exits with status 127. Async-signal-safe: it can run in a spawned
+ * child between fork() and exec().
+ */
+void
+sluice_test_become_nobody (gpointer unused)
+{
+  if (setgroups (0, NULL) != 0 || setgid (NOBODY) != 0 || setuid (NOBODY) != 0 ||
+      geteuid () != NOBODY)
+    _exit (127);
+}
+
+/**
+ * sluice_test_drop_privileges:
+ * @dir: a directory the unprivileged process must reach
+ *
+ * For permission tests run as root, where chmod 000 does not stop anything: opens the path
+ * down to @dir for everyone and becomes "nobody". Only call it in a g_test_trap_subprocess()
+ * child: it cannot be undone.
+ */
+void
+sluice_test_drop_privileges (const char *dir)
+{
+  sluice_test_open_path_for_nobody (dir);
+  sluice_test_become_nobody (NULL);
   g_assert_cmpint (geteuid (), ==, NOBODY);
 }
 

@@ -32,6 +32,8 @@ void      sluice_test_write_file_at       (const char   *dir,
 guint     sluice_test_count_fds           (void);
 gboolean  sluice_test_is_root             (void);
 gboolean  sluice_test_can_drop_privileges (void);
+void      sluice_test_open_path_for_nobody (const char  *dir);
+void      sluice_test_become_nobody       (gpointer      unused);
 void      sluice_test_drop_privileges     (const char   *dir);
 gint64    sluice_test_mtime_ns            (const char   *path);
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sluice-engine.h"
+#include "sluice-test-util.h"
 
 static const char *endpoint;
 static const char *cli;
@@ -47,10 +48,12 @@ launcher_new (const char *secret_override)
   return l;
 }
 
+/* @as_nobody: the CLI runs as "nobody" (for permission tests run as root) */
 static void
-run_cli (CliResult          *r,
-         const char * const *args,
-         const char         *secret_override)
+run_cli_full (CliResult          *r,
+              const char * const *args,
+              const char         *secret_override,
+              gboolean            as_nobody)
 {
   g_autoptr(GSubprocessLauncher) l = launcher_new (secret_override);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -62,6 +65,8 @@ run_cli (CliResult          *r,
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
 
+  if (as_nobody)
+    g_subprocess_launcher_set_child_setup (l, sluice_test_become_nobody, NULL, NULL);
   p = g_subprocess_launcher_spawnv (l, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (p, NULL, NULL, &r->out, &r->err, &error);
@@ -69,6 +74,14 @@ run_cli (CliResult          *r,
   r->status = g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : -1;
   if (g_test_verbose ())
     g_printerr ("$ sluice-cli %s\n[%d]\n%s%s", args[0], r->status, r->out, r->err);
+}
+
+static void
+run_cli (CliResult          *r,
+         const char * const *args,
+         const char         *secret_override)
+{
+  run_cli_full (r, args, secret_override, FALSE);
 }
 
 static JsonObject *
@@ -376,9 +389,10 @@ make_tree (Fixture *f)
 }
 
 static void
-ingest_json (Fixture            *f,
-             CliResult          *r,
-             const char * const *extra)
+ingest_json_full (Fixture            *f,
+                  CliResult          *r,
+                  const char * const *extra,
+                  gboolean            as_nobody)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
   const char *base[] = { "ingest", f->src, f->uri, "--endpoint", endpoint, "--catalog",
@@ -389,7 +403,15 @@ ingest_json (Fixture            *f,
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
     g_ptr_array_add (args, (gpointer) extra[i]);
   g_ptr_array_add (args, NULL);
-  run_cli (r, (const char * const *) args->pdata, NULL);
+  run_cli_full (r, (const char * const *) args->pdata, NULL, as_nobody);
+}
+
+static void
+ingest_json (Fixture            *f,
+             CliResult          *r,
+             const char * const *extra)
+{
+  ingest_json_full (f, r, extra, FALSE);
 }
 
 /* ---- tests ----------------------------------------------------------------------------------- */
@@ -901,6 +923,65 @@ test_bad_name_fails_one_file (Fixture       *f,
   g_assert_nonnull (strstr (r.err, "not valid UTF-8"));
   g_assert_nonnull (strstr (r.err, "name.jpg"));
   assert_server_matches (f, good);
+  g_assert_cmpint (intents_left (f), ==, 0);
+}
+
+/* A file that cannot be read fails by name, and only that file: on a first ingest its upload
+ * intent was committed before the read, and is dropped. Once it can be read, a rerun sends it
+ * and nothing else. Run as "nobody" when the tests run as root, which reads anything. */
+static void
+test_unreadable_file_fails_one (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GBytes) jpeg = make_jpeg ("Canon", "Canon EOS 40D", 64, 64, 3000);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *locked = g_build_filename (f->src, "locked.jpg", NULL);
+  gboolean as_nobody = sluice_test_is_root ();
+  g_auto(CliResult) r = { 0 };
+  g_auto(CliResult) again = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_autoptr(JsonObject) s2 = NULL;
+
+  if (as_nobody && !sluice_test_can_drop_privileges ())
+    {
+      g_test_skip ("running as root, and cannot become nobody to make a file unreadable");
+      return;
+    }
+  for (guint i = 0; i < 8; i++)
+    {
+      char *name = g_strdup_printf ("good-%u.jpg", i);
+      g_autoptr(GBytes) other = make_jpeg ("Canon", "Canon EOS 40D", 64, 64, 3000);
+
+      write_file (f->src, name, other);   /* random filler: no two files alike */
+      g_ptr_array_add (names, name);
+    }
+  g_ptr_array_add (names, NULL);
+  write_file (f->src, "locked.jpg", jpeg);
+  g_assert_cmpint (g_chmod (locked, 0), ==, 0);
+  if (as_nobody)
+    {
+      sluice_test_open_path_for_nobody (f->src);
+      g_assert_cmpint (g_chmod (f->dir, 0777), ==, 0);   /* for the catalog */
+    }
+
+  ingest_json_full (f, &r, NULL, as_nobody);
+  g_assert_cmpint (r.status, ==, 1);
+  s = parse_summary (r.out);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, 8);
+  g_assert_cmpint (summary_files (s, "failed"), ==, 1);
+  g_assert_nonnull (strstr (r.err, "locked.jpg"));
+  g_assert_nonnull (strstr (r.err, "ermission denied"));
+  assert_server_matches (f, (const char * const *) names->pdata);
+  g_assert_cmpint (intents_left (f), ==, 0);
+
+  g_assert_cmpint (g_chmod (locked, 0644), ==, 0);
+  ingest_json_full (f, &again, NULL, as_nobody);
+  g_assert_cmpint (again.status, ==, 0);
+  s2 = parse_summary (again.out);
+  g_assert_cmpint (summary_files (s2, "uploaded"), ==, 1);
+  g_assert_cmpint (summary_files (s2, "skipped"), ==, 8);
+  g_ptr_array_insert (names, names->len - 1, g_strdup ("locked.jpg"));
+  assert_server_matches (f, (const char * const *) names->pdata);
   g_assert_cmpint (intents_left (f), ==, 0);
 }
 
@@ -1700,6 +1781,7 @@ main (int   argc,
   ADD ("/integration/ingest/virtual-hosted", test_virtual_hosted);
   ADD ("/integration/ingest/sigterm-exit-3", test_sigterm_exit_3);
   ADD ("/integration/ingest/bad-name", test_bad_name_fails_one_file);
+  ADD ("/integration/ingest/unreadable-file", test_unreadable_file_fails_one);
   ADD ("/integration/ingest/exif-samples", test_exif_samples);
   ADD ("/integration/large/multipart", test_multipart);
   ADD ("/integration/large/kill-and-resume", test_multipart_kill_and_resume);
