@@ -9,14 +9,15 @@
 
 #include <jpeglib.h>
 #include <png.h>
+#include <webp/decode.h>
 
 #include "sluice-probe-protocol.h"
 #include "sluice-probe-thumbnail.h"
 
 /*
  * Thumbnails decoded from the file itself, for files without an embedded EXIF thumbnail: JPEG
- * (libjpeg-turbo) and PNG (libpng). Runs in the sandboxed helper only: the app never runs an
- * image decoder on a source file.
+ * (libjpeg-turbo), PNG (libpng) and WebP (libwebp). Runs in the sandboxed helper only: the app
+ * never runs an image decoder on a source file.
  *
  * libjpeg reports a fatal error by calling error_exit(), whose default prints and calls
  * exit(); here it formats the message and longjmp()s back. libpng's error function does the
@@ -35,6 +36,9 @@
 #define PNG_MAX_INTERLACED_PIXELS  (G_GUINT64_CONSTANT (16) * 1000 * 1000)
 /* what libpng may allocate for one ancillary chunk (a compressed profile or text) */
 #define PNG_MAX_CHUNK_MEMORY       (G_GUINT64_CONSTANT (8) << 20)
+/* A lossless WebP is decoded whole (4 bytes a pixel) before it is scaled; a lossy one a few
+ * rows at a time, whatever its size (WebP stops at 16383 × 16383). */
+#define WEBP_MAX_LOSSLESS_PIXELS   (G_GUINT64_CONSTANT (64) * 1000 * 1000)
 
 /* How the decoder hands over a row. */
 typedef enum {
@@ -66,6 +70,9 @@ typedef struct {
   guint8                        *image;     /* an interlaced PNG, whole */
   png_bytep                     *image_rows;
   guint                          rows_done;
+  WebPDecoderConfig              webp;
+  gboolean                       webp_inited;
+  WebPIDecoder                  *webp_dec;
   guint8                        *row;       /* one decoded scanline */
   guint32                       *sums;      /* tw × th × 3 */
   guint32                       *counts;    /* tw × th */
@@ -96,6 +103,10 @@ decode_clear (Decode *d)
   d->created = FALSE;
   if (d->png != NULL)
     png_destroy_read_struct (&d->png, d->png_info != NULL ? &d->png_info : NULL, NULL);
+  g_clear_pointer (&d->webp_dec, WebPIDelete);
+  if (d->webp_inited)
+    WebPFreeDecBuffer (&d->webp.output);
+  d->webp_inited = FALSE;
   g_clear_pointer (&d->image, g_free);
   g_clear_pointer (&d->image_rows, g_free);
   g_clear_pointer (&d->row, g_free);
@@ -130,6 +141,13 @@ is_png (const guint8 *data,
         gsize         len)
 {
   return len >= 8 && png_sig_cmp (data, 0, 8) == 0;
+}
+
+static gboolean
+is_webp (const guint8 *data,
+         gsize         len)
+{
+  return len >= 12 && memcmp (data, "RIFF", 4) == 0 && memcmp (data + 8, "WEBP", 4) == 0;
 }
 
 static void
@@ -454,6 +472,115 @@ decode_png (Decode        *d,
   return finish_pixels (d, orientation);
 }
 
+static const char *
+webp_status_text (VP8StatusCode status)
+{
+  switch (status)
+    {
+    case VP8_STATUS_OUT_OF_MEMORY:
+      return "out of memory";
+    case VP8_STATUS_INVALID_PARAM:
+      return "invalid parameter";
+    case VP8_STATUS_BITSTREAM_ERROR:
+      return "the bitstream is damaged";
+    case VP8_STATUS_UNSUPPORTED_FEATURE:
+      return "a feature the decoder does not know";
+    case VP8_STATUS_SUSPENDED:
+    case VP8_STATUS_NOT_ENOUGH_DATA:
+      return "the file ends early";
+    case VP8_STATUS_USER_ABORT:
+    case VP8_STATUS_OK:
+    default:
+      return "unknown error";
+    }
+}
+
+/*
+ * libwebp scales while it decodes (an area average, like the accumulator's), straight to the
+ * thumbnail's size, as 8-bit RGBA shown over white. The incremental decoder is given the whole
+ * file so that one that breaks off still gives the rows it had. An animation is not decoded
+ * (its first frame may be a fraction of the canvas).
+ */
+static GVariant *
+decode_webp (Decode        *d,
+             const guint8  *data,
+             gsize          len,
+             guint          max_edge,
+             guint          orientation,
+             guint         *out_failure,
+             char         **out_message)
+{
+  WebPDecoderConfig *config = &d->webp;
+  WebPBitstreamFeatures *in = &config->input;
+  VP8StatusCode status;
+  const guint8 *rgba;
+  int last_y = 0, width = 0, height = 0, stride = 0;
+  guint64 pixels;
+
+  if (!WebPInitDecoderConfig (config))
+    {
+      *out_failure = SLUICE_PROBE_THUMB_DAMAGED;
+      *out_message = g_strdup ("the WebP decoder could not start");
+      return NULL;
+    }
+  d->webp_inited = TRUE;
+  status = WebPGetFeatures (data, len, in);
+  if (status != VP8_STATUS_OK)
+    {
+      *out_failure = SLUICE_PROBE_THUMB_DAMAGED;
+      *out_message = g_strdup_printf ("the WebP data cannot be decoded: %s",
+                                      webp_status_text (status));
+      return NULL;
+    }
+  if (in->has_animation)
+    {
+      *out_failure = SLUICE_PROBE_THUMB_UNSUPPORTED;
+      *out_message = g_strdup ("an animated WebP is not decoded");
+      return NULL;
+    }
+
+  /* a bomb is refused from its header, before a single row is decoded */
+  pixels = (guint64) in->width * in->height;
+  if (pixels == 0 || pixels > SLUICE_PROBE_THUMB_MAX_SOURCE_PIXELS ||
+      (in->format != 1 && pixels > WEBP_MAX_LOSSLESS_PIXELS))
+    {
+      *out_failure = SLUICE_PROBE_THUMB_TOO_LARGE;
+      *out_message = g_strdup_printf ("a%s WebP of %d × %d pixels is too large to decode",
+                                      in->format != 1 ? " lossless" : "",
+                                      in->width, in->height);
+      return NULL;
+    }
+
+  start_accumulator (d, in->width, in->height, max_edge);
+  config->options.use_scaling = d->tw != (guint) in->width || d->th != (guint) in->height;
+  config->options.scaled_width = d->tw;
+  config->options.scaled_height = d->th;
+  config->options.use_threads = 0;
+  config->output.colorspace = MODE_RGBA;
+  d->webp_dec = WebPIDecode (NULL, 0, config);
+  if (d->webp_dec == NULL)
+    {
+      *out_failure = SLUICE_PROBE_THUMB_DAMAGED;
+      *out_message = g_strdup ("the WebP decoder could not start");
+      return NULL;
+    }
+  status = WebPIUpdate (d->webp_dec, data, len);
+  rgba = WebPIDecGetRGB (d->webp_dec, &last_y, &width, &height, &stride);
+  if ((status != VP8_STATUS_OK && status != VP8_STATUS_SUSPENDED) || rgba == NULL ||
+      last_y <= 0 || (guint) width != d->tw || (guint) height != d->th)
+    {
+      *out_failure = status == VP8_STATUS_OUT_OF_MEMORY ? SLUICE_PROBE_THUMB_TOO_LARGE
+                                                         : SLUICE_PROBE_THUMB_DAMAGED;
+      *out_message = g_strdup_printf ("the WebP data cannot be decoded: %s",
+                                      webp_status_text (status == VP8_STATUS_OK
+                                                        ? VP8_STATUS_BITSTREAM_ERROR : status));
+      return NULL;
+    }
+  for (int y = 0; y < MIN (last_y, height); y++)
+    accumulate_row (d, rgba + (gsize) y * stride, y, width, height, LAYOUT_RGBA);
+  return finish_pixels (d, orientation);
+}
+
 GVariant *
 sluice_probe_thumbnail_make (const guint8  *data,
                              gsize          len,
@@ -468,11 +595,11 @@ sluice_probe_thumbnail_make (const guint8  *data,
   g_return_val_if_fail (out_failure != NULL && out_message != NULL, NULL);
 
   max_edge = CLAMP (max_edge, SLUICE_PROBE_THUMB_MIN_EDGE, SLUICE_PROBE_THUMB_MAX_EDGE);
-  if (!is_jpeg (data, len) && !is_png (data, len))
+  if (!is_jpeg (data, len) && !is_png (data, len) && !is_webp (data, len))
     {
       *out_failure = SLUICE_PROBE_THUMB_UNSUPPORTED;
-      *out_message = g_strdup ("cannot make a thumbnail of this file type (only JPEG and PNG "
-                               "are decoded)");
+      *out_message = g_strdup ("cannot make a thumbnail of this file type (only JPEG, PNG and "
+                               "WebP are decoded)");
       return NULL;
     }
 
@@ -480,8 +607,10 @@ sluice_probe_thumbnail_make (const guint8  *data,
   d = g_new0 (Decode, 1);
   if (is_jpeg (data, len))
     result = decode_jpeg (d, data, len, max_edge, orientation, out_failure, out_message);
-  else
+  else if (is_png (data, len))
     result = decode_png (d, data, len, max_edge, orientation, out_failure, out_message);
+  else
+    result = decode_webp (d, data, len, max_edge, orientation, out_failure, out_message);
   decode_clear (d);
   g_free (d);
   return result;
@@ -512,6 +641,18 @@ static const guint8 sample_png[] = {
   0x44, 0xae, 0x42, 0x60, 0x82,
 };
 
+/* A valid 8 × 4 lossy WebP with a lossless alpha channel, half transparent red. */
+static const guint8 sample_webp[] = {
+  0x52, 0x49, 0x46, 0x46, 0x60, 0x00, 0x00, 0x00, 0x57, 0x45, 0x42, 0x50, 0x56, 0x50,
+  0x38, 0x58, 0x0a, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x03,
+  0x00, 0x00, 0x41, 0x4c, 0x50, 0x48, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x07, 0x50, 0xc0,
+  0x88, 0x08, 0x44, 0x44, 0xff, 0x03, 0x56, 0x50, 0x38, 0x20, 0x30, 0x00, 0x00, 0x00,
+  0xd0, 0x01, 0x00, 0x9d, 0x01, 0x2a, 0x08, 0x00, 0x04, 0x00, 0x02, 0x00, 0x34, 0x25,
+  0xa0, 0x02, 0x74, 0xba, 0x01, 0xf8, 0x00, 0x03, 0xb0, 0x00, 0xfe, 0xf0, 0xc4, 0x0b,
+  0xff, 0x20, 0xb9, 0x61, 0x75, 0xc8, 0xd7, 0xff, 0x20, 0x3f, 0xe4, 0x07, 0xfc, 0x80,
+  0xff, 0xf8, 0xf2, 0x00, 0x00, 0x00,
+};
+
 /* A whole decode of @sample (turned by @orientation), then the error path: its first @cut
  * bytes. */
 static void
@@ -540,4 +681,5 @@ sluice_probe_thumbnail_warm_up (void)
 {
   warm_up_with (sample_jpeg, sizeof sample_jpeg, 6, 40);
   warm_up_with (sample_png, sizeof sample_png, 1, 50);   /* libpng and zlib */
+  warm_up_with (sample_webp, sizeof sample_webp, 1, 60);  /* both of libwebp's decoders */
 }

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <webp/encode.h>
 
 #include "app-test-util.h"
 #include "sluice-application.h"
@@ -1042,7 +1043,8 @@ make_photo (void)
 static void
 gen_plain_file (Gen        *gen,
                 const char *relpath,
-                const char *sha)
+                const char *sha,
+                const char *container)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SluiceMetadata) meta = sluice_metadata_new ();
@@ -1054,7 +1056,7 @@ gen_plain_file (Gen        *gen,
                                      G_GINT64_CONSTANT (1690000000000000000), sha, gen->run,
                                      &error);
   g_assert_no_error (error);
-  meta->container = g_strdup ("jpeg");
+  meta->container = g_strdup (container);
   meta->make = g_strdup ("Canon");
   meta->model = g_strdup ("Canon EOS R5");
   meta->width = 1200;
@@ -1160,8 +1162,9 @@ texture_pixel (GdkPaintable *paintable,
 
 /* A file without an embedded thumbnail: the detail pane shows it decoded by the sandboxed
  * helper, 256 px on its longest side, the right picture; a second selection comes from the
- * cache; a PNG is decoded too (transparency over white); a gone file and a file that is
- * neither JPEG nor PNG say why in plain words; a late answer never shows on another row. */
+ * cache; a PNG and a WebP are decoded too (transparency over white); a gone file, a file that
+ * is not what its name says and a video say why in plain words; a late answer never shows on
+ * another row. */
 static void
 test_decoded_thumbnail (void)
 {
@@ -1169,6 +1172,8 @@ test_decoded_thumbnail (void)
   g_autofree char *photo_path = g_build_filename (source, "Garden", "sunset.jpg", NULL);
   g_autofree char *notes_path = g_build_filename (source, "Garden", "notes.jpg", NULL);
   g_autofree char *logo_path = g_build_filename (source, "Garden", "logo.png", NULL);
+  g_autofree char *leaf_path = g_build_filename (source, "Garden", "leaf.webp", NULL);
+  g_autofree char *clip_path = g_build_filename (source, "Garden", "clip.mov", NULL);
   g_autofree char *path = gen_path ("decoded.db");
   g_autofree char *photo_sha = NULL;
   g_autofree char *cache_name = NULL;
@@ -1207,15 +1212,40 @@ test_decoded_thumbnail (void)
     png = gdk_texture_save_to_png_bytes (texture);
     app_test_write_file (logo_path, png, 1690000000);
   }
+  {
+    /* 200 × 100 lossless WebP, blue on the left, transparent on the right */
+    g_autofree guint8 *rgba = g_malloc0 (200 * 100 * 4);
+    g_autoptr(GBytes) webp = NULL;
+    guint8 *out = NULL;
+    gsize len;
+
+    for (guint y = 0; y < 100; y++)
+      for (guint x = 0; x < 100; x++)
+        {
+          rgba[(y * 200 + x) * 4 + 2] = 200;
+          rgba[(y * 200 + x) * 4 + 3] = 255;
+        }
+    len = WebPEncodeLosslessRGBA (rgba, 200, 100, 200 * 4, &out);
+    g_assert_cmpuint (len, >, 0);
+    webp = g_bytes_new (out, len);
+    WebPFree (out);
+    app_test_write_file (leaf_path, webp, 1690000000);
+  }
+  /* a video is never read for a thumbnail, whatever it holds */
+  app_test_write_file (clip_path, notes, 1690000000);
 
   gen = gen_new_at ("decoded.db", source);
-  gen_plain_file (gen, "Garden/sunset.jpg", photo_sha);
+  gen_plain_file (gen, "Garden/sunset.jpg", photo_sha, "jpeg");
   gen_plain_file (gen, "Garden/notes.jpg",
-                  "1111111111111111111111111111111111111111111111111111111111111111");
+                  "1111111111111111111111111111111111111111111111111111111111111111", "jpeg");
   gen_plain_file (gen, "Garden/logo.png",
-                  "3333333333333333333333333333333333333333333333333333333333333333");
+                  "3333333333333333333333333333333333333333333333333333333333333333", "png");
+  gen_plain_file (gen, "Garden/leaf.webp",
+                  "4444444444444444444444444444444444444444444444444444444444444444", "webp");
+  gen_plain_file (gen, "Garden/clip.mov",
+                  "5555555555555555555555555555555555555555555555555555555555555555", "mov");
   gen_plain_file (gen, "Garden/gone.jpg",
-                  "2222222222222222222222222222222222222222222222222222222222222222");
+                  "2222222222222222222222222222222222222222222222222222222222222222", "jpeg");
   gen_free (gen);
 
   app_test_reset_settings ();
@@ -1227,7 +1257,7 @@ test_decoded_thumbnail (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
   model = _sluice_browse_view_get_model (view);
   wait_count (model);
-  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 4);
+  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 6);
   detail = _sluice_browse_view_get_detail (view);
 
   /* the photo, and while it decodes (the helper is still starting) the gone file: the
@@ -1257,10 +1287,27 @@ test_decoded_thumbnail (void)
   g_assert_cmpuint (rgb[1], >, 240);
   g_assert_cmpuint (rgb[2], >, 240);
 
-  /* neither JPEG nor PNG */
+  /* a WebP: 200×100 is kept, blue on the left, white where it is transparent */
+  select_relpath (view, model, "Garden/leaf.webp");
+  wait_detail (detail, "Garden/leaf.webp", NULL);
+  picture = sluice_browse_detail_get_thumbnail (detail);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (picture), ==, 200);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (picture), ==, 100);
+  texture_pixel (picture, 40, 40, rgb);
+  g_assert_cmpuint (rgb[0], <, 30);
+  g_assert_cmpuint (rgb[2], >, 180);
+  texture_pixel (picture, 160, 40, rgb);
+  g_assert_cmpuint (rgb[0], >, 240);
+  g_assert_cmpuint (rgb[1], >, 240);
+  g_assert_cmpuint (rgb[2], >, 240);
+
+  /* a file that says it is JPEG but is not, and a video the probe saw as one */
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG and PNG files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG and WebP files can be decoded"));
+  select_relpath (view, model, "Garden/clip.mov");
+  wait_detail (detail, "Garden/clip.mov",
+               _("No embedded thumbnail, and only JPEG, PNG and WebP files can be decoded"));
 
   /* the photo, decoded: 1200×800 → 256×171, the sun red, the sky blue, the ground green */
   select_relpath (view, model, "Garden/sunset.jpg");
@@ -1289,7 +1336,7 @@ test_decoded_thumbnail (void)
   g_assert_cmpint (g_unlink (photo_path), ==, 0);
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG and PNG files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG and WebP files can be decoded"));
   select_relpath (view, model, "Garden/sunset.jpg");
   wait_detail (detail, "Garden/sunset.jpg", NULL);
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (sluice_browse_detail_get_thumbnail (detail)),

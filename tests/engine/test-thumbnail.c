@@ -11,6 +11,8 @@
 
 #include <jpeglib.h>
 #include <png.h>
+#include <webp/encode.h>
+#include <webp/mux.h>
 #include <zlib.h>
 
 #include "sluice-buffer.h"
@@ -21,8 +23,8 @@
 #include "sluice-thumbnail.h"
 
 /*
- * Thumbnails decoded by the real sluice-probe from JPEGs and PNGs this test writes with libjpeg
- * and libpng: the size and colours that come back, EXIF orientation, transparency, damaged and
+ * Thumbnails decoded by the real sluice-probe from JPEGs, PNGs and WebPs this test writes with
+ * libjpeg, libpng and libwebp: the size and colours that come back, EXIF orientation, transparency, damaged and
  * foreign files, decompression bombs, a helper that crashes or stalls on a file
  * (probe-test-helper-normal), and the caches of SluiceThumbnailer.
  */
@@ -321,6 +323,53 @@ tally_mutant (GBytes       *pixels,
   (*refused)++;
 }
 
+/* A still WebP, lossy or lossless, painted by @paint with a constant @alpha (255: opaque, no
+ * alpha channel), with @exif (libexif's "Exif\0\0" + TIFF, or NULL) in an EXIF chunk. */
+static GBytes *
+make_webp (guint     width,
+           guint     height,
+           Painter   paint,
+           guint8    alpha,
+           gboolean  lossless,
+           GBytes   *exif)
+{
+  g_autofree guint8 *rgba = g_malloc ((gsize) width * height * 4);
+  guint8 *out = NULL;
+  gsize len;
+  GBytes *bytes;
+
+  for (guint y = 0; y < height; y++)
+    for (guint x = 0; x < width; x++)
+      {
+        guint8 *p = rgba + ((gsize) y * width + x) * 4;
+
+        paint (x, y, width, height, p);
+        p[3] = alpha;
+      }
+  len = lossless ? WebPEncodeLosslessRGBA (rgba, width, height, width * 4, &out)
+                 : WebPEncodeRGBA (rgba, width, height, width * 4, 90, &out);
+  g_assert_cmpuint (len, >, 0);
+  bytes = g_bytes_new (out, len);
+  WebPFree (out);
+
+  if (exif != NULL)
+    {
+      WebPData image = { g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) };
+      WebPData chunk = { g_bytes_get_data (exif, NULL), g_bytes_get_size (exif) };
+      WebPData assembled = { NULL, 0 };
+      WebPMux *mux = WebPMuxNew ();
+
+      g_assert_cmpint (WebPMuxSetImage (mux, &image, 1), ==, WEBP_MUX_OK);
+      g_assert_cmpint (WebPMuxSetChunk (mux, "EXIF", &chunk, 1), ==, WEBP_MUX_OK);
+      g_assert_cmpint (WebPMuxAssemble (mux, &assembled), ==, WEBP_MUX_OK);
+      WebPMuxDelete (mux);
+      g_bytes_unref (bytes);
+      bytes = g_bytes_new (assembled.bytes, assembled.size);
+      WebPDataClear (&assembled);
+    }
+  return bytes;
+}
+
 static SluiceProbePool *
 real_pool (void)
 {
@@ -594,6 +643,246 @@ test_png_damaged (void)
       tally_mutant (pixels, width, height, 64, error, &decoded, &refused);
     }
   g_test_message ("200 mutated PNGs: %u decoded, %u refused", decoded, refused);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+  assert_red_thumbnail (pool);
+}
+
+/* Still WebPs as cameras, phones and converters write them: lossy (with and without an alpha
+ * channel) and lossless, each the right colour and size, transparency over white; the layout
+ * survives the scaling; EXIF orientation is applied. */
+static void
+test_webp_kinds (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  static const struct {
+    gboolean lossless;
+    guint8   alpha;
+    int      r, g, b;
+  } cases[] = {
+    { FALSE, 255, 255, 0, 0 },
+    { FALSE, 0, 255, 255, 255 },      /* transparent: white */
+    { FALSE, 128, 255, 127, 127 },    /* half: red over white */
+    { TRUE, 255, 255, 0, 0 },
+    { TRUE, 128, 255, 127, 127 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) webp = make_webp (1000, 500, paint_red, cases[i].alpha,
+                                          cases[i].lossless, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      pixels = thumbnail_of (pool, webp, 100, &width, &height, &stride, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (width, ==, 100);
+      g_assert_cmpuint (height, ==, 50);
+      assert_pixel (pixels, stride, 50, 25, cases[i].r, cases[i].g, cases[i].b);
+      assert_pixel (pixels, stride, 0, 0, cases[i].r, cases[i].g, cases[i].b);
+    }
+
+  /* red left, blue right; a small picture keeps its own size */
+  for (guint lossless = 0; lossless < 2; lossless++)
+    {
+      g_autoptr(GBytes) webp = make_webp (320, 160, paint_halves, 255, lossless, NULL);
+      g_autoptr(GBytes) small = make_webp (40, 30, paint_halves, 255, lossless, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      g_autoptr(GBytes) small_pixels = NULL;
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      pixels = thumbnail_of (pool, webp, 64, &width, &height, &stride, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (width, ==, 64);
+      g_assert_cmpuint (height, ==, 32);
+      assert_pixel (pixels, stride, 10, 16, 255, 0, 0);
+      assert_pixel (pixels, stride, 53, 16, 0, 0, 255);
+
+      small_pixels = thumbnail_of (pool, small, 64, &width, &height, &stride, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (width, ==, 40);
+      g_assert_cmpuint (height, ==, 30);
+      assert_pixel (small_pixels, stride, 5, 15, 255, 0, 0);
+      assert_pixel (small_pixels, stride, 35, 15, 0, 0, 255);
+    }
+
+  /* EXIF orientation 6 in the WebP's EXIF chunk: the stored left half ends up on top */
+  {
+    g_autoptr(GBytes) exif = make_orientation_exif (6);
+    g_autoptr(GBytes) webp = make_webp (320, 160, paint_halves, 255, FALSE, exif);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    pixels = thumbnail_of (pool, webp, 128, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 64);
+    g_assert_cmpuint (height, ==, 128);
+    assert_pixel (pixels, stride, 32, 10, 255, 0, 0);
+    assert_pixel (pixels, stride, 32, 117, 0, 0, 255);
+  }
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* @webp with the 14-bit width and height of its bitstream header replaced: a plain lossy
+ * ("VP8 ") or lossless ("VP8L") file, as libwebp writes one without alpha or metadata. */
+static GBytes *
+webp_with_size (GBytes *webp,
+                guint   width,
+                guint   height)
+{
+  gsize len = g_bytes_get_size (webp);
+  g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (webp, NULL), len);
+
+  g_assert_cmpuint (len, >, 30);
+  if (memcmp (data + 12, "VP8 ", 4) == 0)
+    {
+      /* frame tag (3 bytes), start code (3), then width and height, 16 bits little-endian */
+      g_assert_cmpint (memcmp (data + 23, "\x9d\x01\x2a", 3), ==, 0);
+      data[26] = width & 0xff;
+      data[27] = (width >> 8) & 0x3f;
+      data[28] = height & 0xff;
+      data[29] = (height >> 8) & 0x3f;
+    }
+  else
+    {
+      guint32 bits;
+
+      /* signature 0x2f, then width − 1 and height − 1 in 14 bits each, LSB first */
+      g_assert_cmpint (memcmp (data + 12, "VP8L", 4), ==, 0);
+      g_assert_cmpuint (data[20], ==, 0x2f);
+      bits = data[21] | (guint32) data[22] << 8 | (guint32) data[23] << 16 |
+             (guint32) data[24] << 24;
+      bits = (bits & 0xf0000000u) | (width - 1) | (height - 1) << 14;
+      data[21] = bits & 0xff;
+      data[22] = (bits >> 8) & 0xff;
+      data[23] = (bits >> 16) & 0xff;
+      data[24] = (bits >> 24) & 0xff;
+    }
+  return g_bytes_new (data, len);
+}
+
+/* A WebP cut short gives the rows it had; its header alone, noise after the RIFF header, an
+ * animation, a lossy header promising 16383 × 16383 or a 256 MP lossless one are refused with
+ * a reason; mutated WebPs never take the helper down. */
+static void
+test_webp_damaged (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) good = make_webp (400, 200, paint_gradient, 255, FALSE, NULL);
+  g_autoptr(GBytes) lossless = make_webp (64, 64, paint_red, 255, TRUE, NULL);
+  gsize len = g_bytes_get_size (good);
+  guint decoded = 0, refused = 0;
+
+  {
+    g_autoptr(GBytes) head = g_bytes_new_from_bytes (good, 0, 30);
+    g_autoptr(GBytes) most = g_bytes_new_from_bytes (good, 0, len * 3 / 4);
+    g_autoptr(GBytes) bomb = webp_with_size (good, 16383, 16383);
+    g_autoptr(GBytes) big_lossless = webp_with_size (lossless, 16000, 16000);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) pixels = NULL;
+    guint8 riff[512];
+    guint width = 0, height = 0;
+    gsize stride = 0;
+    gint64 start;
+
+    /* the header and nothing else: no picture at all */
+    pixels = thumbnail_of (pool, head, 64, &width, &height, &stride, &error);
+    g_assert_null (pixels);
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "WebP data cannot be decoded"));
+    g_clear_error (&error);
+
+    /* three quarters of the file: the top rows are there */
+    pixels = thumbnail_of (pool, most, 64, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 64);
+    g_assert_cmpuint (height, ==, 32);
+    assert_pixel (pixels, stride, 0, 0, 0, 0, 64);
+    g_clear_pointer (&pixels, g_bytes_unref);
+
+    /* RIFF, a size and WEBP, then noise */
+    memcpy (riff, g_bytes_get_data (good, NULL), 12);
+    for (guint i = 12; i < sizeof riff; i++)
+      riff[i] = g_test_rand_int_range (0, 256);
+    {
+      g_autoptr(GBytes) garbage = g_bytes_new (riff, sizeof riff);
+
+      pixels = thumbnail_of (pool, garbage, 64, &width, &height, &stride, &error);
+      g_assert_null (pixels);
+      g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
+      g_clear_error (&error);
+    }
+
+    start = g_get_monotonic_time ();
+    pixels = thumbnail_of (pool, bomb, 64, &width, &height, &stride, &error);
+    g_assert_null (pixels);
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE);
+    g_assert_nonnull (strstr (error->message, "WebP of 16383 × 16383"));
+    g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+    g_clear_error (&error);
+
+    pixels = thumbnail_of (pool, big_lossless, 64, &width, &height, &stride, &error);
+    g_assert_null (pixels);
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE);
+    g_assert_nonnull (strstr (error->message, "lossless WebP of 16000 × 16000"));
+    g_clear_error (&error);
+  }
+
+  /* an animation: its first frame may be a corner of the canvas, so none is shown */
+  {
+    g_autoptr(GBytes) frame = make_webp (32, 32, paint_red, 255, TRUE, NULL);
+    WebPData image = { g_bytes_get_data (frame, NULL), g_bytes_get_size (frame) };
+    WebPMuxFrameInfo info = { 0 };
+    WebPMuxAnimParams anim = { 0xffffffff, 0 };
+    WebPData assembled = { NULL, 0 };
+    WebPMux *mux = WebPMuxNew ();
+    g_autoptr(GBytes) animated = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    info.bitstream = image;
+    info.duration = 100;
+    info.id = WEBP_CHUNK_ANMF;
+    info.dispose_method = WEBP_MUX_DISPOSE_NONE;
+    info.blend_method = WEBP_MUX_NO_BLEND;
+    g_assert_cmpint (WebPMuxPushFrame (mux, &info, 1), ==, WEBP_MUX_OK);
+    g_assert_cmpint (WebPMuxPushFrame (mux, &info, 1), ==, WEBP_MUX_OK);
+    g_assert_cmpint (WebPMuxSetAnimationParams (mux, &anim), ==, WEBP_MUX_OK);
+    g_assert_cmpint (WebPMuxAssemble (mux, &assembled), ==, WEBP_MUX_OK);
+    WebPMuxDelete (mux);
+    animated = g_bytes_new (assembled.bytes, assembled.size);
+    WebPDataClear (&assembled);
+
+    pixels = thumbnail_of (pool, animated, 64, &width, &height, &stride, &error);
+    g_assert_null (pixels);
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "animated WebP"));
+  }
+
+  for (guint round = 0; round < 200; round++)
+    {
+      g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (good, NULL), len);
+      g_autoptr(GBytes) mutated = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize at = g_test_rand_int_range (12, (gint32) len);
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      data[at] ^= 1u << g_test_rand_int_range (0, 8);
+      mutated = g_bytes_new (data, g_test_rand_bit () ? len
+                                                       : (gsize) g_test_rand_int_range (13, (gint32) len));
+      pixels = thumbnail_of (pool, mutated, 64, &width, &height, &stride, &error);
+      tally_mutant (pixels, width, height, 64, error, &decoded, &refused);
+    }
+  g_test_message ("200 mutated WebPs: %u decoded, %u refused", decoded, refused);
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
   assert_red_thumbnail (pool);
 }
@@ -1039,6 +1328,8 @@ main (int   argc,
   g_test_add_func ("/engine/thumbnail/kinds", test_kinds);
   g_test_add_func ("/engine/thumbnail/png-kinds", test_png_kinds);
   g_test_add_func ("/engine/thumbnail/png-damaged", test_png_damaged);
+  g_test_add_func ("/engine/thumbnail/webp-kinds", test_webp_kinds);
+  g_test_add_func ("/engine/thumbnail/webp-damaged", test_webp_damaged);
   g_test_add_func ("/engine/thumbnail/corrupt", test_corrupt);
   g_test_add_func ("/engine/thumbnail/not-an-image", test_not_an_image);
   g_test_add_func ("/engine/thumbnail/bomb", test_bomb);
