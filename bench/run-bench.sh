@@ -102,9 +102,13 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (drop_caches, countfs mounts, cpuacct cgroup)"
-for t in rclone exiftool python3 /usr/bin/time meson ninja git; do
-  command -v "$t" >/dev/null || die "missing $t"
+# each tool with the Debian package that has it; all that are missing are named at once
+missing=()
+for tp in rclone:rclone exiftool:libimage-exiftool-perl /usr/bin/convert:imagemagick \
+          python3:python3 /usr/bin/time:time meson:meson ninja:ninja-build git:git; do
+  command -v "${tp%%:*}" >/dev/null || missing+=("${tp#*:}")
 done
+[ ${#missing[@]} = 0 ] || die "missing tools: apt-get install ${missing[*]}"
 
 # ---- tools: ../shared/tools when present, else the project's copies -------------------------
 SHARED=$(realpath -m "$REPO/../shared/tools")
