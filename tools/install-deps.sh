@@ -2,7 +2,8 @@
 # install-deps.sh [build|test|all] — installs the Debian 12 packages Sluice needs that are not
 # installed yet. Only the package installation uses sudo (not needed as root).
 #   build  compilers and libraries to build the engine, the CLI, the helper and the app
-#   test   build + what the test suite runs: Ceph RGW (the S3 server), exiftool, Xvfb,
+#   test   build + what the test suite runs: Ceph RGW (the S3 server), exiftool, Xvfb and
+#          xdotool (the app on X11, with real clicks), Weston (the app on Wayland, headless),
 #          desktop-file-utils, appstream, gettext, bubblewrap (the Flatpak sandbox emulation),
 #          clang with its sanitizer and libFuzzer runtimes (the fuzz smoke test),
 #          gnome-keyring and dbus (a real Secret Service for the app tests; procps's pgrep
@@ -21,7 +22,7 @@ build_pkgs=(
 test_pkgs=(
   ceph-mon ceph-osd radosgw ceph-common curl
   libimage-exiftool-perl python3
-  xvfb xauth desktop-file-utils appstream
+  xvfb xauth xdotool weston desktop-file-utils appstream
   bubblewrap clang libclang-rt-14-dev
   gnome-keyring dbus procps stunnel4 locales
 )

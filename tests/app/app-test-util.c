@@ -9,6 +9,30 @@
 
 #include "app-test-util.h"
 
+/* gtk_init_check(), and the windowing system the test runs on. With SLUICE_TEST_GDK_BACKEND
+ * ("x11" or "wayland", set by tests/app/meson.build) the display must be of that kind: a run
+ * meant for Wayland that fell back to X11 would test nothing new. */
+gboolean
+app_test_init_display (void)
+{
+  const char *expected = g_getenv ("SLUICE_TEST_GDK_BACKEND");
+  GdkDisplay *display;
+  const char *kind;
+
+  if (!gtk_init_check ())
+    return FALSE;
+  display = gdk_display_get_default ();
+  kind = G_OBJECT_TYPE_NAME (display);
+  g_print ("# display %s: %s\n", gdk_display_get_name (display), kind);
+  if (g_strcmp0 (expected, "wayland") == 0)
+    g_assert_cmpstr (kind, ==, "GdkWaylandDisplay");
+  else if (g_strcmp0 (expected, "x11") == 0)
+    g_assert_cmpstr (kind, ==, "GdkX11Display");
+  else if (expected != NULL)
+    g_error ("SLUICE_TEST_GDK_BACKEND=%s: expected x11 or wayland", expected);
+  return TRUE;
+}
+
 static gboolean
 timeout_cb (gpointer user_data)
 {
@@ -159,7 +183,10 @@ app_test_screenshot (GtkWidget  *widget,
   texture = gsk_renderer_render_texture (renderer, node,
                                          &GRAPHENE_RECT_INIT (0, 0, width, height));
 
-  path = g_build_filename (dir != NULL && *dir != '\0' ? dir : g_get_tmp_dir (), file, NULL);
+  if (dir == NULL || *dir == '\0')
+    dir = g_get_tmp_dir ();
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  path = g_build_filename (dir, file, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot %s (%d×%d): %s", name, width, height, path);
   return path;

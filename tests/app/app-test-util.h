@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 
 typedef gboolean (*AppTestCondition) (gpointer data);
 
+gboolean   app_test_init_display      (void);
 void       app_test_wait_until        (AppTestCondition  done,
                                        gpointer          data,
                                        guint             timeout_s,

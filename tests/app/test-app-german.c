@@ -294,7 +294,7 @@ main (int   argc,
   tmp_dir = g_dir_make_tmp ("test-app-german-XXXXXX", &error);
   g_assert_no_error (error);
 
-  if (!gtk_init_check ())
+  if (!app_test_init_display ())
     {
       g_printerr ("no display\n");
       return 77;

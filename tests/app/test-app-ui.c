@@ -478,7 +478,7 @@ main (int   argc,
   tmp_dir = g_dir_make_tmp ("test-app-ui-XXXXXX", &error);
   g_assert_no_error (error);
 
-  if (!gtk_init_check ())
+  if (!app_test_init_display ())
     {
       g_printerr ("no display\n");
       return 77;
