@@ -51,14 +51,15 @@ print_error (const GError *error)
 }
 
 /* A run that had started and stopped for a passing reason (interrupted, disk full, the server
- * gone, credentials expired) is resumable: 3. Anything said before a file was touched is a
+ * gone or out of space, credentials expired) is resumable: 3. Anything said before a file was touched is a
  * usage or configuration error: 2. */
 static int
 exit_code_for_error (const GError *error,
                      gboolean      started)
 {
   if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_CANCELLED) ||
-      g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_NO_SPACE))
+      g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_NO_SPACE) ||
+      g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_SERVER_FULL))
     return EXIT_INTERRUPTED;
   if (started && sluice_error_is_retryable (error))
     return EXIT_INTERRUPTED;

@@ -59,6 +59,7 @@ sluice_error_is_retryable (const GError *error)
     case SLUICE_ERROR_TOO_LARGE:
     case SLUICE_ERROR_NO_SUCH_UPLOAD:
     case SLUICE_ERROR_NOT_FOUND:
+    case SLUICE_ERROR_SERVER_FULL:
     default:
       return FALSE;
     }
@@ -140,6 +141,9 @@ sluice_error_describe (SluiceError code)
       return _("The unfinished upload no longer exists on the server; it starts over.");
     case SLUICE_ERROR_NOT_FOUND:
       return _("The object does not exist.");
+    case SLUICE_ERROR_SERVER_FULL:
+      return _("The server has no room for more data: its storage is full or a quota is used "
+               "up. Free space or raise the quota there, then run again to continue.");
     case SLUICE_ERROR_FAILED:
     default:
       return _("The operation failed.");
@@ -188,6 +192,7 @@ sluice_error_code_name (SluiceError code)
     [SLUICE_ERROR_TOO_LARGE] = "too-large",
     [SLUICE_ERROR_NO_SUCH_UPLOAD] = "no-such-upload",
     [SLUICE_ERROR_NOT_FOUND] = "not-found",
+    [SLUICE_ERROR_SERVER_FULL] = "server-full",
   };
 
   if ((guint) code >= G_N_ELEMENTS (names) || names[code] == NULL)

@@ -47,6 +47,7 @@ typedef enum {
   SLUICE_ERROR_TOO_LARGE,          /* over a bound: body, frame, key, buffer */
   SLUICE_ERROR_NO_SUCH_UPLOAD,     /* the multipart upload is gone (completed, aborted, expired) */
   SLUICE_ERROR_NOT_FOUND,          /* no such key */
+  SLUICE_ERROR_SERVER_FULL,        /* 507, XMinioStorageFull, QuotaExceeded: no room there */
 } SluiceError;
 
 GQuark       sluice_error_quark         (void);

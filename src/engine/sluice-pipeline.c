@@ -401,6 +401,9 @@ report_failure (SluicePipeline *self,
 {
   if (self->failed_func != NULL)
     self->failed_func (relpath, error, self->func_data);
+  /* every file after it would fail the same way: the run stops, and a rerun goes on */
+  if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_SERVER_FULL))
+    _sluice_pipeline_set_fatal (self, error);
 }
 
 static void

@@ -515,6 +515,12 @@ code_for_s3_error (const char *code,
     { "NoSuchUpload", SLUICE_ERROR_NO_SUCH_UPLOAD },
     { "NoSuchKey", SLUICE_ERROR_NOT_FOUND },
     { "InvalidPart", SLUICE_ERROR_NO_SUCH_UPLOAD },
+    /* MinIO's full drives, WebDAV's and some gateways' 507, a user's or bucket's quota
+     * (Ceph RGW, Wasabi, B2) */
+    { "XMinioStorageFull", SLUICE_ERROR_SERVER_FULL },
+    { "InsufficientStorage", SLUICE_ERROR_SERVER_FULL },
+    { "QuotaExceeded", SLUICE_ERROR_SERVER_FULL },
+    { "StorageQuotaExceeded", SLUICE_ERROR_SERVER_FULL },
   };
 
   for (guint i = 0; code != NULL && i < G_N_ELEMENTS (map); i++)
@@ -525,6 +531,8 @@ code_for_s3_error (const char *code,
     return SLUICE_ERROR_THROTTLED;
   if (status == 503)
     return SLUICE_ERROR_THROTTLED;
+  if (status == 507)
+    return SLUICE_ERROR_SERVER_FULL;
   if (status >= 500)
     return SLUICE_ERROR_SERVER;
   if (status == 412)

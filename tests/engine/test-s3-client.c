@@ -88,6 +88,10 @@ test_codes (void)
     { "NoSuchUpload", 404, SLUICE_ERROR_NO_SUCH_UPLOAD },
     { "InvalidPart", 400, SLUICE_ERROR_NO_SUCH_UPLOAD },
     { "NoSuchKey", 404, SLUICE_ERROR_NOT_FOUND },
+    { "XMinioStorageFull", 507, SLUICE_ERROR_SERVER_FULL },
+    { "InsufficientStorage", 507, SLUICE_ERROR_SERVER_FULL },
+    { "QuotaExceeded", 403, SLUICE_ERROR_SERVER_FULL },
+    { "StorageQuotaExceeded", 403, SLUICE_ERROR_SERVER_FULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -211,6 +215,14 @@ test_not_xml (void)
       g_assert_nonnull (strstr (error->message, "(HTTP 502"));
       g_assert_null (strstr (error->message, "NoSuchBucket"));
     }
+
+  /* a gateway out of space says 507 in its own words */
+  {
+    g_autoptr(GError) full = error_for (507, bodies[0], NULL);
+
+    g_assert_error (full, SLUICE_ERROR, SLUICE_ERROR_SERVER_FULL);
+    g_assert_false (sluice_error_is_retryable (full));
+  }
 }
 
 static void

@@ -826,6 +826,68 @@ test_not_retryable (Fixture       *f,
   assert_server_has (f, f->src, "photos", others);
 }
 
+/* ---- /faults/server-full --------------------------------------------------------------------- */
+
+/* The server is out of space (MinIO's 507 XMinioStorageFull): the run stops at the first
+ * refusal with exit 3 and says why (code server-full), instead of failing every file after
+ * it; the same command later finishes the job, and only the refused file is sent again. */
+static void
+test_server_full (Fixture       *f,
+                  gconstpointer  data)
+{
+  Proxy *p = fixture_proxy (f, "{\"rules\": [{\"method\": \"PUT\", \"after\": 30, "
+                               "\"count\": 1, \"fault\": \"status\", \"status\": 507, "
+                               "\"code\": \"XMinioStorageFull\", \"message\": \"Storage "
+                               "backend has reached its minimum free drive threshold.\"}]}");
+  const char *extra[] = { "--jobs", "4", NULL };
+  Ingest run = { .extra = extra, .timeout_s = 120 };
+  g_auto(CliResult) r1 = { 0 };
+  g_auto(CliResult) r2 = { 0 };
+  g_autoptr(JsonObject) s1 = NULL;
+  g_autoptr(JsonObject) s2 = NULL;
+  g_autoptr(JsonObject) st = NULL;
+  JsonObject *why;
+  gint64 refused, puts = 0;
+
+  add_jpegs (f->src, f->files, 150);
+  ingest (f, p, &run, &r1);
+  assert_exit (&r1, 3);
+  g_test_message ("stopped: %s", r1.err);
+  g_assert_nonnull (strstr (r1.err, "XMinioStorageFull"));
+  s1 = parse_json (r1.out);
+  why = json_object_get_object_member (s1, "error");
+  g_assert_nonnull (why);
+  g_assert_cmpstr (json_object_get_string_member (why, "code"), ==, "server-full");
+  g_assert_nonnull (strstr (json_object_get_string_member (why, "message"),
+                            "minimum free drive threshold"));
+  /* the refused file failed; those in flight beside it were sent or left to the next run,
+   * and the rest were never tried */
+  g_assert_cmpint (summary_files (s1, "failed"), ==, 1);
+  g_assert_cmpint (summary_files (s1, "uploaded"), <, 149);
+
+  ingest (f, p, &run, &r2);
+  assert_exit (&r2, 0);
+  s2 = parse_json (r2.out);
+  g_assert_cmpint (summary_files (s2, "failed"), ==, 0);
+  assert_server_has (f, f->src, "photos", f->files);
+
+  st = proxy_stop (p);
+  refused = faults_of (st, "status:507:XMinioStorageFull");
+  g_assert_cmpint (refused, ==, 1);
+  for (guint i = 0; i < f->files->len; i++)
+    {
+      g_autofree char *key = g_strconcat ("photos/", (char *) g_ptr_array_index (f->files, i),
+                                          NULL);
+      puts += member_int (object_stats (st, key), "put");
+    }
+  /* one PUT for each file, one more for the refused one, and at most one more for each of
+   * the three others that could be in flight when the run stopped (cut off then, and sent
+   * whole by the next run; one that had arrived is found there by a HEAD) */
+  g_test_message ("PUTs: %" G_GINT64_FORMAT " for %u files", puts, f->files->len);
+  g_assert_cmpint (puts, >=, (gint64) f->files->len + refused);
+  g_assert_cmpint (puts, <=, (gint64) f->files->len + refused + 3);
+}
+
 /* ---- /faults/slowdown-aimd ------------------------------------------------------------------- */
 
 /* A SlowDown storm (half of all requests for 3 s): the run lowers its concurrency instead of
@@ -1396,6 +1458,7 @@ main (int   argc,
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/faults/retries", test_retries);
   ADD ("/faults/not-retryable", test_not_retryable);
+  ADD ("/faults/server-full", test_server_full);
   ADD ("/faults/slowdown-aimd", test_slowdown_aimd);
   ADD ("/faults/server-down/pause", test_server_down_pause);
   ADD ("/faults/server-down/too-long", test_server_down_too_long);
