@@ -562,6 +562,93 @@ test_png_kinds (void)
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
 }
 
+/* @data is refused with @code, the message saying @what; quickly, for a bomb's header. */
+static void
+assert_refused (SluiceProbePool *pool,
+                GBytes          *data,
+                int              code,
+                const char      *what)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+  gint64 start = g_get_monotonic_time ();
+
+  pixels = thumbnail_of (pool, data, 64, &width, &height, &stride, &error);
+  g_assert_null (pixels);
+  g_assert_error (error, SLUICE_ERROR, code);
+  if (what != NULL)
+    g_assert_nonnull (strstr (error->message, what));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+}
+
+/* The first @len bytes of a 200 × 100 paint_gradient() picture still give its top rows. */
+static void
+assert_top_rows (SluiceProbePool *pool,
+                 GBytes          *picture,
+                 gsize            len)
+{
+  g_autoptr(GBytes) part = g_bytes_new_from_bytes (picture, 0, len);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+
+  pixels = thumbnail_of (pool, part, 64, &width, &height, &stride, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (width, ==, 64);
+  g_assert_cmpuint (height, ==, 32);
+  assert_pixel (pixels, stride, 0, 0, 0, 0, 64);
+}
+
+/* @good with its first @keep bytes (the signature) and noise after them: refused. */
+static void
+assert_noise_refused (SluiceProbePool *pool,
+                      GBytes          *good,
+                      gsize            keep)
+{
+  guint8 noise[512];
+  g_autoptr(GBytes) garbage = NULL;
+
+  memcpy (noise, g_bytes_get_data (good, NULL), keep);
+  for (guint i = keep; i < sizeof noise; i++)
+    noise[i] = g_test_rand_int_range (0, 256);
+  garbage = g_bytes_new (noise, sizeof noise);
+  assert_refused (pool, garbage, SLUICE_ERROR_FAILED, NULL);
+}
+
+/* 200 copies of @good with a bit flipped after its first @keep bytes, half of them cut short:
+ * each gives pixels or an error, never a crashed or stalled helper. */
+static void
+assert_mutants_handled (SluiceProbePool *pool,
+                        GBytes          *good,
+                        gsize            keep,
+                        const char      *kind)
+{
+  gsize len = g_bytes_get_size (good);
+  guint decoded = 0, refused = 0;
+
+  for (guint round = 0; round < 200; round++)
+    {
+      g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (good, NULL), len);
+      g_autoptr(GBytes) mutated = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize at = g_test_rand_int_range ((gint32) keep, (gint32) len);
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      data[at] ^= 1u << g_test_rand_int_range (0, 8);
+      mutated = g_bytes_new (data, g_test_rand_bit ()
+                                   ? len : (gsize) g_test_rand_int_range (keep + 1, (gint32) len));
+      pixels = thumbnail_of (pool, mutated, 64, &width, &height, &stride, &error);
+      tally_mutant (pixels, width, height, 64, error, &decoded, &refused);
+    }
+  g_test_message ("200 mutated %ss: %u decoded, %u refused", kind, decoded, refused);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
 /* A PNG cut short gives the rows it had; one without pixel data, noise after the signature,
  * a header promising 60000 × 60000 or a 25 MP interlaced picture are refused with a reason;
  * mutated PNGs never take the helper down. */
@@ -571,79 +658,19 @@ test_png_damaged (void)
   g_autoptr(SluiceProbePool) pool = real_pool ();
   g_autoptr(GBytes) good = make_png (200, 100, paint_gradient, 255, PNG_RGB);
   g_autoptr(GBytes) interlaced = make_png (64, 64, paint_red, 255, PNG_INTERLACED);
-  gsize len = g_bytes_get_size (good);
-  guint decoded = 0, refused = 0;
-  guint8 noise[512];
+  g_autoptr(GBytes) head = g_bytes_new_from_bytes (good, 0, 40);
+  g_autoptr(GBytes) bomb = png_with_size (good, 60000, 60000);
+  g_autoptr(GBytes) big_interlaced = png_with_size (interlaced, 5000, 5000);
 
-  {
-    g_autoptr(GBytes) head = g_bytes_new_from_bytes (good, 0, 40);
-    g_autoptr(GBytes) half = g_bytes_new_from_bytes (good, 0, len / 2);
-    g_autoptr(GBytes) garbage = NULL;
-    g_autoptr(GBytes) bomb = png_with_size (good, 60000, 60000);
-    g_autoptr(GBytes) big_interlaced = png_with_size (interlaced, 5000, 5000);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GBytes) pixels = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
-    gint64 start;
-
-    /* the header and nothing else: no picture at all */
-    pixels = thumbnail_of (pool, head, 64, &width, &height, &stride, &error);
-    g_assert_null (pixels);
-    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
-    g_assert_nonnull (strstr (error->message, "PNG data cannot be decoded"));
-    g_clear_error (&error);
-
-    /* half the file: the top rows are there */
-    pixels = thumbnail_of (pool, half, 64, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 64);
-    g_assert_cmpuint (height, ==, 32);
-    assert_pixel (pixels, stride, 0, 0, 0, 0, 64);
-    g_clear_pointer (&pixels, g_bytes_unref);
-
-    memcpy (noise, g_bytes_get_data (good, NULL), 8);
-    for (guint i = 8; i < sizeof noise; i++)
-      noise[i] = g_test_rand_int_range (0, 256);
-    garbage = g_bytes_new (noise, sizeof noise);
-    pixels = thumbnail_of (pool, garbage, 64, &width, &height, &stride, &error);
-    g_assert_null (pixels);
-    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
-    g_clear_error (&error);
-
-    start = g_get_monotonic_time ();
-    pixels = thumbnail_of (pool, bomb, 64, &width, &height, &stride, &error);
-    g_assert_null (pixels);
-    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE);
-    g_assert_nonnull (strstr (error->message, "60000 × 60000"));
-    g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
-    g_clear_error (&error);
-
-    pixels = thumbnail_of (pool, big_interlaced, 64, &width, &height, &stride, &error);
-    g_assert_null (pixels);
-    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE);
-    g_assert_nonnull (strstr (error->message, "interlaced PNG of 5000 × 5000"));
-    g_clear_error (&error);
-  }
-
-  for (guint round = 0; round < 200; round++)
-    {
-      g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (good, NULL), len);
-      g_autoptr(GBytes) mutated = NULL;
-      g_autoptr(GBytes) pixels = NULL;
-      g_autoptr(GError) error = NULL;
-      gsize at = g_test_rand_int_range (8, (gint32) len);
-      guint width = 0, height = 0;
-      gsize stride = 0;
-
-      data[at] ^= 1u << g_test_rand_int_range (0, 8);
-      mutated = g_bytes_new (data, g_test_rand_bit () ? len
-                                                       : (gsize) g_test_rand_int_range (9, (gint32) len));
-      pixels = thumbnail_of (pool, mutated, 64, &width, &height, &stride, &error);
-      tally_mutant (pixels, width, height, 64, error, &decoded, &refused);
-    }
-  g_test_message ("200 mutated PNGs: %u decoded, %u refused", decoded, refused);
-  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+  /* the header and nothing else: no picture at all */
+  assert_refused (pool, head, SLUICE_ERROR_FAILED, "PNG data cannot be decoded");
+  /* half the file: the top rows are there */
+  assert_top_rows (pool, good, g_bytes_get_size (good) / 2);
+  assert_noise_refused (pool, good, 8);
+  assert_refused (pool, bomb, SLUICE_ERROR_TOO_LARGE, "60000 × 60000");
+  assert_refused (pool, big_interlaced, SLUICE_ERROR_TOO_LARGE,
+                  "interlaced PNG of 5000 × 5000");
+  assert_mutants_handled (pool, good, 8, "PNG");
   assert_red_thumbnail (pool);
 }
 
@@ -773,65 +800,19 @@ static void
 test_webp_damaged (void)
 {
   g_autoptr(SluiceProbePool) pool = real_pool ();
-  g_autoptr(GBytes) good = make_webp (400, 200, paint_gradient, 255, FALSE, NULL);
+  g_autoptr(GBytes) good = make_webp (200, 100, paint_gradient, 255, FALSE, NULL);
   g_autoptr(GBytes) lossless = make_webp (64, 64, paint_red, 255, TRUE, NULL);
-  gsize len = g_bytes_get_size (good);
-  guint decoded = 0, refused = 0;
+  g_autoptr(GBytes) head = g_bytes_new_from_bytes (good, 0, 30);
+  g_autoptr(GBytes) bomb = webp_with_size (good, 16383, 16383);
+  g_autoptr(GBytes) big_lossless = webp_with_size (lossless, 16000, 16000);
 
-  {
-    g_autoptr(GBytes) head = g_bytes_new_from_bytes (good, 0, 30);
-    g_autoptr(GBytes) most = g_bytes_new_from_bytes (good, 0, len * 3 / 4);
-    g_autoptr(GBytes) bomb = webp_with_size (good, 16383, 16383);
-    g_autoptr(GBytes) big_lossless = webp_with_size (lossless, 16000, 16000);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GBytes) pixels = NULL;
-    guint8 riff[512];
-    guint width = 0, height = 0;
-    gsize stride = 0;
-    gint64 start;
-
-    /* the header and nothing else: no picture at all */
-    pixels = thumbnail_of (pool, head, 64, &width, &height, &stride, &error);
-    g_assert_null (pixels);
-    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
-    g_assert_nonnull (strstr (error->message, "WebP data cannot be decoded"));
-    g_clear_error (&error);
-
-    /* three quarters of the file: the top rows are there */
-    pixels = thumbnail_of (pool, most, 64, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 64);
-    g_assert_cmpuint (height, ==, 32);
-    assert_pixel (pixels, stride, 0, 0, 0, 0, 64);
-    g_clear_pointer (&pixels, g_bytes_unref);
-
-    /* RIFF, a size and WEBP, then noise */
-    memcpy (riff, g_bytes_get_data (good, NULL), 12);
-    for (guint i = 12; i < sizeof riff; i++)
-      riff[i] = g_test_rand_int_range (0, 256);
-    {
-      g_autoptr(GBytes) garbage = g_bytes_new (riff, sizeof riff);
-
-      pixels = thumbnail_of (pool, garbage, 64, &width, &height, &stride, &error);
-      g_assert_null (pixels);
-      g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED);
-      g_clear_error (&error);
-    }
-
-    start = g_get_monotonic_time ();
-    pixels = thumbnail_of (pool, bomb, 64, &width, &height, &stride, &error);
-    g_assert_null (pixels);
-    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE);
-    g_assert_nonnull (strstr (error->message, "WebP of 16383 × 16383"));
-    g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
-    g_clear_error (&error);
-
-    pixels = thumbnail_of (pool, big_lossless, 64, &width, &height, &stride, &error);
-    g_assert_null (pixels);
-    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_TOO_LARGE);
-    g_assert_nonnull (strstr (error->message, "lossless WebP of 16000 × 16000"));
-    g_clear_error (&error);
-  }
+  /* the header and nothing else: no picture at all */
+  assert_refused (pool, head, SLUICE_ERROR_FAILED, "WebP data cannot be decoded");
+  /* three quarters of the file: the top rows are there */
+  assert_top_rows (pool, good, g_bytes_get_size (good) * 3 / 4);
+  assert_noise_refused (pool, good, 12);   /* RIFF, a size and WEBP */
+  assert_refused (pool, bomb, SLUICE_ERROR_TOO_LARGE, "WebP of 16383 × 16383");
+  assert_refused (pool, big_lossless, SLUICE_ERROR_TOO_LARGE, "lossless WebP of 16000 × 16000");
 
   /* an animation: its first frame may be a corner of the canvas, so none is shown */
   {
@@ -842,10 +823,6 @@ test_webp_damaged (void)
     WebPData assembled = { NULL, 0 };
     WebPMux *mux = WebPMuxNew ();
     g_autoptr(GBytes) animated = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GBytes) pixels = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
 
     info.bitstream = image;
     info.duration = 100;
@@ -859,31 +836,10 @@ test_webp_damaged (void)
     WebPMuxDelete (mux);
     animated = g_bytes_new (assembled.bytes, assembled.size);
     WebPDataClear (&assembled);
-
-    pixels = thumbnail_of (pool, animated, 64, &width, &height, &stride, &error);
-    g_assert_null (pixels);
-    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT);
-    g_assert_nonnull (strstr (error->message, "animated WebP"));
+    assert_refused (pool, animated, SLUICE_ERROR_INVALID_ARGUMENT, "animated WebP");
   }
 
-  for (guint round = 0; round < 200; round++)
-    {
-      g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (good, NULL), len);
-      g_autoptr(GBytes) mutated = NULL;
-      g_autoptr(GBytes) pixels = NULL;
-      g_autoptr(GError) error = NULL;
-      gsize at = g_test_rand_int_range (12, (gint32) len);
-      guint width = 0, height = 0;
-      gsize stride = 0;
-
-      data[at] ^= 1u << g_test_rand_int_range (0, 8);
-      mutated = g_bytes_new (data, g_test_rand_bit () ? len
-                                                       : (gsize) g_test_rand_int_range (13, (gint32) len));
-      pixels = thumbnail_of (pool, mutated, 64, &width, &height, &stride, &error);
-      tally_mutant (pixels, width, height, 64, error, &decoded, &refused);
-    }
-  g_test_message ("200 mutated WebPs: %u decoded, %u refused", decoded, refused);
-  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+  assert_mutants_handled (pool, good, 12, "WebP");
   assert_red_thumbnail (pool);
 }
 
