@@ -51,8 +51,8 @@ print_error (const GError *error)
 }
 
 /* A run that had started and stopped for a passing reason (interrupted, disk full, the server
- * gone or out of space, credentials expired) is resumable: 3. Anything said before a file was touched is a
- * usage or configuration error: 2. */
+ * gone or out of space, credentials expired) is resumable: 3. Anything said before a file was
+ * touched is a usage or configuration error: 2. */
 static int
 exit_code_for_error (const GError *error,
                      gboolean      started)

@@ -15,12 +15,13 @@ weston_pid=$!
 stop_weston() { kill "$weston_pid" 2>/dev/null || true; wait "$weston_pid" 2>/dev/null || true; }
 trap stop_weston EXIT
 
+give_up() { cat "$log" >&2; echo "with-weston.sh: $1" >&2; exit 1; }
 for _ in $(seq 200); do
   [ -S "$XDG_RUNTIME_DIR/$sock" ] && break
-  kill -0 "$weston_pid" 2>/dev/null || { cat "$log" >&2; echo "with-weston.sh: weston exited" >&2; exit 1; }
+  kill -0 "$weston_pid" 2>/dev/null || give_up "weston exited"
   sleep 0.05
 done
-[ -S "$XDG_RUNTIME_DIR/$sock" ] || { cat "$log" >&2; echo "with-weston.sh: no socket after 10 s" >&2; exit 1; }
+[ -S "$XDG_RUNTIME_DIR/$sock" ] || give_up "no socket after 10 s"
 
 export WAYLAND_DISPLAY="$sock" GDK_BACKEND=wayland
 unset DISPLAY
