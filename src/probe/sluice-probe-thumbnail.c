@@ -10,6 +10,7 @@
 #include <jpeglib.h>
 #include <png.h>
 #include <webp/decode.h>
+#include <webp/demux.h>
 
 #include "sluice-probe-protocol.h"
 #include "sluice-probe-thumbnail.h"
@@ -37,8 +38,10 @@
 /* what libpng may allocate for one ancillary chunk (a compressed profile or text) */
 #define PNG_MAX_CHUNK_MEMORY       (G_GUINT64_CONSTANT (8) << 20)
 /* A lossless WebP is decoded whole (4 bytes a pixel) before it is scaled; a lossy one a few
- * rows at a time, whatever its size (WebP stops at 16383 × 16383). */
+ * rows at a time, whatever its size (WebP stops at 16383 × 16383). An animation's decoder
+ * keeps two whole canvases. */
 #define WEBP_MAX_LOSSLESS_PIXELS   (G_GUINT64_CONSTANT (64) * 1000 * 1000)
+#define WEBP_MAX_ANIMATED_PIXELS   (G_GUINT64_CONSTANT (16) * 1000 * 1000)
 
 /* How the decoder hands over a row. */
 typedef enum {
@@ -73,6 +76,7 @@ typedef struct {
   WebPDecoderConfig              webp;
   gboolean                       webp_inited;
   WebPIDecoder                  *webp_dec;
+  WebPAnimDecoder               *webp_anim;
   guint8                        *row;       /* one decoded scanline */
   guint32                       *sums;      /* tw × th × 3 */
   guint32                       *counts;    /* tw × th */
@@ -104,6 +108,7 @@ decode_clear (Decode *d)
   if (d->png != NULL)
     png_destroy_read_struct (&d->png, d->png_info != NULL ? &d->png_info : NULL, NULL);
   g_clear_pointer (&d->webp_dec, WebPIDelete);
+  g_clear_pointer (&d->webp_anim, WebPAnimDecoderDelete);
   if (d->webp_inited)
     WebPFreeDecBuffer (&d->webp.output);
   d->webp_inited = FALSE;
@@ -495,11 +500,52 @@ webp_status_text (VP8StatusCode status)
     }
 }
 
+/* An animation's first frame, composed on its canvas (a frame can cover a part of it) by
+ * libwebpdemux's decoder, without threads. */
+static GVariant *
+decode_webp_animation (Decode        *d,
+                       const guint8  *data,
+                       gsize          len,
+                       guint          max_edge,
+                       guint          orientation,
+                       guint         *out_failure,
+                       char         **out_message)
+{
+  WebPAnimDecoderOptions options;
+  WebPData whole = { data, len };
+  WebPAnimInfo info;
+  guint8 *canvas = NULL;
+  int timestamp = 0;
+
+  if (!WebPAnimDecoderOptionsInit (&options))
+    {
+      *out_failure = SLUICE_PROBE_THUMB_DAMAGED;
+      *out_message = g_strdup ("the WebP decoder could not start");
+      return NULL;
+    }
+  options.color_mode = MODE_RGBA;
+  options.use_threads = 0;
+  d->webp_anim = WebPAnimDecoderNew (&whole, &options);
+  if (d->webp_anim == NULL || !WebPAnimDecoderGetInfo (d->webp_anim, &info) ||
+      !WebPAnimDecoderGetNext (d->webp_anim, &canvas, &timestamp) || canvas == NULL)
+    {
+      *out_failure = SLUICE_PROBE_THUMB_DAMAGED;
+      *out_message = g_strdup ("the WebP data cannot be decoded: the animation's first frame "
+                               "is damaged");
+      return NULL;
+    }
+  start_accumulator (d, info.canvas_width, info.canvas_height, max_edge);
+  for (guint y = 0; y < info.canvas_height; y++)
+    accumulate_row (d, canvas + (gsize) y * info.canvas_width * 4, y, info.canvas_width,
+                    info.canvas_height, LAYOUT_RGBA);
+  return finish_pixels (d, orientation);
+}
+
 /*
  * libwebp scales while it decodes (an area average, like the accumulator's), straight to the
  * thumbnail's size, as 8-bit RGBA shown over white. The incremental decoder is given the whole
- * file so that one that breaks off still gives the rows it had. An animation is not decoded
- * (its first frame may be a fraction of the canvas).
+ * file so that one that breaks off still gives the rows it had. An animation shows its first
+ * frame.
  */
 static GVariant *
 decode_webp (Decode        *d,
@@ -532,24 +578,24 @@ decode_webp (Decode        *d,
                                       webp_status_text (status));
       return NULL;
     }
-  if (in->has_animation)
-    {
-      *out_failure = SLUICE_PROBE_THUMB_UNSUPPORTED;
-      *out_message = g_strdup ("an animated WebP is not decoded");
-      return NULL;
-    }
 
-  /* a bomb is refused from its header, before a single row is decoded */
+  /* a bomb is refused from its header (an animation's canvas), before a single row is
+   * decoded */
   pixels = (guint64) in->width * in->height;
   if (pixels == 0 || pixels > SLUICE_PROBE_THUMB_MAX_SOURCE_PIXELS ||
+      (in->has_animation && pixels > WEBP_MAX_ANIMATED_PIXELS) ||
       (in->format != 1 && pixels > WEBP_MAX_LOSSLESS_PIXELS))
     {
       *out_failure = SLUICE_PROBE_THUMB_TOO_LARGE;
       *out_message = g_strdup_printf ("a%s WebP of %d × %d pixels is too large to decode",
-                                      in->format != 1 ? " lossless" : "",
+                                      in->has_animation ? "n animated"
+                                      : in->format != 1 ? " lossless" : "",
                                       in->width, in->height);
       return NULL;
     }
+  if (in->has_animation)
+    return decode_webp_animation (d, data, len, max_edge, orientation, out_failure,
+                                  out_message);
 
   start_accumulator (d, in->width, in->height, max_edge);
   config->options.use_scaling = d->tw != (guint) in->width || d->th != (guint) in->height;

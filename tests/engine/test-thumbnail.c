@@ -793,9 +793,46 @@ webp_with_size (GBytes *webp,
   return g_bytes_new (data, len);
 }
 
-/* A WebP cut short gives the rows it had; its header alone, noise after the RIFF header, an
- * animation, a lossy header promising 16383 × 16383 or a 256 MP lossless one are refused with
- * a reason; mutated WebPs never take the helper down. */
+/* A two-frame lossless animation of @width × @height: red, then red and blue halves. With
+ * @huge, its canvas says 5000 × 5000 (the frames stay small). */
+static GBytes *
+make_webp_animation (guint    width,
+                     guint    height,
+                     gboolean huge)
+{
+  g_autoptr(GBytes) red = make_webp (width, height, paint_red, 255, TRUE, NULL);
+  g_autoptr(GBytes) blue = make_webp (width, height, paint_halves, 255, TRUE, NULL);
+  GBytes *frames[2] = { red, blue };
+  WebPMuxAnimParams anim = { 0xffffffff, 0 };
+  WebPData assembled = { NULL, 0 };
+  WebPMux *mux = WebPMuxNew ();
+  GBytes *bytes;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      WebPMuxFrameInfo info = { 0 };
+
+      info.bitstream.bytes = g_bytes_get_data (frames[i], &info.bitstream.size);
+      info.duration = 100;
+      info.id = WEBP_CHUNK_ANMF;
+      info.dispose_method = WEBP_MUX_DISPOSE_NONE;
+      info.blend_method = WEBP_MUX_NO_BLEND;
+      g_assert_cmpint (WebPMuxPushFrame (mux, &info, 1), ==, WEBP_MUX_OK);
+    }
+  g_assert_cmpint (WebPMuxSetAnimationParams (mux, &anim), ==, WEBP_MUX_OK);
+  if (huge)
+    g_assert_cmpint (WebPMuxSetCanvasSize (mux, 5000, 5000), ==, WEBP_MUX_OK);
+  g_assert_cmpint (WebPMuxAssemble (mux, &assembled), ==, WEBP_MUX_OK);
+  WebPMuxDelete (mux);
+  bytes = g_bytes_new (assembled.bytes, assembled.size);
+  WebPDataClear (&assembled);
+  return bytes;
+}
+
+/* A WebP cut short gives the rows it had; its header alone, noise after the RIFF header, a
+ * lossy header promising 16383 × 16383, a 256 MP lossless one or a 25 MP animated canvas are
+ * refused with a reason; an animation shows its first frame; mutated WebPs never take the
+ * helper down. */
 static void
 test_webp_damaged (void)
 {
@@ -814,29 +851,23 @@ test_webp_damaged (void)
   assert_refused (pool, bomb, SLUICE_ERROR_TOO_LARGE, "WebP of 16383 × 16383");
   assert_refused (pool, big_lossless, SLUICE_ERROR_TOO_LARGE, "lossless WebP of 16000 × 16000");
 
-  /* an animation: its first frame may be a corner of the canvas, so none is shown */
+  /* an animation shows its first frame on its canvas: red, where the second is half blue; one
+   * whose canvas is over 16 MP (two are kept whole) is refused */
   {
-    g_autoptr(GBytes) frame = make_webp (32, 32, paint_red, 255, TRUE, NULL);
-    WebPData image = { g_bytes_get_data (frame, NULL), g_bytes_get_size (frame) };
-    WebPMuxFrameInfo info = { 0 };
-    WebPMuxAnimParams anim = { 0xffffffff, 0 };
-    WebPData assembled = { NULL, 0 };
-    WebPMux *mux = WebPMuxNew ();
-    g_autoptr(GBytes) animated = NULL;
+    g_autoptr(GBytes) animated = make_webp_animation (64, 32, FALSE);
+    g_autoptr(GBytes) huge = make_webp_animation (64, 32, TRUE);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
 
-    info.bitstream = image;
-    info.duration = 100;
-    info.id = WEBP_CHUNK_ANMF;
-    info.dispose_method = WEBP_MUX_DISPOSE_NONE;
-    info.blend_method = WEBP_MUX_NO_BLEND;
-    g_assert_cmpint (WebPMuxPushFrame (mux, &info, 1), ==, WEBP_MUX_OK);
-    g_assert_cmpint (WebPMuxPushFrame (mux, &info, 1), ==, WEBP_MUX_OK);
-    g_assert_cmpint (WebPMuxSetAnimationParams (mux, &anim), ==, WEBP_MUX_OK);
-    g_assert_cmpint (WebPMuxAssemble (mux, &assembled), ==, WEBP_MUX_OK);
-    WebPMuxDelete (mux);
-    animated = g_bytes_new (assembled.bytes, assembled.size);
-    WebPDataClear (&assembled);
-    assert_refused (pool, animated, SLUICE_ERROR_INVALID_ARGUMENT, "animated WebP");
+    pixels = thumbnail_of (pool, animated, 64, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 64);
+    g_assert_cmpuint (height, ==, 32);
+    assert_pixel (pixels, stride, 5, 5, 255, 0, 0);
+    assert_pixel (pixels, stride, 60, 28, 255, 0, 0);
+    assert_refused (pool, huge, SLUICE_ERROR_TOO_LARGE, "animated WebP of 5000 × 5000");
   }
 
   assert_mutants_handled (pool, good, 12, "WebP");
