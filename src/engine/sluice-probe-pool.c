@@ -24,6 +24,7 @@ typedef struct {
 
 struct _SluiceProbePool {
   char        *helper_path;
+  gboolean     thumbnails; /* started with --thumbnails: HEIF decoding loaded */
   guint        timeout_ms;
   guint        n_helpers;
   GAsyncQueue *idle;       /* Helper *, ready for a request */
@@ -127,7 +128,8 @@ helper_spawn (SluiceProbePool *self,
 
   h = g_new0 (Helper, 1);
   h->sock = pair[0];
-  h->process = g_subprocess_launcher_spawn (launcher, error, self->helper_path, NULL);
+  h->process = g_subprocess_launcher_spawn (launcher, error, self->helper_path,
+                                            self->thumbnails ? "--thumbnails" : NULL, NULL);
   /* drop our copy of the child's end: a helper that dies at once then reads as a crash (the
    * socket closes), not as a helper that never greets */
   g_subprocess_launcher_close (launcher);
@@ -161,16 +163,18 @@ helper_spawn (SluiceProbePool *self,
   return h;
 }
 
-SluiceProbePool *
-sluice_probe_pool_new (const char  *helper_path,
-                       guint        n_helpers,
-                       guint        timeout_ms,
-                       GError     **error)
+static SluiceProbePool *
+pool_new (const char  *helper_path,
+          gboolean     thumbnails,
+          guint        n_helpers,
+          guint        timeout_ms,
+          GError     **error)
 {
   g_autoptr(SluiceProbePool) self = g_new0 (SluiceProbePool, 1);
 
   g_mutex_init (&self->mutex);
   self->helper_path = g_strdup (helper_path);
+  self->thumbnails = thumbnails;
   self->timeout_ms = timeout_ms > 0 ? timeout_ms : SLUICE_PROBE_DEFAULT_TIMEOUT_MS;
   self->n_helpers = MAX (n_helpers, 1);
   self->idle = g_async_queue_new ();
@@ -185,6 +189,24 @@ sluice_probe_pool_new (const char  *helper_path,
       g_async_queue_push (self->idle, h);
     }
   return g_steal_pointer (&self);
+}
+
+SluiceProbePool *
+sluice_probe_pool_new (const char  *helper_path,
+                       guint        n_helpers,
+                       guint        timeout_ms,
+                       GError     **error)
+{
+  return pool_new (helper_path, FALSE, n_helpers, timeout_ms, error);
+}
+
+SluiceProbePool *
+sluice_probe_pool_new_for_thumbnails (const char  *helper_path,
+                                      guint        n_helpers,
+                                      guint        timeout_ms,
+                                      GError     **error)
+{
+  return pool_new (helper_path, TRUE, n_helpers, timeout_ms, error);
 }
 
 void

@@ -25,6 +25,12 @@ SluiceProbePool *sluice_probe_pool_new       (const char       *helper_path,
                                               guint             n_helpers,
                                               guint             timeout_ms,
                                               GError          **error);
+/* The same, with helpers that also decode HEIF pictures (they load a module for it that the
+ * helpers of an ingest, one per core, go without): for thumbnails. */
+SluiceProbePool *sluice_probe_pool_new_for_thumbnails (const char  *helper_path,
+                                                       guint        n_helpers,
+                                                       guint        timeout_ms,
+                                                       GError     **error);
 void             sluice_probe_pool_free      (SluiceProbePool  *self);
 SluiceMetadata  *sluice_probe_pool_probe     (SluiceProbePool  *self,
                                               int               fd,

@@ -390,8 +390,8 @@ get_pool (SluiceThumbnailer  *self,
 
   g_mutex_lock (&self->mutex);
   if (self->pool == NULL)
-    self->pool = sluice_probe_pool_new (self->helper_path, 1, SLUICE_PROBE_DEFAULT_TIMEOUT_MS,
-                                        error);
+    self->pool = sluice_probe_pool_new_for_thumbnails (self->helper_path, 1,
+                                                       SLUICE_PROBE_DEFAULT_TIMEOUT_MS, error);
   pool = self->pool;
   if (pool != NULL)
     self->decodes++;

@@ -30,7 +30,7 @@
 
 /* Everything that needs more than the allow-list gives, done once before it is installed. */
 static void
-warm_up (void)
+warm_up (gboolean thumbnails)
 {
   g_autoptr(SluiceMetadata) meta = NULL;
   g_autoptr(GVariant) reply = NULL;
@@ -40,6 +40,16 @@ warm_up (void)
   meta = sluice_probe_exif_warm_up ();
   /* libjpeg only allocates, but its first use sets up tables and the SIMD choice */
   sluice_probe_thumbnail_warm_up ();
+#if HAVE_HEIF
+  /* HEIF decoding only where thumbnails are made (sluice-probe-heif.h) */
+  if (thumbnails)
+    {
+      g_autofree char *reason = NULL;
+
+      if (!sluice_probe_thumbnail_load_heif (&reason))
+        g_printerr ("sluice-probe: HEIF pictures will get no thumbnails: %s\n", reason);
+    }
+#endif
   reply = g_variant_ref_sink (sluice_metadata_to_variant (meta));
   normal = g_variant_get_normal_form (reply);
   g_variant_get_size (normal);
@@ -365,11 +375,15 @@ main (int   argc,
 {
   const int sock = SLUICE_PROBE_SOCKET_FD;
   g_autoptr(GError) error = NULL;
+  gboolean thumbnails = FALSE;
 
   setlocale (LC_ALL, "C.UTF-8");
 
-  /* The engine starts the helper without arguments. --version is for people and the install
-   * test: it answers before the sandbox and without touching fd 3. */
+  /* The engine starts the helper without arguments, or with --thumbnails for the pool that
+   * makes thumbnails. --version is for people and the install test: it answers before the
+   * sandbox and without touching fd 3. */
+  if (argc == 2 && strcmp (argv[1], "--thumbnails") == 0)
+    thumbnails = TRUE;
   if (argc == 2 && strcmp (argv[1], "--version") == 0)
     {
       g_print ("sluice-probe %s (protocol %u)\n", PACKAGE_VERSION, SLUICE_PROBE_PROTOCOL_VERSION);
@@ -379,7 +393,7 @@ main (int   argc,
 #ifdef SLUICE_PROBE_TEST_MODES
   sluice_probe_test_mode_init ();
 #endif
-  warm_up ();
+  warm_up (thumbnails);
 
   /* first thing after the warm-up, before a single byte from the engine is read */
   if (!sluice_probe_sandbox_enter (sock, &error))

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <jpeglib.h>
+#if HAVE_HEIF
+#include <libheif/heif.h>
+#endif
 #include <png.h>
 #include <webp/encode.h>
 #include <webp/mux.h>
@@ -23,10 +26,12 @@
 #include "sluice-thumbnail.h"
 
 /*
- * Thumbnails decoded by the real sluice-probe from JPEGs, PNGs and WebPs this test writes with
- * libjpeg, libpng and libwebp: the size and colours that come back, EXIF orientation, transparency, damaged and
- * foreign files, decompression bombs, a helper that crashes or stalls on a file
- * (probe-test-helper-normal), and the caches of SluiceThumbnailer.
+ * Thumbnails decoded by the real sluice-probe from JPEGs, PNGs, WebPs and HEIFs this test
+ * writes with libjpeg, libpng, libwebp and libheif (x265): the size and colours that come
+ * back, EXIF orientation and HEIF's own rotation, transparency, damaged and foreign files,
+ * decompression bombs, a helper that crashes or stalls on a file (probe-test-helper-normal),
+ * and the caches of SluiceThumbnailer. Real phone HEICs from ../shared/corpus/exif-samples
+ * when it is there.
  */
 
 #ifndef PROBE_TEST_HELPER_DIR
@@ -48,6 +53,16 @@ paint_red (guint x, guint y, guint w, guint h, guint8 *rgb)
   rgb[1] = 0;
   rgb[2] = 0;
 }
+
+#if HAVE_HEIF
+static void
+paint_green (guint x, guint y, guint w, guint h, guint8 *rgb)
+{
+  rgb[0] = 0;
+  rgb[1] = 255;
+  rgb[2] = 0;
+}
+#endif
 
 /* left half red, right half blue */
 static void
@@ -370,12 +385,104 @@ make_webp (guint     width,
   return bytes;
 }
 
+#if HAVE_HEIF
+static struct heif_error
+heif_write_to_array (struct heif_context *ctx,
+                     const void          *data,
+                     size_t               size,
+                     void                *user_data)
+{
+  g_byte_array_append (user_data, data, size);
+  return (struct heif_error) { heif_error_Ok, heif_suberror_Unspecified, "" };
+}
+
+static struct heif_image *
+heif_painted (guint    width,
+              guint    height,
+              Painter  paint,
+              guint8   alpha)
+{
+  struct heif_image *image = NULL;
+  guint8 *plane;
+  int stride = 0;
+
+  g_assert_cmpint (heif_image_create (width, height, heif_colorspace_RGB,
+                                      alpha != 255 ? heif_chroma_interleaved_RGBA
+                                                   : heif_chroma_interleaved_RGB,
+                                      &image).code, ==, heif_error_Ok);
+  g_assert_cmpint (heif_image_add_plane (image, heif_channel_interleaved, width, height,
+                                         8).code, ==, heif_error_Ok);
+  plane = heif_image_get_plane (image, heif_channel_interleaved, &stride);
+  for (guint y = 0; y < height; y++)
+    for (guint x = 0; x < width; x++)
+      {
+        guint8 *p = plane + (gsize) y * stride + x * (alpha != 255 ? 4 : 3);
+
+        paint (x, y, width, height, p);
+        if (alpha != 255)
+          p[3] = alpha;
+      }
+  return image;
+}
+
+/* A HEIC (HEVC by libheif's x265 encoder; AV1 with @av1) painted by @paint with a constant
+ * @alpha (255: no alpha channel), displayed turned by @orientation (EXIF's 1..8, written as
+ * HEIF's irot/imir), and with @thumb (or NULL) painted into a thumbnail item of at most
+ * @thumb_edge pixels. */
+static GBytes *
+make_heif (guint    width,
+           guint    height,
+           Painter  paint,
+           guint8   alpha,
+           guint    orientation,
+           Painter  thumb,
+           guint    thumb_edge,
+           gboolean av1)
+{
+  struct heif_context *ctx = heif_context_alloc ();
+  struct heif_encoder *encoder = NULL;
+  struct heif_encoding_options *options = heif_encoding_options_alloc ();
+  struct heif_image *image = heif_painted (width, height, paint, alpha);
+  struct heif_image_handle *handle = NULL;
+  struct heif_writer writer = { 1, heif_write_to_array };
+  GByteArray *out = g_byte_array_new ();
+
+  g_assert_cmpint (heif_context_get_encoder_for_format (ctx, av1 ? heif_compression_AV1
+                                                                 : heif_compression_HEVC,
+                                                        &encoder).code, ==, heif_error_Ok);
+  heif_encoder_set_lossy_quality (encoder, 90);
+  options->image_orientation = (enum heif_orientation) orientation;
+  g_assert_cmpint (heif_context_encode_image (ctx, image, encoder, options, &handle).code, ==,
+                   heif_error_Ok);
+  if (thumb != NULL)
+    {
+      struct heif_image *small = heif_painted (width, height, thumb, 255);
+      struct heif_image_handle *thumb_handle = NULL;
+
+      g_assert_cmpint (heif_context_encode_thumbnail (ctx, small, handle, encoder, options,
+                                                      thumb_edge, &thumb_handle).code, ==,
+                       heif_error_Ok);
+      g_assert_nonnull (thumb_handle);
+      heif_image_handle_release (thumb_handle);
+      heif_image_release (small);
+    }
+  g_assert_cmpint (heif_context_write (ctx, &writer, out).code, ==, heif_error_Ok);
+  heif_image_handle_release (handle);
+  heif_image_release (image);
+  heif_encoding_options_free (options);
+  heif_encoder_release (encoder);
+  heif_context_free (ctx);
+  return g_byte_array_free_to_bytes (out);
+}
+
+#endif
+
 static SluiceProbePool *
 real_pool (void)
 {
   g_autofree char *helper = sluice_probe_find_helper ();
   g_autoptr(GError) error = NULL;
-  SluiceProbePool *pool = sluice_probe_pool_new (helper, 1, 0, &error);
+  SluiceProbePool *pool = sluice_probe_pool_new_for_thumbnails (helper, 1, 0, &error);
 
   g_assert_no_error (error);
   return pool;
@@ -874,6 +981,225 @@ test_webp_damaged (void)
   assert_red_thumbnail (pool);
 }
 
+#if HAVE_HEIF
+/* HEICs as phones write them, made by libheif with x265: the right colour and size, the
+ * layout survives, transparency over white, HEIF's own rotation (irot) applied; the
+ * thumbnail item is decoded instead of the picture when it is big enough for the edge asked
+ * for, and the picture when it is not; an AVIF is refused as a format, not a crash. */
+static void
+test_heif_kinds (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(GBytes) heif = make_heif (1000, 500, paint_red, 255, 1, NULL, 0, FALSE);
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    pixels = thumbnail_of (pool, heif, 100, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 100);
+    g_assert_cmpuint (height, ==, 50);
+    assert_pixel (pixels, stride, 0, 0, 255, 0, 0);
+    assert_pixel (pixels, stride, 50, 25, 255, 0, 0);
+  }
+
+  /* red left, blue right; half transparent red is shown over white */
+  {
+    g_autoptr(GBytes) heif = make_heif (320, 160, paint_halves, 255, 1, NULL, 0, FALSE);
+    g_autoptr(GBytes) clear = make_heif (320, 160, paint_red, 128, 1, NULL, 0, FALSE);
+    g_autoptr(GBytes) pixels = NULL;
+    g_autoptr(GBytes) clear_pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    pixels = thumbnail_of (pool, heif, 64, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 64);
+    g_assert_cmpuint (height, ==, 32);
+    assert_pixel (pixels, stride, 10, 16, 255, 0, 0);
+    assert_pixel (pixels, stride, 53, 16, 0, 0, 255);
+
+    clear_pixels = thumbnail_of (pool, clear, 64, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    assert_pixel (clear_pixels, stride, 32, 16, 255, 127, 127);
+  }
+
+  /* stored on its side with irot (EXIF orientation 6): the stored left half ends up on top */
+  {
+    g_autoptr(GBytes) heif = make_heif (320, 160, paint_halves, 255, 6, NULL, 0, FALSE);
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    pixels = thumbnail_of (pool, heif, 128, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 64);
+    g_assert_cmpuint (height, ==, 128);
+    assert_pixel (pixels, stride, 32, 10, 255, 0, 0);
+    assert_pixel (pixels, stride, 32, 117, 0, 0, 255);
+  }
+
+  /* a red picture with a green thumbnail item of 320 × 160 */
+  {
+    g_autoptr(GBytes) heif = make_heif (1280, 640, paint_red, 255, 1, paint_green, 320, FALSE);
+    g_autoptr(GBytes) small = NULL;
+    g_autoptr(GBytes) big = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    small = thumbnail_of (pool, heif, 256, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 256);
+    g_assert_cmpuint (height, ==, 128);
+    assert_pixel (small, stride, 128, 64, 0, 255, 0);
+
+    big = thumbnail_of (pool, heif, 512, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 512);
+    g_assert_cmpuint (height, ==, 256);
+    assert_pixel (big, stride, 256, 128, 255, 0, 0);
+  }
+
+  /* AV1 in a HEIF container: its decoders would start threads the sandbox forbids */
+  {
+    g_autoptr(GBytes) avif = make_heif (64, 64, paint_red, 255, 1, NULL, 0, TRUE);
+
+    assert_refused (pool, avif, SLUICE_ERROR_INVALID_ARGUMENT, "AV1");
+  }
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+
+  /* the helpers of an ingest do not load the HEIF module: the format is refused */
+  {
+    g_autofree char *helper = sluice_probe_find_helper ();
+    g_autoptr(SluiceProbePool) plain = sluice_probe_pool_new (helper, 1, 0, &error);
+    g_autoptr(GBytes) heif = make_heif (64, 64, paint_red, 255, 1, NULL, 0, FALSE);
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    g_assert_no_error (error);
+    pixels = thumbnail_of (plain, heif, 64, &width, &height, &stride, &error);
+    g_assert_null (pixels);
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "only JPEG, PNG and WebP are decoded"));
+  }
+}
+
+/* @heif with the size in its (first) ispe box replaced by @width × @height. */
+static GBytes *
+heif_with_size (GBytes *heif,
+                guint   width,
+                guint   height)
+{
+  gsize len = g_bytes_get_size (heif);
+  g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (heif, NULL), len);
+  guint8 *ispe = memmem (data, len, "ispe", 4);
+
+  g_assert_nonnull (ispe);
+  /* "ispe", version and flags, then width and height, 32 bits big-endian */
+  for (guint i = 0; i < 4; i++)
+    {
+      ispe[8 + i] = (width >> (24 - 8 * i)) & 0xff;
+      ispe[12 + i] = (height >> (24 - 8 * i)) & 0xff;
+    }
+  return g_bytes_new (data, len);
+}
+
+/* A HEIF cut short, its ftyp box alone or noise after it are refused as damaged; a picture
+ * whose ispe says 9000 × 9000 is refused before decoding; mutated HEIFs never take the
+ * helper down. */
+static void
+test_heif_damaged (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) good = make_heif (200, 100, paint_gradient, 255, 1, NULL, 0, FALSE);
+  const guint8 *bytes = g_bytes_get_data (good, NULL);
+  gsize ftyp = (gsize) bytes[0] << 24 | bytes[1] << 16 | bytes[2] << 8 | bytes[3];
+  g_autoptr(GBytes) head = g_bytes_new_from_bytes (good, 0, ftyp);
+  g_autoptr(GBytes) cut = g_bytes_new_from_bytes (good, 0, g_bytes_get_size (good) / 2);
+  g_autoptr(GBytes) bomb = heif_with_size (good, 9000, 9000);
+
+  g_assert_cmpuint (ftyp, <, 64);
+  assert_refused (pool, head, SLUICE_ERROR_FAILED, "HEIF data cannot be decoded");
+  assert_refused (pool, cut, SLUICE_ERROR_FAILED, "HEIF data cannot be decoded");
+  assert_noise_refused (pool, good, ftyp);
+  assert_refused (pool, bomb, SLUICE_ERROR_TOO_LARGE, "9000 × 9000");
+  assert_mutants_handled (pool, good, ftyp, "HEIF");
+  assert_red_thumbnail (pool);
+}
+
+/* The phones' HEICs of ../shared/corpus/exif-samples (iPhone grids of 48 tiles with a
+ * thumbnail item, Nokia's), when it is there: each gives a thumbnail, not a flat colour. */
+static void
+test_heif_real (void)
+{
+  const char *root = g_getenv ("SLUICE_SOURCE_ROOT");
+  g_autofree char *corpus = g_build_filename (root != NULL ? root : ".", "..", "shared",
+                                              "corpus", "exif-samples", NULL);
+  static const char *const files[] = {
+    "ianare-exif-samples/heic/IMG_5195.HEIC",
+    "ianare-exif-samples/heic/mobile/iphone_13_pro_max.HEIC",
+    "ianare-exif-samples/heic/mobile/HMD_Nokia_8.3_5G.heif",
+    "ianare-exif-samples/heic/mobile/HMD_Nokia_8.3_5G_hdr.heif",
+    "ianare-exif-samples/heic/samplefilehub.heif",
+    "metadata-extractor-images/heic/IMG_2927.HEIC",
+  };
+  g_autoptr(SluiceProbePool) pool = NULL;
+  guint found = 0;
+
+  if (root == NULL || !g_file_test (corpus, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("../shared/corpus/exif-samples is not there");
+      return;
+    }
+  pool = real_pool ();
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    for (guint edge = 256; edge <= 512; edge *= 2)
+      {
+        g_autofree char *path = g_build_filename (corpus, files[i], NULL);
+        g_autofree char *contents = NULL;
+        g_autoptr(GBytes) data = NULL;
+        g_autoptr(GBytes) pixels = NULL;
+        g_autoptr(GError) error = NULL;
+        guint width = 0, height = 0, lo = 255, hi = 0;
+        gsize stride = 0, len = 0;
+        gint64 start;
+
+        if (!g_file_get_contents (path, &contents, &len, NULL))
+          continue;
+        data = g_bytes_new (contents, len);
+        start = g_get_monotonic_time ();
+        pixels = thumbnail_of (pool, data, edge, &width, &height, &stride, &error);
+        g_assert_no_error (error);
+        g_test_message ("%s at %u: %u × %u in %.0f ms", files[i], edge, width, height,
+                        (g_get_monotonic_time () - start) / 1000.0);
+        g_assert_cmpuint (MAX (width, height), ==, edge);
+        for (guint y = 0; y < height; y += 7)
+          for (guint x = 0; x < width; x += 7)
+            {
+              guint v = ((const guint8 *) g_bytes_get_data (pixels, NULL))[y * stride + x * 3 + 1];
+
+              lo = MIN (lo, v);
+              hi = MAX (hi, v);
+            }
+        g_assert_cmpuint (hi - lo, >, 64);
+        found++;
+      }
+  g_assert_cmpuint (found, >, 0);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+#else
+static void
+test_heif_not_built (void)
+{
+  g_test_skip ("built without HEIF thumbnails (-Dheif=disabled, or no libheif or libde265)");
+}
+#endif
+
 /* EXIF orientation 6 (turn 90° clockwise to show): the stored left half ends up on top. */
 static void
 test_orientation (void)
@@ -1317,6 +1643,15 @@ main (int   argc,
   g_test_add_func ("/engine/thumbnail/png-damaged", test_png_damaged);
   g_test_add_func ("/engine/thumbnail/webp-kinds", test_webp_kinds);
   g_test_add_func ("/engine/thumbnail/webp-damaged", test_webp_damaged);
+#if HAVE_HEIF
+  g_test_add_func ("/engine/thumbnail/heif-kinds", test_heif_kinds);
+  g_test_add_func ("/engine/thumbnail/heif-damaged", test_heif_damaged);
+  g_test_add_func ("/engine/thumbnail/heif-real", test_heif_real);
+#else
+  g_test_add_func ("/engine/thumbnail/heif-kinds", test_heif_not_built);
+  g_test_add_func ("/engine/thumbnail/heif-damaged", test_heif_not_built);
+  g_test_add_func ("/engine/thumbnail/heif-real", test_heif_not_built);
+#endif
   g_test_add_func ("/engine/thumbnail/corrupt", test_corrupt);
   g_test_add_func ("/engine/thumbnail/not-an-image", test_not_an_image);
   g_test_add_func ("/engine/thumbnail/bomb", test_bomb);
