@@ -9,6 +9,9 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#if HAVE_HEIF
+#include <libheif/heif.h>
+#endif
 #include <webp/encode.h>
 
 #include "app-test-util.h"
@@ -1195,9 +1198,66 @@ texture_pixel (GdkPaintable *paintable,
   rgb[2] = px & 0xff;
 }
 
+#if HAVE_HEIF
+static struct heif_error
+heic_append (struct heif_context *ctx,
+             const void          *data,
+             size_t               size,
+             void                *user_data)
+{
+  g_byte_array_append (user_data, data, size);
+  return (struct heif_error) { heif_error_Ok, heif_suberror_Unspecified, "" };
+}
+
+/* 200 × 100 HEIC (libheif's x265 encoder), red on the left, white on the right, stored to be
+ * shown turned a quarter clockwise (irot, EXIF's orientation 6) */
+static GBytes *
+make_heic (void)
+{
+  struct heif_context *ctx = heif_context_alloc ();
+  struct heif_encoder *encoder = NULL;
+  struct heif_encoding_options *options = heif_encoding_options_alloc ();
+  struct heif_image *image = NULL;
+  struct heif_writer writer = { 1, heic_append };
+  GByteArray *out = g_byte_array_new ();
+  guint8 *plane;
+  int stride = 0;
+
+  g_assert_cmpint (heif_image_create (200, 100, heif_colorspace_RGB,
+                                      heif_chroma_interleaved_RGB, &image).code, ==,
+                   heif_error_Ok);
+  g_assert_cmpint (heif_image_add_plane (image, heif_channel_interleaved, 200, 100, 8).code,
+                   ==, heif_error_Ok);
+  plane = heif_image_get_plane (image, heif_channel_interleaved, &stride);
+  for (guint y = 0; y < 100; y++)
+    for (guint x = 0; x < 200; x++)
+      {
+        guint8 *p = plane + (gsize) y * stride + x * 3;
+
+        p[0] = x < 100 ? 220 : 255;
+        p[1] = x < 100 ? 0 : 255;
+        p[2] = x < 100 ? 0 : 255;
+      }
+  g_assert_cmpint (heif_context_get_encoder_for_format (ctx, heif_compression_HEVC,
+                                                        &encoder).code, ==, heif_error_Ok);
+  heif_encoder_set_lossy_quality (encoder, 90);
+  options->image_orientation = heif_orientation_rotate_90_cw;
+  g_assert_cmpint (heif_context_encode_image (ctx, image, encoder, options, NULL).code, ==,
+                   heif_error_Ok);
+  g_assert_cmpint (heif_context_write (ctx, &writer, out).code, ==, heif_error_Ok);
+  heif_image_release (image);
+  heif_encoding_options_free (options);
+  heif_encoder_release (encoder);
+  heif_context_free (ctx);
+  return g_byte_array_free_to_bytes (out);
+}
+
+#endif
+
 /* A file without an embedded thumbnail: the detail pane shows it decoded by the sandboxed
  * helper, 256 px on its longest side, the right picture; a second selection comes from the
- * cache; a PNG and a WebP are decoded too (transparency over white); a gone file, a file that
+ * cache; a PNG, a WebP (transparency over white) and a HEIC (turned by its irot) are decoded
+ * too; a gone file, a file that
  * is not what its name says and a video say why in plain words; a late answer never shows on
  * another row. */
 static void
@@ -1209,6 +1269,7 @@ test_decoded_thumbnail (void)
   g_autofree char *logo_path = g_build_filename (source, "Garden", "logo.png", NULL);
   g_autofree char *leaf_path = g_build_filename (source, "Garden", "leaf.webp", NULL);
   g_autofree char *clip_path = g_build_filename (source, "Garden", "clip.mov", NULL);
+  g_autofree char *fern_path = g_build_filename (source, "Garden", "fern.heic", NULL);
   g_autofree char *path = gen_path ("decoded.db");
   g_autofree char *photo_sha = NULL;
   g_autofree char *cache_name = NULL;
@@ -1266,6 +1327,13 @@ test_decoded_thumbnail (void)
     WebPFree (out);
     app_test_write_file (leaf_path, webp, 1690000000);
   }
+#if HAVE_HEIF
+  {
+    g_autoptr(GBytes) heic = make_heic ();
+
+    app_test_write_file (fern_path, heic, 1690000000);
+  }
+#endif
   /* a video is never read for a thumbnail, whatever it holds */
   app_test_write_file (clip_path, notes, 1690000000);
 
@@ -1279,6 +1347,10 @@ test_decoded_thumbnail (void)
                   "4444444444444444444444444444444444444444444444444444444444444444", "webp");
   gen_plain_file (gen, "Garden/clip.mov",
                   "5555555555555555555555555555555555555555555555555555555555555555", "mov");
+#if HAVE_HEIF
+  gen_plain_file (gen, "Garden/fern.heic",
+                  "6666666666666666666666666666666666666666666666666666666666666666", "heif");
+#endif
   gen_plain_file (gen, "Garden/gone.jpg",
                   "2222222222222222222222222222222222222222222222222222222222222222", "jpeg");
   gen_free (gen);
@@ -1292,7 +1364,7 @@ test_decoded_thumbnail (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
   model = _sluice_browse_view_get_model (view);
   wait_count (model);
-  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 6);
+  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 6 + HAVE_HEIF);
   detail = _sluice_browse_view_get_detail (view);
 
   /* the photo, and while it decodes (the helper is still starting) the gone file: the
@@ -1336,13 +1408,31 @@ test_decoded_thumbnail (void)
   g_assert_cmpuint (rgb[1], >, 240);
   g_assert_cmpuint (rgb[2], >, 240);
 
+#if HAVE_HEIF
+  /* a HEIC stored 200×100 on its side (irot): shown 100×200, its red left half on top */
+  select_relpath (view, model, "Garden/fern.heic");
+  wait_detail (detail, "Garden/fern.heic", NULL);
+  picture = sluice_browse_detail_get_thumbnail (detail);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (picture), ==, 100);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (picture), ==, 200);
+  texture_pixel (picture, 50, 40, rgb);
+  g_assert_cmpuint (rgb[0], >, 180);
+  g_assert_cmpuint (rgb[1], <, 60);
+  texture_pixel (picture, 50, 160, rgb);
+  g_assert_cmpuint (rgb[0], >, 230);
+  g_assert_cmpuint (rgb[1], >, 230);
+  g_assert_cmpuint (rgb[2], >, 230);
+  app_test_screenshot (GTK_WIDGET (window), "browse-4-thumbnail-heic");
+
+#endif
+
   /* a file that says it is JPEG but is not, and a video the probe saw as one */
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG, PNG and WebP files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG, WebP and HEIC files can be decoded"));
   select_relpath (view, model, "Garden/clip.mov");
   wait_detail (detail, "Garden/clip.mov",
-               _("No embedded thumbnail, and only JPEG, PNG and WebP files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG, WebP and HEIC files can be decoded"));
 
   /* the photo, decoded: 1200×800 → 256×171, the sun red, the sky blue, the ground green */
   select_relpath (view, model, "Garden/sunset.jpg");
@@ -1371,7 +1461,7 @@ test_decoded_thumbnail (void)
   g_assert_cmpint (g_unlink (photo_path), ==, 0);
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG, PNG and WebP files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG, WebP and HEIC files can be decoded"));
   select_relpath (view, model, "Garden/sunset.jpg");
   wait_detail (detail, "Garden/sunset.jpg", NULL);
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (sluice_browse_detail_get_thumbnail (detail)),
