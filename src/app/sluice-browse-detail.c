@@ -258,8 +258,8 @@ decode_error_text (const GError *error)
         case SLUICE_ERROR_NOT_FOUND:
           return g_strdup (_("No thumbnail: the file is no longer in its source folder"));
         case SLUICE_ERROR_INVALID_ARGUMENT:
-          return g_strdup (_("No embedded thumbnail, and only JPEG, PNG, WebP and HEIC files "
-                             "can be decoded"));
+          return g_strdup (_("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF "
+                             "files can be decoded"));
         case SLUICE_ERROR_FAILED:
           return g_strdup (_("No thumbnail: the picture in the file is damaged"));
         case SLUICE_ERROR_TOO_LARGE:
@@ -369,8 +369,8 @@ update_decoded (SluiceBrowseDetail *self)
       g_strcmp0 (d->metadata->container, "webp") != 0 &&
       g_strcmp0 (d->metadata->container, "heif") != 0)
     {
-      show_placeholder (self, _("No embedded thumbnail, and only JPEG, PNG, WebP and HEIC files "
-                                "can be decoded"));
+      show_placeholder (self, _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and "
+                                "AVIF files can be decoded"));
       return;
     }
   if (self->decode_file_id == d->file_id)

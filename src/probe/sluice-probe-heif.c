@@ -7,8 +7,8 @@
 
 #include <libheif/heif.h>
 
+#include "sluice-probe-codecs.h"
 #include "sluice-probe-heif.h"
-#include "sluice-probe-hevc.h"
 #include "sluice-probe-protocol.h"
 
 /*
@@ -48,7 +48,7 @@ sluice_probe_heif_init (void)
 
   if (err.code != heif_error_Ok)
     return FALSE;
-  sluice_probe_hevc_register ();
+  sluice_probe_codecs_register ();
   return TRUE;
 }
 

@@ -6,7 +6,7 @@
 G_BEGIN_DECLS
 
 /*
- * HEIF/HEIC decoding for the helper's thumbnails, as a module of its own
+ * HEIF decoding (HEIC, AVIF) for the helper's thumbnails, as a module of its own
  * (sluice-probe-heif.so: libheif, and through it x265, libaom, dav1d and libstdc++). Only a
  * helper started to make thumbnails loads it (sluice-probe --thumbnails, before the sandbox),
  * so the helpers of an ingest, one per core, neither pay its ~4 MB of relocated memory and
@@ -27,7 +27,7 @@ typedef struct {
 } SluiceProbeHeifPicture;
 
 /* "sluice_probe_heif_init": libheif set up with the decoders the sandbox allows
- * (sluice-probe-hevc.h); FALSE if libheif would not start. */
+ * (sluice-probe-codecs.h); FALSE if libheif would not start. */
 typedef gboolean                (*SluiceProbeHeifInitFunc)   (void);
 
 /* "sluice_probe_heif_is_heif": whether @data starts like a HEIF libheif knows (HEIC, AVIF). */

@@ -985,7 +985,7 @@ test_webp_damaged (void)
 /* HEICs as phones write them, made by libheif with x265: the right colour and size, the
  * layout survives, transparency over white, HEIF's own rotation (irot) applied; the
  * thumbnail item is decoded instead of the picture when it is big enough for the edge asked
- * for, and the picture when it is not; an AVIF is refused as a format, not a crash. */
+ * for, and the picture when it is not; an AVIF is decoded too (dav1d, without threads). */
 static void
 test_heif_kinds (void)
 {
@@ -1063,11 +1063,19 @@ test_heif_kinds (void)
     assert_pixel (big, stride, 256, 128, 255, 0, 0);
   }
 
-  /* AV1 in a HEIF container: its decoders would start threads the sandbox forbids */
+  /* an AVIF (AV1 in HEIF), decoded by dav1d without its threads: red left, blue right */
   {
-    g_autoptr(GBytes) avif = make_heif (64, 64, paint_red, 255, 1, NULL, 0, TRUE);
+    g_autoptr(GBytes) avif = make_heif (320, 160, paint_halves, 255, 1, NULL, 0, TRUE);
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
 
-    assert_refused (pool, avif, SLUICE_ERROR_INVALID_ARGUMENT, "AV1");
+    pixels = thumbnail_of (pool, avif, 64, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 64);
+    g_assert_cmpuint (height, ==, 32);
+    assert_pixel (pixels, stride, 10, 16, 255, 0, 0);
+    assert_pixel (pixels, stride, 53, 16, 0, 0, 255);
   }
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
 
@@ -1109,8 +1117,8 @@ heif_with_size (GBytes *heif,
 }
 
 /* A HEIF cut short, its ftyp box alone or noise after it are refused as damaged; a picture
- * whose ispe says 9000 × 9000 is refused before decoding; mutated HEIFs never take the
- * helper down. */
+ * whose ispe says 9000 × 9000 is refused before decoding; mutated HEICs and AVIFs never take
+ * the helper down. */
 static void
 test_heif_damaged (void)
 {
@@ -1128,6 +1136,15 @@ test_heif_damaged (void)
   assert_noise_refused (pool, good, ftyp);
   assert_refused (pool, bomb, SLUICE_ERROR_TOO_LARGE, "9000 × 9000");
   assert_mutants_handled (pool, good, ftyp, "HEIF");
+
+  /* the same for an AVIF (its ftyp box is as long) */
+  {
+    g_autoptr(GBytes) avif = make_heif (200, 100, paint_gradient, 255, 1, NULL, 0, TRUE);
+    g_autoptr(GBytes) avif_cut = g_bytes_new_from_bytes (avif, 0, g_bytes_get_size (avif) / 2);
+
+    assert_refused (pool, avif_cut, SLUICE_ERROR_FAILED, "HEIF data cannot be decoded");
+    assert_mutants_handled (pool, avif, ftyp, "AVIF");
+  }
   assert_red_thumbnail (pool);
 }
 
