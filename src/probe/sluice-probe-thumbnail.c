@@ -14,14 +14,16 @@
 #include <webp/demux.h>
 
 #include "sluice-probe-heif.h"
+#include "sluice-probe-preview.h"
 #include "sluice-probe-protocol.h"
 #include "sluice-probe-thumbnail.h"
 
 /*
  * Thumbnails decoded from the file itself, for files without an embedded EXIF thumbnail: JPEG
- * (libjpeg-turbo), PNG (libpng), WebP (libwebp) and, in a helper started with --thumbnails,
- * HEIF/HEIC (libheif, in the module of sluice-probe-heif.h). Runs in the sandboxed helper
- * only: the app never runs an image decoder on a source file.
+ * (libjpeg-turbo), PNG (libpng), WebP (libwebp), the JPEG preview of a raw file
+ * (sluice-probe-preview.h) and, in a helper started with --thumbnails, HEIF (libheif, in the
+ * module of sluice-probe-heif.h). Runs in the sandboxed helper only: the app never runs an
+ * image decoder on a source file.
  *
  * libjpeg reports a fatal error by calling error_exit(), whose default prints and calls
  * exit(); here it formats the message and longjmp()s back. libpng's error function does the
@@ -685,6 +687,24 @@ sluice_probe_thumbnail_make (const guint8  *data,
   g_return_val_if_fail (out_failure != NULL && out_message != NULL, NULL);
 
   max_edge = CLAMP (max_edge, SLUICE_PROBE_THUMB_MIN_EDGE, SLUICE_PROBE_THUMB_MAX_EDGE);
+
+  /* a raw file (or a TIFF) by the JPEG it carries: decoded as that JPEG, which is stored as
+   * the sensor saw it, like the raw data, so the file's orientation applies */
+  if (sluice_probe_preview_is_container (data, len))
+    {
+      SluiceProbePreview preview;
+
+      if (!sluice_probe_preview_find (data, len, max_edge, &preview))
+        {
+          *out_failure = SLUICE_PROBE_THUMB_UNSUPPORTED;
+          *out_message = g_strdup ("this TIFF or raw file holds no JPEG preview (its own "
+                                   "pictures are not decoded)");
+          return NULL;
+        }
+      data += preview.offset;
+      len = preview.len;
+    }
+
   if (!is_jpeg (data, len) && !is_png (data, len) && !is_webp (data, len) &&
       !is_heif (data, len))
     {

@@ -1256,8 +1256,8 @@ make_heic (void)
 
 /* A file without an embedded thumbnail: the detail pane shows it decoded by the sandboxed
  * helper, 256 px on its longest side, the right picture; a second selection comes from the
- * cache; a PNG, a WebP (transparency over white) and a HEIC (turned by its irot) are decoded
- * too; a gone file, a file that
+ * cache; a PNG, a WebP (transparency over white), a HEIC (turned by its irot) and a raw
+ * file's JPEG preview are decoded too; a gone file, a file that
  * is not what its name says and a video say why in plain words; a late answer never shows on
  * another row. */
 static void
@@ -1270,6 +1270,7 @@ test_decoded_thumbnail (void)
   g_autofree char *leaf_path = g_build_filename (source, "Garden", "leaf.webp", NULL);
   g_autofree char *clip_path = g_build_filename (source, "Garden", "clip.mov", NULL);
   g_autofree char *fern_path = g_build_filename (source, "Garden", "fern.heic", NULL);
+  g_autofree char *stump_path = g_build_filename (source, "Garden", "stump.raf", NULL);
   g_autofree char *path = gen_path ("decoded.db");
   g_autofree char *photo_sha = NULL;
   g_autofree char *cache_name = NULL;
@@ -1289,6 +1290,24 @@ test_decoded_thumbnail (void)
   g_assert_cmpint (g_mkdir_with_parents (garden, 0700), ==, 0);
   app_test_write_file (photo_path, photo, 1690000000);
   app_test_write_file (notes_path, notes, 1690000000);
+  {
+    /* a Fujifilm RAF whose header points at its JPEG preview: the photo */
+    GByteArray *raf = g_byte_array_new ();
+    guint8 head[160] = { 0 };
+    guint32 len = g_bytes_get_size (photo);
+    g_autoptr(GBytes) bytes = NULL;
+
+    memcpy (head, "FUJIFILMCCD-RAW 0201FF129502", 28);
+    head[87] = sizeof head;
+    head[88] = len >> 24;
+    head[89] = (len >> 16) & 0xff;
+    head[90] = (len >> 8) & 0xff;
+    head[91] = len & 0xff;
+    g_byte_array_append (raf, head, sizeof head);
+    g_byte_array_append (raf, g_bytes_get_data (photo, NULL), len);
+    bytes = g_byte_array_free_to_bytes (raf);
+    app_test_write_file (stump_path, bytes, 1690000000);
+  }
   photo_sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, photo);
   {
     /* 300 × 100, green on the left, transparent on the right (GDK writes it with libpng) */
@@ -1347,6 +1366,8 @@ test_decoded_thumbnail (void)
                   "4444444444444444444444444444444444444444444444444444444444444444", "webp");
   gen_plain_file (gen, "Garden/clip.mov",
                   "5555555555555555555555555555555555555555555555555555555555555555", "mov");
+  gen_plain_file (gen, "Garden/stump.raf",
+                  "7777777777777777777777777777777777777777777777777777777777777777", "raf");
 #if HAVE_HEIF
   gen_plain_file (gen, "Garden/fern.heic",
                   "6666666666666666666666666666666666666666666666666666666666666666", "heif");
@@ -1364,7 +1385,7 @@ test_decoded_thumbnail (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
   model = _sluice_browse_view_get_model (view);
   wait_count (model);
-  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 6 + HAVE_HEIF);
+  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 7 + HAVE_HEIF);
   detail = _sluice_browse_view_get_detail (view);
 
   /* the photo, and while it decodes (the helper is still starting) the gone file: the
@@ -1426,13 +1447,23 @@ test_decoded_thumbnail (void)
 
 #endif
 
+  /* a raw file: its JPEG preview, as the photo's (1200×800 → 256×171, the sun red) */
+  select_relpath (view, model, "Garden/stump.raf");
+  wait_detail (detail, "Garden/stump.raf", NULL);
+  picture = sluice_browse_detail_get_thumbnail (detail);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (picture), ==, 256);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (picture), ==, 171);
+  texture_pixel (picture, 85, 64, rgb);
+  g_assert_cmpuint (rgb[0], >, 180);
+  g_assert_cmpuint (rgb[1], <, 80);
+
   /* a file that says it is JPEG but is not, and a video the probe saw as one */
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF files and the previews in raw files can be decoded"));
   select_relpath (view, model, "Garden/clip.mov");
   wait_detail (detail, "Garden/clip.mov",
-               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF files and the previews in raw files can be decoded"));
 
   /* the photo, decoded: 1200×800 → 256×171, the sun red, the sky blue, the ground green */
   select_relpath (view, model, "Garden/sunset.jpg");
@@ -1461,7 +1492,7 @@ test_decoded_thumbnail (void)
   g_assert_cmpint (g_unlink (photo_path), ==, 0);
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF files and the previews in raw files can be decoded"));
   select_relpath (view, model, "Garden/sunset.jpg");
   wait_detail (detail, "Garden/sunset.jpg", NULL);
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (sluice_browse_detail_get_thumbnail (detail)),

@@ -1217,6 +1217,342 @@ test_heif_not_built (void)
 }
 #endif
 
+/* ---- raw files: a TIFF structure pointing at JPEG previews ---------------------------- */
+
+typedef struct {
+  guint16 tag, type;
+  guint32 count, value;
+} TiffEntry;
+
+typedef struct {
+  GByteArray *b;
+  gboolean    le;
+} TiffWriter;
+
+static void
+tiff_put (TiffWriter *t,
+          guint32     v,
+          guint       bytes)
+{
+  for (guint i = 0; i < bytes; i++)
+    {
+      guint shift = t->le ? 8 * i : 8 * (bytes - 1 - i);
+      guint8 byte = (v >> shift) & 0xff;
+
+      g_byte_array_append (t->b, &byte, 1);
+    }
+}
+
+/* a header of @magic (4 bytes), IFD0's offset to be set by tiff_finish() */
+static TiffWriter
+tiff_new (const char *magic)
+{
+  TiffWriter t = { g_byte_array_new (), magic[0] == 'I' };
+
+  g_byte_array_append (t.b, (const guint8 *) magic, 4);
+  tiff_put (&t, 0, 4);
+  return t;
+}
+
+static guint32
+tiff_blob (TiffWriter   *t,
+           const guint8 *data,
+           gsize         len)
+{
+  guint32 at;
+
+  if (t->b->len % 2 != 0)
+    tiff_put (t, 0, 1);
+  at = t->b->len;
+  g_byte_array_append (t->b, data, len);
+  return at;
+}
+
+static guint32
+tiff_bytes (TiffWriter *t,
+            GBytes     *bytes)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  return tiff_blob (t, data, len);
+}
+
+/* an IFD of @n entries (in tag order, values inline), then @next */
+static guint32
+tiff_ifd (TiffWriter      *t,
+          const TiffEntry *entries,
+          guint            n,
+          guint32          next)
+{
+  guint32 at;
+
+  if (t->b->len % 2 != 0)
+    tiff_put (t, 0, 1);
+  at = t->b->len;
+  tiff_put (t, n, 2);
+  for (guint i = 0; i < n; i++)
+    {
+      tiff_put (t, entries[i].tag, 2);
+      tiff_put (t, entries[i].type, 2);
+      tiff_put (t, entries[i].count, 4);
+      if (entries[i].type == 3 && entries[i].count == 1)
+        {
+          tiff_put (t, entries[i].value, 2);
+          tiff_put (t, 0, 2);
+        }
+      else
+        tiff_put (t, entries[i].value, 4);
+    }
+  tiff_put (t, next, 4);
+  return at;
+}
+
+static GBytes *
+tiff_finish (TiffWriter *t,
+             guint32     ifd0)
+{
+  TiffWriter at = { g_byte_array_new (), t->le };
+
+  tiff_put (&at, ifd0, 4);
+  memcpy (t->b->data + 4, at.b->data, 4);
+  g_byte_array_unref (at.b);
+  return g_byte_array_free_to_bytes (t->b);
+}
+
+/* The start of a lossless JPEG (SOF3) of 5000 × 3000, as a CR2 or DNG stores its raw data:
+ * not a preview. */
+static GBytes *
+lossless_jpeg_head (void)
+{
+  guint8 data[256] = { 0xff, 0xd8, 0xff, 0xc3, 0x00, 0x0b, 0x0e, 0x0b, 0xb8, 0x13, 0x88, 0x01,
+                       0x01, 0x11, 0x00, 0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x00,
+                       0x00 };
+
+  for (guint i = 25; i < sizeof data; i++)
+    data[i] = (guint8) (i * 37);
+  return g_bytes_new (data, sizeof data);
+}
+
+/* Like a Canon CR2: IFD0 is the full-size JPEG in one strip, IFD1 a 160 × 120 JPEG, IFD2 the
+ * lossless raw data; with @orientation in IFD0. */
+static GBytes *
+make_cr2_like (Painter paint,
+               guint   orientation)
+{
+  g_autoptr(GBytes) full = make_jpeg (1200, 800, paint, NULL);
+  g_autoptr(GBytes) small = make_jpeg (160, 120, paint_green, NULL);
+  g_autoptr(GBytes) raw = lossless_jpeg_head ();
+  TiffWriter t = tiff_new ("II*\0");
+  guint32 full_at = tiff_bytes (&t, full);
+  guint32 small_at = tiff_bytes (&t, small);
+  guint32 raw_at = tiff_bytes (&t, raw);
+  TiffEntry ifd2[] = {
+    { 0x0103, 3, 1, 6 }, { 0x0111, 4, 1, raw_at }, { 0x0117, 4, 1, g_bytes_get_size (raw) },
+  };
+  TiffEntry ifd1[] = {
+    { 0x0201, 4, 1, small_at }, { 0x0202, 4, 1, g_bytes_get_size (small) },
+  };
+  guint32 ifd2_at = tiff_ifd (&t, ifd2, G_N_ELEMENTS (ifd2), 0);
+  guint32 ifd1_at = tiff_ifd (&t, ifd1, G_N_ELEMENTS (ifd1), ifd2_at);
+  TiffEntry ifd0[] = {
+    { 0x0100, 3, 1, 1200 }, { 0x0101, 3, 1, 800 }, { 0x0103, 3, 1, 6 },
+    { 0x0111, 4, 1, full_at }, { 0x0112, 3, 1, orientation },
+    { 0x0117, 4, 1, g_bytes_get_size (full) },
+  };
+
+  return tiff_finish (&t, tiff_ifd (&t, ifd0, G_N_ELEMENTS (ifd0), ifd1_at));
+}
+
+/* Like a Nikon NEF, big-endian: IFD0 a small uncompressed picture, its SubIFDs the JPEG
+ * preview (@paint, 320 × 160) and the raw data (Nikon's compression) */
+static GBytes *
+make_nef_like (guint orientation)
+{
+  g_autoptr(GBytes) preview = make_jpeg (320, 160, paint_halves, NULL);
+  guint8 rgb[48] = { 0 };
+  guint8 raw[512];
+  TiffWriter t = tiff_new ("MM\0*");
+  guint32 preview_at, rgb_at, raw_at, sub0, sub1, subs_at;
+  guint8 subs[8];
+
+  memset (raw, 0x5a, sizeof raw);
+  preview_at = tiff_bytes (&t, preview);
+  rgb_at = tiff_blob (&t, rgb, sizeof rgb);
+  raw_at = tiff_blob (&t, raw, sizeof raw);
+  {
+    TiffEntry s1[] = { { 0x0103, 3, 1, 34713 }, { 0x0111, 4, 1, raw_at },
+                       { 0x0117, 4, 1, sizeof raw } };
+    TiffEntry s0[] = { { 0x0201, 4, 1, preview_at },
+                       { 0x0202, 4, 1, g_bytes_get_size (preview) } };
+
+    sub1 = tiff_ifd (&t, s1, G_N_ELEMENTS (s1), 0);
+    sub0 = tiff_ifd (&t, s0, G_N_ELEMENTS (s0), 0);
+  }
+  for (guint i = 0; i < 4; i++)
+    {
+      subs[i] = (sub0 >> (24 - 8 * i)) & 0xff;
+      subs[4 + i] = (sub1 >> (24 - 8 * i)) & 0xff;
+    }
+  subs_at = tiff_blob (&t, subs, sizeof subs);
+  {
+    TiffEntry ifd0[] = {
+      { 0x0100, 3, 1, 4 }, { 0x0101, 3, 1, 4 }, { 0x0103, 3, 1, 1 },
+      { 0x0111, 4, 1, rgb_at }, { 0x0112, 3, 1, orientation }, { 0x0117, 4, 1, sizeof rgb },
+      { 0x014a, 4, 2, subs_at },
+    };
+
+    return tiff_finish (&t, tiff_ifd (&t, ifd0, G_N_ELEMENTS (ifd0), 0));
+  }
+}
+
+/* Like a Panasonic RW2: "IIU", the JPEG as the value of tag 0x2e */
+static GBytes *
+make_rw2_like (void)
+{
+  g_autoptr(GBytes) preview = make_jpeg (320, 160, paint_halves, NULL);
+  TiffWriter t = tiff_new ("IIU\0");
+  guint32 at = tiff_bytes (&t, preview);
+  TiffEntry ifd0[] = { { 0x002e, 7, g_bytes_get_size (preview), at } };
+
+  return tiff_finish (&t, tiff_ifd (&t, ifd0, G_N_ELEMENTS (ifd0), 0));
+}
+
+/* Like a Fujifilm RAF: its header gives the JPEG's offset and length, big-endian */
+static GBytes *
+make_raf_like (void)
+{
+  g_autoptr(GBytes) preview = make_jpeg (320, 160, paint_halves, NULL);
+  GByteArray *b = g_byte_array_new ();
+  guint8 head[160] = { 0 };
+  guint32 len = g_bytes_get_size (preview);
+
+  memcpy (head, "FUJIFILMCCD-RAW 0201FF129502", 28);
+  head[84] = 0; head[85] = 0; head[86] = 0; head[87] = sizeof head;
+  head[88] = len >> 24; head[89] = (len >> 16) & 0xff; head[90] = (len >> 8) & 0xff;
+  head[91] = len & 0xff;
+  g_byte_array_append (b, head, sizeof head);
+  g_byte_array_append (b, g_bytes_get_data (preview, NULL), len);
+  return g_byte_array_free_to_bytes (b);
+}
+
+/* The picture of @data at @edge: @w × @h, red at (@rx, @ry), blue at (@bx, @by). */
+static void
+assert_halves (SluiceProbePool *pool,
+               GBytes          *data,
+               guint            edge,
+               guint            w,
+               guint            h,
+               guint            rx,
+               guint            ry,
+               guint            bx,
+               guint            by)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+
+  pixels = thumbnail_of (pool, data, edge, &width, &height, &stride, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (width, ==, w);
+  g_assert_cmpuint (height, ==, h);
+  assert_pixel (pixels, stride, rx, ry, 255, 0, 0);
+  assert_pixel (pixels, stride, bx, by, 0, 0, 255);
+}
+
+/* Raw files by the JPEG previews they carry: a CR2's full-size JPEG in IFD0's strip, or its
+ * 160 px one in IFD1 when that is big enough for the edge asked for (never the lossless raw
+ * data); a big-endian NEF's preview in a SubIFD, turned by the raw's orientation; an RW2's
+ * JpgFromRaw; a RAF's header. */
+static void
+test_raw_previews (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) cr2 = make_cr2_like (paint_halves, 1);
+  g_autoptr(GBytes) nef = make_nef_like (6);
+  g_autoptr(GBytes) rw2 = make_rw2_like ();
+  g_autoptr(GBytes) raf = make_raf_like ();
+
+  assert_halves (pool, cr2, 256, 256, 171, 20, 85, 235, 85);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    /* 160 × 120 is enough for 128: the small preview, green */
+    pixels = thumbnail_of (pool, cr2, 128, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 128);
+    g_assert_cmpuint (height, ==, 96);
+    assert_pixel (pixels, stride, 64, 48, 0, 255, 0);
+  }
+  /* stored 320 × 160, shown turned: the red left half on top */
+  assert_halves (pool, nef, 128, 64, 128, 32, 10, 32, 117);
+  assert_halves (pool, rw2, 64, 64, 32, 10, 16, 53, 16);
+  assert_halves (pool, raf, 64, 64, 32, 10, 16, 53, 16);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* A TIFF without a JPEG is refused as a format; IFDs that point at themselves and at each
+ * other are each read once; a preview that runs past the end of the file is passed over for
+ * the one that does not; 200 mutated CR2s never take the helper down. */
+static void
+test_raw_damaged (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) cr2 = make_cr2_like (paint_halves, 1);
+
+  {
+    guint8 rgb[48] = { 0 };
+    TiffWriter t = tiff_new ("II*\0");
+    guint32 at = tiff_blob (&t, rgb, sizeof rgb);
+    TiffEntry ifd0[] = { { 0x0100, 3, 1, 4 }, { 0x0101, 3, 1, 4 }, { 0x0103, 3, 1, 1 },
+                         { 0x0111, 4, 1, at }, { 0x0117, 4, 1, sizeof rgb } };
+    g_autoptr(GBytes) plain = tiff_finish (&t, tiff_ifd (&t, ifd0, G_N_ELEMENTS (ifd0), 0));
+
+    assert_refused (pool, plain, SLUICE_ERROR_INVALID_ARGUMENT, "holds no JPEG preview");
+  }
+  {
+    /* IFD0 → IFD0 as its next and as its SubIFD: one JPEG found, quickly */
+    g_autoptr(GBytes) preview = make_jpeg (320, 160, paint_halves, NULL);
+    TiffWriter t = tiff_new ("II*\0");
+    guint32 at = tiff_bytes (&t, preview);
+    guint32 ifd0_at = t.b->len + (t.b->len % 2);
+    TiffEntry ifd0[] = { { 0x014a, 4, 1, ifd0_at }, { 0x0201, 4, 1, at },
+                         { 0x0202, 4, 1, g_bytes_get_size (preview) } };
+    g_autoptr(GBytes) loop = NULL;
+
+    g_assert_cmpuint (tiff_ifd (&t, ifd0, G_N_ELEMENTS (ifd0), ifd0_at), ==, ifd0_at);
+    loop = tiff_finish (&t, ifd0_at);
+    assert_halves (pool, loop, 64, 64, 32, 10, 16, 53, 16);
+  }
+  {
+    /* the full-size JPEG's strip said to run 1 MB past the end: the 160 px one, green */
+    gsize len = g_bytes_get_size (cr2);
+    g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (cr2, NULL), len);
+    guint32 ifd0 = data[4] | data[5] << 8 | data[6] << 16 | (guint32) data[7] << 24;
+    g_autoptr(GBytes) past = NULL;
+    g_autoptr(GBytes) pixels = NULL;
+    g_autoptr(GError) error = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    /* the 6th entry is StripByteCounts */
+    g_assert_cmpuint (data[ifd0 + 2 + 5 * 12], ==, 0x17);
+    data[ifd0 + 2 + 5 * 12 + 10] = 0x10;
+    past = g_bytes_new (data, len);
+    pixels = thumbnail_of (pool, past, 256, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 160);
+    g_assert_cmpuint (height, ==, 120);
+    assert_pixel (pixels, stride, 80, 60, 0, 255, 0);
+  }
+  assert_mutants_handled (pool, cr2, 8, "CR2");
+  assert_red_thumbnail (pool);
+}
+
 /* EXIF orientation 6 (turn 90° clockwise to show): the stored left half ends up on top. */
 static void
 test_orientation (void)
@@ -1669,6 +2005,8 @@ main (int   argc,
   g_test_add_func ("/engine/thumbnail/heif-damaged", test_heif_not_built);
   g_test_add_func ("/engine/thumbnail/heif-real", test_heif_not_built);
 #endif
+  g_test_add_func ("/engine/thumbnail/raw-previews", test_raw_previews);
+  g_test_add_func ("/engine/thumbnail/raw-damaged", test_raw_damaged);
   g_test_add_func ("/engine/thumbnail/corrupt", test_corrupt);
   g_test_add_func ("/engine/thumbnail/not-an-image", test_not_an_image);
   g_test_add_func ("/engine/thumbnail/bomb", test_bomb);

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sluice-probe-preview"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sluice-probe-preview.h"
+
+#define MAX_IFDS         64
+#define MAX_ENTRIES      1000
+#define MAX_SUBIFDS      8
+#define MIN_JPEG_LEN     128
+
+#define TAG_COMPRESSION         0x0103
+#define TAG_STRIP_OFFSETS       0x0111
+#define TAG_STRIP_BYTE_COUNTS   0x0117
+#define TAG_SUB_IFDS            0x014a
+#define TAG_JPEG_FORMAT         0x0201
+#define TAG_JPEG_FORMAT_LENGTH  0x0202
+#define TAG_JPG_FROM_RAW        0x002e   /* Panasonic RW2: the JPEG as the tag's value */
+
+typedef struct {
+  const guint8       *data;
+  gsize               len;
+  gboolean            le;
+  guint               max_edge;
+  gboolean            found;
+  SluiceProbePreview  best;
+  guint32             queue[MAX_IFDS];
+  guint               n_queued;
+} Walk;
+
+static guint32
+rd16 (const Walk *w,
+      gsize       at)
+{
+  const guint8 *p = w->data + at;
+
+  return w->le ? (guint32) (p[0] | p[1] << 8) : (guint32) (p[0] << 8 | p[1]);
+}
+
+static guint32
+rd32 (const Walk *w,
+      gsize       at)
+{
+  const guint8 *p = w->data + at;
+
+  return w->le ? (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 |
+                 (guint32) p[3] << 24
+               : (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 |
+                 (guint32) p[3];
+}
+
+/* The frame size of a JPEG that libjpeg decodes (SOF0, 1 or 2) within @len bytes at @data,
+ * read from its markers up to the first scan; FALSE for lossless, arithmetic or hierarchical
+ * frames, and for anything that is not a JPEG. */
+static gboolean
+jpeg_frame (const guint8 *data,
+            gsize         len,
+            guint        *width,
+            guint        *height)
+{
+  gsize pos = 2;
+
+  if (len < MIN_JPEG_LEN || data[0] != 0xff || data[1] != 0xd8 || data[2] != 0xff)
+    return FALSE;
+  while (pos + 4 <= len)
+    {
+      guint8 marker;
+      gsize seg;
+
+      if (data[pos] != 0xff)
+        return FALSE;
+      marker = data[pos + 1];
+      if (marker == 0xff)
+        {
+          pos++;   /* fill byte */
+          continue;
+        }
+      seg = (gsize) data[pos + 2] << 8 | data[pos + 3];
+      if (seg < 2 || pos + 2 + seg > len)
+        return FALSE;
+      if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 &&
+          marker != 0xcc)
+        {
+          if (marker > 0xc2 || seg < 8)
+            return FALSE;
+          *height = (guint) data[pos + 5] << 8 | data[pos + 6];
+          *width = (guint) data[pos + 7] << 8 | data[pos + 8];
+          return *width > 0 && *height > 0;
+        }
+      if (marker == 0xda)
+        return FALSE;   /* a scan before any frame */
+      pos += 2 + seg;
+    }
+  return FALSE;
+}
+
+/* A JPEG at @offset, @len long, if it is one: kept if it is a better fit than the best so far
+ * (the smallest of at least max_edge, else the largest). */
+static void
+consider (Walk   *w,
+          guint32 offset,
+          guint32 len)
+{
+  SluiceProbePreview c = { offset, len, 0, 0 };
+  guint64 c_area, b_area;
+  gboolean c_big, b_big;
+
+  if (offset == 0 || offset >= w->len || len > w->len - offset ||
+      !jpeg_frame (w->data + offset, len, &c.width, &c.height))
+    return;
+  if (!w->found)
+    {
+      w->best = c;
+      w->found = TRUE;
+      return;
+    }
+  c_area = (guint64) c.width * c.height;
+  b_area = (guint64) w->best.width * w->best.height;
+  c_big = MAX (c.width, c.height) >= w->max_edge;
+  b_big = MAX (w->best.width, w->best.height) >= w->max_edge;
+  if ((c_big && (!b_big || c_area < b_area)) || (!c_big && !b_big && c_area > b_area))
+    w->best = c;
+}
+
+static void
+enqueue (Walk    *w,
+         guint32  offset)
+{
+  if (offset < 8 || offset >= w->len || w->n_queued >= MAX_IFDS)
+    return;
+  for (guint i = 0; i < w->n_queued; i++)
+    if (w->queue[i] == offset)
+      return;   /* a loop, or an IFD reached twice */
+  w->queue[w->n_queued++] = offset;
+}
+
+/* The value of an entry of @count items of @size bytes: in the entry when it fits in 4 bytes,
+ * else at the offset the entry holds. 0 when it is outside the file. */
+static gsize
+value_at (const Walk *w,
+          gsize       entry,
+          guint32     count,
+          guint       size)
+{
+  guint64 bytes = (guint64) count * size;
+  guint32 offset;
+
+  if (bytes <= 4)
+    return entry + 8;
+  offset = rd32 (w, entry + 8);
+  if (offset >= w->len || bytes > w->len - offset)
+    return 0;
+  return offset;
+}
+
+static void
+walk_ifd (Walk    *w,
+          guint32  ifd)
+{
+  guint32 jpeg = 0, jpeg_len = 0, strip = 0, strip_len = 0, n_strips = 0, compression = 0;
+  guint n;
+
+  if ((gsize) ifd + 2 > w->len)
+    return;
+  n = rd16 (w, ifd);
+  if (n == 0 || n > MAX_ENTRIES || (gsize) ifd + 2 + (gsize) n * 12 + 4 > w->len)
+    return;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gsize e = (gsize) ifd + 2 + (gsize) i * 12;
+      guint32 tag = rd16 (w, e), type = rd16 (w, e + 2), count = rd32 (w, e + 4);
+      gboolean is_long = type == 4 || type == 13;   /* LONG, IFD */
+      guint32 first = type == 3 ? rd16 (w, e + 8) : rd32 (w, e + 8);
+
+      switch (tag)
+        {
+        case TAG_COMPRESSION:
+          compression = rd16 (w, e + 8);
+          break;
+        case TAG_STRIP_OFFSETS:
+          n_strips = count;
+          strip = first;
+          break;
+        case TAG_STRIP_BYTE_COUNTS:
+          strip_len = first;
+          break;
+        case TAG_JPEG_FORMAT:
+          jpeg = first;
+          break;
+        case TAG_JPEG_FORMAT_LENGTH:
+          jpeg_len = first;
+          break;
+        case TAG_JPG_FROM_RAW:
+          if (type == 7 && count > 4)
+            consider (w, rd32 (w, e + 8), count);
+          break;
+        case TAG_SUB_IFDS:
+          if (is_long && count > 0)
+            {
+              gsize at = value_at (w, e, MIN (count, MAX_SUBIFDS), 4);
+
+              for (guint k = 0; at != 0 && k < MIN (count, MAX_SUBIFDS); k++)
+                enqueue (w, rd32 (w, at + k * 4));
+            }
+          break;
+        default:
+          break;
+        }
+    }
+  if (jpeg != 0 && jpeg_len != 0)
+    consider (w, jpeg, jpeg_len);
+  /* a whole JPEG in one strip (a CR2's IFD0, a DNG's preview); old-style JPEG (6) or new (7) */
+  if (n_strips == 1 && strip != 0 && strip_len != 0 && (compression == 6 || compression == 7))
+    consider (w, strip, strip_len);
+  enqueue (w, rd32 (w, (gsize) ifd + 2 + (gsize) n * 12));
+}
+
+gboolean
+sluice_probe_preview_is_container (const guint8 *data,
+                                   gsize         len)
+{
+  if (len >= 92 && memcmp (data, "FUJIFILMCCD-RAW", 15) == 0)
+    return TRUE;
+  if (len < 8)
+    return FALSE;
+  /* II*\0 and MM\0*; Olympus IIRO, IIRS, MMOR; Panasonic IIU\0 */
+  return (memcmp (data, "II", 2) == 0 &&
+          (memcmp (data + 2, "\x2a\x00", 2) == 0 || memcmp (data + 2, "RO", 2) == 0 ||
+           memcmp (data + 2, "RS", 2) == 0 || memcmp (data + 2, "U\x00", 2) == 0)) ||
+         (memcmp (data, "MM", 2) == 0 &&
+          (memcmp (data + 2, "\x00\x2a", 2) == 0 || memcmp (data + 2, "OR", 2) == 0));
+}
+
+gboolean
+sluice_probe_preview_find (const guint8       *data,
+                           gsize               len,
+                           guint               max_edge,
+                           SluiceProbePreview *out)
+{
+  Walk w = { data, len, TRUE, max_edge };
+
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  if (!sluice_probe_preview_is_container (data, len))
+    return FALSE;
+
+  if (data[0] == 'F')
+    {
+      /* RAF: the JPEG's offset and length, big-endian, at 84 and 88 */
+      w.le = FALSE;
+      consider (&w, rd32 (&w, 84), rd32 (&w, 88));
+    }
+  else
+    {
+      w.le = data[0] == 'I';
+      enqueue (&w, rd32 (&w, 4));
+      for (guint i = 0; i < w.n_queued; i++)
+        walk_ifd (&w, w.queue[i]);
+    }
+  if (w.found)
+    *out = w.best;
+  return w.found;
+}
