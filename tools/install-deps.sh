@@ -17,7 +17,7 @@ build_pkgs=(
   libglib2.0-dev libgtk-4-dev libadwaita-1-dev
   libcurl4-openssl-dev libsqlite3-dev libexif-dev libssl-dev libjson-glib-dev
   libseccomp-dev libsecret-1-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev
-  libheif-dev libde265-dev libdav1d-dev
+  libheif-dev libde265-dev libdav1d-dev libtiff-dev
   libglib2.0-bin shared-mime-info librsvg2-common fonts-dejavu-core
 )
 test_pkgs=(

@@ -258,8 +258,8 @@ decode_error_text (const GError *error)
         case SLUICE_ERROR_NOT_FOUND:
           return g_strdup (_("No thumbnail: the file is no longer in its source folder"));
         case SLUICE_ERROR_INVALID_ARGUMENT:
-          return g_strdup (_("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF "
-                             "files and the previews in raw files can be decoded"));
+          return g_strdup (_("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF and "
+                             "TIFF files and the previews in raw files can be decoded"));
         case SLUICE_ERROR_FAILED:
           return g_strdup (_("No thumbnail: the picture in the file is damaged"));
         case SLUICE_ERROR_TOO_LARGE:
@@ -363,7 +363,7 @@ update_decoded (SluiceBrowseDetail *self)
       return;
     }
   /* the probe already saw what the file is: a video or a Canon CR3 is not read in vain (a
-   * TIFF-based raw or a RAF is, for its JPEG preview) */
+   * TIFF, a TIFF-based raw or a RAF is, for its picture or its JPEG preview) */
   if (d->metadata != NULL && d->metadata->container != NULL &&
       g_strcmp0 (d->metadata->container, "jpeg") != 0 &&
       g_strcmp0 (d->metadata->container, "png") != 0 &&
@@ -372,8 +372,8 @@ update_decoded (SluiceBrowseDetail *self)
       g_strcmp0 (d->metadata->container, "tiff") != 0 &&
       g_strcmp0 (d->metadata->container, "raf") != 0)
     {
-      show_placeholder (self, _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF "
-                                "files and the previews in raw files can be decoded"));
+      show_placeholder (self, _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF "
+                                "and TIFF files and the previews in raw files can be decoded"));
       return;
     }
   if (self->decode_file_id == d->file_id)

@@ -1537,7 +1537,7 @@ static const guint8 self_test_heic[] = {
   0x50, 0x0b, 0x16, 0x10, 0x80, 0x87, 0x76, 0xa5, 0x56, 0xdc, 0xf8,
 };
 
-/* The helper's HEIF module (only thumbnail helpers load it) decodes the built-in HEIC. */
+/* The helper's decoders module (only thumbnail helpers load it) decodes the built-in HEIC. */
 static gboolean
 self_test_heif (const char  *helper,
                 GError     **error)

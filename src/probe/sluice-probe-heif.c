@@ -8,11 +8,11 @@
 #include <libheif/heif.h>
 
 #include "sluice-probe-codecs.h"
-#include "sluice-probe-heif.h"
+#include "sluice-probe-decoders.h"
 #include "sluice-probe-protocol.h"
 
 /*
- * The module's side of sluice-probe-heif.h: libheif reads the file from the helper's memory
+ * The module's HEIF side (sluice-probe-decoders.h): libheif reads the file from the helper's memory
  * and decodes one picture of it to RGB; the helper's thumbnail code scales it.
  */
 

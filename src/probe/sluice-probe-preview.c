@@ -17,6 +17,7 @@
 #define TAG_STRIP_BYTE_COUNTS   0x0117
 #define TAG_SUB_IFDS            0x014a
 #define TAG_JPEG_FORMAT         0x0201
+#define TAG_JPEG_TABLES         0x015b   /* strips that are not whole JPEGs without these */
 #define TAG_JPEG_FORMAT_LENGTH  0x0202
 #define TAG_JPG_FROM_RAW        0x002e   /* Panasonic RW2: the JPEG as the tag's value */
 
@@ -161,6 +162,7 @@ walk_ifd (Walk    *w,
           guint32  ifd)
 {
   guint32 jpeg = 0, jpeg_len = 0, strip = 0, strip_len = 0, n_strips = 0, compression = 0;
+  gboolean tables = FALSE;
   guint n;
 
   if ((gsize) ifd + 2 > w->len)
@@ -194,6 +196,9 @@ walk_ifd (Walk    *w,
         case TAG_JPEG_FORMAT_LENGTH:
           jpeg_len = first;
           break;
+        case TAG_JPEG_TABLES:
+          tables = TRUE;
+          break;
         case TAG_JPG_FROM_RAW:
           if (type == 7 && count > 4)
             consider (w, rd32 (w, e + 8), count);
@@ -213,8 +218,10 @@ walk_ifd (Walk    *w,
     }
   if (jpeg != 0 && jpeg_len != 0)
     consider (w, jpeg, jpeg_len);
-  /* a whole JPEG in one strip (a CR2's IFD0, a DNG's preview); old-style JPEG (6) or new (7) */
-  if (n_strips == 1 && strip != 0 && strip_len != 0 && (compression == 6 || compression == 7))
+  /* a whole JPEG in one strip (a CR2's IFD0, a DNG's preview); old-style JPEG (6) or new (7);
+   * a strip whose tables are kept apart is a TIFF's own picture, for libtiff */
+  if (n_strips == 1 && strip != 0 && strip_len != 0 && (compression == 6 || compression == 7) &&
+      !tables)
     consider (w, strip, strip_len);
   enqueue (w, rd32 (w, (gsize) ifd + 2 + (gsize) n * 12));
 }

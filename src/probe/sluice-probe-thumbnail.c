@@ -13,7 +13,7 @@
 #include <webp/decode.h>
 #include <webp/demux.h>
 
-#include "sluice-probe-heif.h"
+#include "sluice-probe-decoders.h"
 #include "sluice-probe-preview.h"
 #include "sluice-probe-protocol.h"
 #include "sluice-probe-thumbnail.h"
@@ -21,9 +21,9 @@
 /*
  * Thumbnails decoded from the file itself, for files without an embedded EXIF thumbnail: JPEG
  * (libjpeg-turbo), PNG (libpng), WebP (libwebp), the JPEG preview of a raw file
- * (sluice-probe-preview.h) and, in a helper started with --thumbnails, HEIF (libheif, in the
- * module of sluice-probe-heif.h). Runs in the sandboxed helper only: the app never runs an
- * image decoder on a source file.
+ * (sluice-probe-preview.h) and, in a helper started with --thumbnails, HEIF (libheif) and
+ * TIFF (libtiff), in the module of sluice-probe-decoders.h. Runs in the sandboxed helper only:
+ * the app never runs an image decoder on a source file.
  *
  * libjpeg reports a fatal error by calling error_exit(), whose default prints and calls
  * exit(); here it formats the message and longjmp()s back. libpng's error function does the
@@ -56,12 +56,13 @@ typedef enum {
   LAYOUT_RGBA,           /* 8-bit, not premultiplied; shown over white */
 } Layout;
 
-/* the HEIF module's functions, once sluice_probe_thumbnail_load_heif() found it */
+/* the decoders module's functions, once sluice_probe_thumbnail_load_decoders() found it */
 static struct {
   SluiceProbeHeifIsHeifFunc is_heif;
   SluiceProbeHeifDecodeFunc decode;
   SluiceProbeHeifFreeFunc   free;
 } heif_module;
+static SluiceProbeTiffDecodeFunc tiff_decode;
 
 typedef struct {
   struct jpeg_error_mgr  pub;
@@ -93,6 +94,8 @@ typedef struct {
   guint8                        *row;       /* one decoded scanline */
   guint32                       *sums;      /* tw × th × 3 */
   guint32                       *counts;    /* tw × th */
+  guint                          max_edge;  /* for decoders that call back (TIFF) */
+  guint                          src_width, src_height;
   guint                          tw, th;
 } Decode;
 
@@ -673,6 +676,49 @@ decode_heif (Decode        *d,
   return finish_pixels (d, 1);
 }
 
+static void
+tiff_start (gpointer user_data,
+            guint    width,
+            guint    height)
+{
+  Decode *d = user_data;
+
+  start_accumulator (d, width, height, d->max_edge);
+  d->src_width = width;
+  d->src_height = height;
+}
+
+static void
+tiff_row (gpointer      user_data,
+          const guint8 *rgb,
+          guint         y)
+{
+  Decode *d = user_data;
+
+  accumulate_row (d, rgb, y, d->src_width, d->src_height, LAYOUT_RGB);
+  d->rows_done++;
+}
+
+/* A TIFF's first picture from the module, a band of rows at a time; a cut file gives the rows
+ * it had. */
+static GVariant *
+decode_tiff (Decode        *d,
+             const guint8  *data,
+             gsize          len,
+             guint          max_edge,
+             guint          orientation,
+             guint         *out_failure,
+             char         **out_message)
+{
+  d->max_edge = max_edge;
+  if (!tiff_decode (data, len, SLUICE_PROBE_THUMB_MAX_SOURCE_PIXELS, tiff_start, tiff_row, d,
+                    out_failure, out_message) &&
+      d->rows_done == 0)
+    return NULL;
+  g_clear_pointer (out_message, g_free);
+  return finish_pixels (d, orientation);
+}
+
 GVariant *
 sluice_probe_thumbnail_make (const guint8  *data,
                              gsize          len,
@@ -694,15 +740,27 @@ sluice_probe_thumbnail_make (const guint8  *data,
     {
       SluiceProbePreview preview;
 
-      if (!sluice_probe_preview_find (data, len, max_edge, &preview))
+      if (sluice_probe_preview_find (data, len, max_edge, &preview))
+        {
+          data += preview.offset;
+          len = preview.len;
+        }
+      else if (tiff_decode != NULL && data[0] != 'F')
+        {
+          /* no preview: a TIFF's own first picture (a raw's sensor data is refused there) */
+          d = g_new0 (Decode, 1);
+          result = decode_tiff (d, data, len, max_edge, orientation, out_failure, out_message);
+          decode_clear (d);
+          g_free (d);
+          return result;
+        }
+      else
         {
           *out_failure = SLUICE_PROBE_THUMB_UNSUPPORTED;
           *out_message = g_strdup ("this TIFF or raw file holds no JPEG preview (its own "
                                    "pictures are not decoded)");
           return NULL;
         }
-      data += preview.offset;
-      len = preview.len;
     }
 
   if (!is_jpeg (data, len) && !is_png (data, len) && !is_webp (data, len) &&
@@ -769,6 +827,7 @@ static const guint8 sample_webp[] = {
   0xff, 0xf8, 0xf2, 0x00, 0x00, 0x00,
 };
 
+#if HAVE_HEIF
 /* A valid 8 × 4 HEIC (x265) turned by irot, with an alpha item: half transparent red. */
 static const guint8 sample_heif[] = {
   0x00, 0x00, 0x00, 0x1c, 0x66, 0x74, 0x79, 0x70, 0x68, 0x65, 0x69, 0x63, 0x00, 0x00,
@@ -830,6 +889,27 @@ static const guint8 sample_heif[] = {
   0x73, 0x1b, 0xeb, 0x37, 0x80, 0x62, 0x30, 0xda, 0x4d, 0x63, 0xc7, 0x40, 0xec,
 };
 
+#endif
+
+#if HAVE_TIFF
+/* A valid 8 × 4 red TIFF, Deflate-compressed, in two strips. */
+static const guint8 sample_tiff[] = {
+  0x49, 0x49, 0x2a, 0x00, 0x24, 0x00, 0x00, 0x00, 0x78, 0x9c, 0xfb, 0xcf, 0xc0, 0xf0,
+  0x9f, 0x14, 0x04, 0x00, 0x96, 0xa7, 0x0f, 0xf1, 0x78, 0x9c, 0xfb, 0xcf, 0xc0, 0xf0,
+  0x9f, 0x14, 0x04, 0x00, 0x96, 0xa7, 0x0f, 0xf1, 0x0a, 0x00, 0x00, 0x01, 0x03, 0x00,
+  0x01, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x01, 0x03, 0x00, 0x01, 0x00,
+  0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02, 0x01, 0x03, 0x00, 0x03, 0x00, 0x00, 0x00,
+  0xa2, 0x00, 0x00, 0x00, 0x03, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x08, 0x00,
+  0x00, 0x00, 0x06, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
+  0x11, 0x01, 0x04, 0x00, 0x02, 0x00, 0x00, 0x00, 0xa8, 0x00, 0x00, 0x00, 0x15, 0x01,
+  0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x16, 0x01, 0x03, 0x00,
+  0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x17, 0x01, 0x03, 0x00, 0x02, 0x00,
+  0x00, 0x00, 0x0e, 0x00, 0x0e, 0x00, 0x1c, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x08, 0x00, 0x08, 0x00,
+  0x08, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00,
+};
+#endif
+
 /* A whole decode of @sample (turned by @orientation), then the error path: its first @cut
  * bytes. */
 static void
@@ -864,7 +944,7 @@ sluice_probe_thumbnail_warm_up (void)
 /* The module next to this executable (a build tree), or where it was installed: under the
  * same root as this executable (ROOT + LIBEXECDIR, ROOT being DESTDIR or ""). */
 static void *
-open_heif_module (GString *tried)
+open_decoders_module (GString *tried)
 {
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *here = self != NULL ? g_path_get_dirname (self) : NULL;
@@ -887,7 +967,7 @@ open_heif_module (GString *tried)
 
       if (dirs[i] == NULL)
         continue;
-      path = g_build_filename (dirs[i], SLUICE_PROBE_HEIF_MODULE, NULL);
+      path = g_build_filename (dirs[i], SLUICE_PROBE_DECODERS_MODULE, NULL);
       if (!g_file_test (path, G_FILE_TEST_EXISTS))
         {
           g_string_append_printf (tried, "%s%s: not there", tried->len > 0 ? "; " : "", path);
@@ -901,37 +981,65 @@ open_heif_module (GString *tried)
   return NULL;
 }
 
-gboolean
-sluice_probe_thumbnail_load_heif (char **out_reason)
+#if HAVE_HEIF
+/* The HEIF family of @module, set up and tried on the built-in sample. */
+static gboolean
+load_heif (void       *module,
+           GString    *problems)
 {
-  g_autoptr(GString) tried = g_string_new (NULL);
-  SluiceProbeHeifInitFunc init;
-  void *module;
+  SluiceProbeHeifInitFunc init = (SluiceProbeHeifInitFunc) dlsym (module, "sluice_probe_heif_init");
 
-  module = open_heif_module (tried);
-  if (module == NULL)
-    {
-      *out_reason = g_string_free (g_steal_pointer (&tried), FALSE);
-      return FALSE;
-    }
-  init = (SluiceProbeHeifInitFunc) dlsym (module, "sluice_probe_heif_init");
   heif_module.is_heif = (SluiceProbeHeifIsHeifFunc) dlsym (module, "sluice_probe_heif_is_heif");
   heif_module.free = (SluiceProbeHeifFreeFunc) dlsym (module, "sluice_probe_heif_free");
   if (init == NULL || heif_module.is_heif == NULL || heif_module.free == NULL ||
       dlsym (module, "sluice_probe_heif_decode") == NULL)
     {
-      *out_reason = g_strdup_printf ("%s lacks the functions of this helper's version",
-                                     SLUICE_PROBE_HEIF_MODULE);
+      g_string_append_printf (problems, "%sno HEIF decoder in %s", problems->len > 0 ? "; " : "",
+                              SLUICE_PROBE_DECODERS_MODULE);
       return FALSE;
     }
   if (!init ())
     {
-      *out_reason = g_strdup ("libheif would not start");
+      g_string_append_printf (problems, "%slibheif would not start",
+                              problems->len > 0 ? "; " : "");
       return FALSE;
     }
   heif_module.decode = (SluiceProbeHeifDecodeFunc) dlsym (module, "sluice_probe_heif_decode");
   /* libheif looked for its plugin folder in init; the colour conversion sets up its tables
    * and libstdc++ its first allocations here */
   warm_up_with (sample_heif, sizeof sample_heif, 1, 400);
+  return TRUE;
+}
+#endif
+
+gboolean
+sluice_probe_thumbnail_load_decoders (char **out_problems)
+{
+  g_autoptr(GString) problems = g_string_new (NULL);
+  void *module;
+
+  module = open_decoders_module (problems);
+  if (module == NULL)
+    {
+      *out_problems = g_string_free (g_steal_pointer (&problems), FALSE);
+      return FALSE;
+    }
+#if HAVE_HEIF
+  load_heif (module, problems);
+#endif
+#if HAVE_TIFF
+  tiff_decode = (SluiceProbeTiffDecodeFunc) dlsym (module, "sluice_probe_tiff_decode");
+  if (tiff_decode == NULL)
+    g_string_append_printf (problems, "%sno TIFF decoder in %s", problems->len > 0 ? "; " : "",
+                            SLUICE_PROBE_DECODERS_MODULE);
+  else
+    /* libtiff's first use: its codec table and the JPEG-in-TIFF path */
+    warm_up_with (sample_tiff, sizeof sample_tiff, 1, 100);
+#endif
+  if (problems->len > 0)
+    {
+      *out_problems = g_string_free (g_steal_pointer (&problems), FALSE);
+      return FALSE;
+    }
   return TRUE;
 }

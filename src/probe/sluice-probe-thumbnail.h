@@ -32,9 +32,10 @@ GVariant *sluice_probe_thumbnail_make    (const guint8  *data,
  * sandbox (it only allocates, but its SIMD detection and tables are first-use). */
 void      sluice_probe_thumbnail_warm_up (void);
 
-/* Loads the HEIF module (sluice-probe-heif.h) and decodes a sample with it, before the
- * sandbox: from then on HEIF files get thumbnails too. FALSE with @out_reason if the module
- * is not there or would not start; the other formats are unaffected. */
-gboolean  sluice_probe_thumbnail_load_heif (char **out_reason);
+/* Loads the decoders module (sluice-probe-decoders.h) and decodes a sample with each of its
+ * decoders, before the sandbox: from then on HEIF and TIFF files get thumbnails too. FALSE
+ * with @out_problems if the module, or one of its decoders, is not there or would not start;
+ * what did load stays loaded, and the other formats are unaffected. */
+gboolean  sluice_probe_thumbnail_load_decoders (char **out_problems);
 
 G_END_DECLS

@@ -40,14 +40,14 @@ warm_up (gboolean thumbnails)
   meta = sluice_probe_exif_warm_up ();
   /* libjpeg only allocates, but its first use sets up tables and the SIMD choice */
   sluice_probe_thumbnail_warm_up ();
-#if HAVE_HEIF
-  /* HEIF decoding only where thumbnails are made (sluice-probe-heif.h) */
+#if HAVE_DECODERS_MODULE
+  /* HEIF and TIFF decoding only where thumbnails are made (sluice-probe-decoders.h) */
   if (thumbnails)
     {
-      g_autofree char *reason = NULL;
+      g_autofree char *problems = NULL;
 
-      if (!sluice_probe_thumbnail_load_heif (&reason))
-        g_printerr ("sluice-probe: HEIF pictures will get no thumbnails: %s\n", reason);
+      if (!sluice_probe_thumbnail_load_decoders (&problems))
+        g_printerr ("sluice-probe: some pictures will get no thumbnails: %s\n", problems);
     }
 #endif
   reply = g_variant_ref_sink (sluice_metadata_to_variant (meta));

@@ -1460,10 +1460,10 @@ test_decoded_thumbnail (void)
   /* a file that says it is JPEG but is not, and a video the probe saw as one */
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF files and the previews in raw files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF and TIFF files and the previews in raw files can be decoded"));
   select_relpath (view, model, "Garden/clip.mov");
   wait_detail (detail, "Garden/clip.mov",
-               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF files and the previews in raw files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF and TIFF files and the previews in raw files can be decoded"));
 
   /* the photo, decoded: 1200×800 → 256×171, the sun red, the sky blue, the ground green */
   select_relpath (view, model, "Garden/sunset.jpg");
@@ -1492,7 +1492,7 @@ test_decoded_thumbnail (void)
   g_assert_cmpint (g_unlink (photo_path), ==, 0);
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC and AVIF files and the previews in raw files can be decoded"));
+               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF and TIFF files and the previews in raw files can be decoded"));
   select_relpath (view, model, "Garden/sunset.jpg");
   wait_detail (detail, "Garden/sunset.jpg", NULL);
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (sluice_browse_detail_get_thumbnail (detail)),

@@ -13,6 +13,9 @@
 #if HAVE_HEIF
 #include <libheif/heif.h>
 #endif
+#if HAVE_TIFF
+#include <tiffio.h>
+#endif
 #include <png.h>
 #include <webp/encode.h>
 #include <webp/mux.h>
@@ -54,7 +57,6 @@ paint_red (guint x, guint y, guint w, guint h, guint8 *rgb)
   rgb[2] = 0;
 }
 
-#if HAVE_HEIF
 static void
 paint_green (guint x, guint y, guint w, guint h, guint8 *rgb)
 {
@@ -62,7 +64,6 @@ paint_green (guint x, guint y, guint w, guint h, guint8 *rgb)
   rgb[1] = 255;
   rgb[2] = 0;
 }
-#endif
 
 /* left half red, right half blue */
 static void
@@ -1079,7 +1080,7 @@ test_heif_kinds (void)
   }
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
 
-  /* the helpers of an ingest do not load the HEIF module: the format is refused */
+  /* the helpers of an ingest do not load the decoders module: the format is refused */
   {
     g_autofree char *helper = sluice_probe_find_helper ();
     g_autoptr(SluiceProbePool) plain = sluice_probe_pool_new (helper, 1, 0, &error);
@@ -1213,7 +1214,7 @@ test_heif_real (void)
 static void
 test_heif_not_built (void)
 {
-  g_test_skip ("built without HEIF thumbnails (-Dheif=disabled, or no libheif or libde265)");
+  g_test_skip ("built without HEIF thumbnails (-Dheif=disabled, or no libheif, libde265 or dav1d)");
 }
 #endif
 
@@ -1495,7 +1496,8 @@ test_raw_previews (void)
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
 }
 
-/* A TIFF without a JPEG is refused as a format; IFDs that point at themselves and at each
+/* A TIFF without a JPEG is decoded by libtiff (refused as a format without it); IFDs that
+ * point at themselves and at each
  * other are each read once; a preview that runs past the end of the file is passed over for
  * the one that does not; 200 mutated CR2s never take the helper down. */
 static void
@@ -1512,7 +1514,23 @@ test_raw_damaged (void)
                          { 0x0111, 4, 1, at }, { 0x0117, 4, 1, sizeof rgb } };
     g_autoptr(GBytes) plain = tiff_finish (&t, tiff_ifd (&t, ifd0, G_N_ELEMENTS (ifd0), 0));
 
+#if HAVE_TIFF
+    /* no JPEG in it: libtiff decodes its own picture, 4 × 4 black */
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      guint width = 0, height = 0;
+      gsize stride = 0;
+
+      pixels = thumbnail_of (pool, plain, 64, &width, &height, &stride, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (width, ==, 4);
+      g_assert_cmpuint (height, ==, 4);
+      assert_pixel (pixels, stride, 2, 2, 0, 0, 0);
+    }
+#else
     assert_refused (pool, plain, SLUICE_ERROR_INVALID_ARGUMENT, "holds no JPEG preview");
+#endif
   }
   {
     /* IFD0 → IFD0 as its next and as its SubIFD: one JPEG found, quickly */
@@ -1552,6 +1570,291 @@ test_raw_damaged (void)
   assert_mutants_handled (pool, cr2, 8, "CR2");
   assert_red_thumbnail (pool);
 }
+
+#if HAVE_TIFF
+typedef enum {
+  TIFF_STRIPS,       /* 8-bit RGB, Deflate, 8 rows a strip */
+  TIFF_TILES_16,     /* 16-bit RGB, LZW, 64 × 64 tiles */
+  TIFF_ALPHA,        /* 8-bit RGBA, unassociated alpha from @alpha */
+  TIFF_JPEG,         /* JPEG-compressed YCbCr, 16 rows a strip */
+  TIFF_JPEG_WHOLE,   /* the same in one strip, its tables apart (JPEGTables) */
+  TIFF_CMYK,
+  TIFF_CFA,          /* a raw's sensor data: PhotometricInterpretation 32803 */
+} TiffKind;
+
+/* A TIFF of @kind written by libtiff, painted by @paint, with @orientation (EXIF's 1..8). */
+static GBytes *
+make_tiff (guint     width,
+           guint     height,
+           Painter   paint,
+           guint8    alpha,
+           TiffKind  kind,
+           guint     orientation)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  int fd = g_file_open_tmp ("sluice-test-XXXXXX.tif", &path, NULL);
+  TIFF *t;
+  guint spp = kind == TIFF_ALPHA || kind == TIFF_CMYK ? 4 : kind == TIFF_CFA ? 1 : 3;
+  guint bps = kind == TIFF_TILES_16 ? 16 : 8;
+  gsize row_bytes = (gsize) width * spp * bps / 8;
+  g_autofree guint8 *image = g_malloc0 (row_bytes * height);
+
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  for (guint y = 0; y < height; y++)
+    for (guint x = 0; x < width; x++)
+      {
+        guint8 rgb[3];
+        guint8 *p = image + y * row_bytes + (gsize) x * spp * bps / 8;
+
+        paint (x, y, width, height, rgb);
+        if (kind == TIFF_TILES_16)
+          for (guint c = 0; c < 3; c++)
+            ((guint16 *) p)[c] = rgb[c] * 257;
+        else if (kind == TIFF_CMYK)
+          {
+            guint k = 255 - MAX (rgb[0], MAX (rgb[1], rgb[2]));
+
+            for (guint c = 0; c < 3; c++)
+              p[c] = k == 255 ? 0 : (255 - rgb[c] - k) * 255 / (255 - k);
+            p[3] = k;
+          }
+        else if (kind == TIFF_CFA)
+          p[0] = rgb[(x % 2) + (y % 2)];
+        else
+          {
+            memcpy (p, rgb, 3);
+            if (kind == TIFF_ALPHA)
+              p[3] = alpha;
+          }
+      }
+
+  t = TIFFOpen (path, "w");
+  g_assert_nonnull (t);
+  TIFFSetField (t, TIFFTAG_IMAGEWIDTH, width);
+  TIFFSetField (t, TIFFTAG_IMAGELENGTH, height);
+  TIFFSetField (t, TIFFTAG_SAMPLESPERPIXEL, spp);
+  TIFFSetField (t, TIFFTAG_BITSPERSAMPLE, bps);
+  TIFFSetField (t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  TIFFSetField (t, TIFFTAG_ORIENTATION, orientation);
+  TIFFSetField (t, TIFFTAG_PHOTOMETRIC,
+                kind == TIFF_CMYK ? PHOTOMETRIC_SEPARATED
+                : kind == TIFF_JPEG || kind == TIFF_JPEG_WHOLE ? PHOTOMETRIC_YCBCR
+                : kind == TIFF_CFA ? 32803 : PHOTOMETRIC_RGB);
+  if (kind == TIFF_ALPHA)
+    {
+      guint16 extra = EXTRASAMPLE_UNASSALPHA;
+
+      TIFFSetField (t, TIFFTAG_EXTRASAMPLES, 1, &extra);
+    }
+  if (kind == TIFF_CMYK)
+    TIFFSetField (t, TIFFTAG_INKSET, INKSET_CMYK);
+  TIFFSetField (t, TIFFTAG_COMPRESSION,
+                kind == TIFF_TILES_16 ? COMPRESSION_LZW
+                : kind == TIFF_JPEG || kind == TIFF_JPEG_WHOLE ? COMPRESSION_JPEG
+                : COMPRESSION_ADOBE_DEFLATE);
+  if (kind == TIFF_JPEG || kind == TIFF_JPEG_WHOLE)
+    {
+      TIFFSetField (t, TIFFTAG_JPEGQUALITY, 90);
+      TIFFSetField (t, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
+    }
+  if (kind == TIFF_TILES_16)
+    {
+      TIFFSetField (t, TIFFTAG_TILEWIDTH, 64);
+      TIFFSetField (t, TIFFTAG_TILELENGTH, 64);
+      for (guint ty = 0; ty < height; ty += 64)
+        for (guint tx = 0; tx < width; tx += 64)
+          {
+            g_autofree guint8 *tile = g_malloc0 (64 * 64 * 6);
+
+            for (guint y = ty; y < MIN (ty + 64, height); y++)
+              memcpy (tile + (y - ty) * 64 * 6, image + y * row_bytes + tx * 6,
+                      MIN (64, width - tx) * 6);
+            g_assert_cmpint (TIFFWriteTile (t, tile, tx, ty, 0, 0), >, 0);
+          }
+    }
+  else
+    {
+      TIFFSetField (t, TIFFTAG_ROWSPERSTRIP,
+                    kind == TIFF_JPEG_WHOLE ? height : kind == TIFF_JPEG ? 16 : 8);
+      for (guint y = 0; y < height; y++)
+        g_assert_cmpint (TIFFWriteScanline (t, image + y * row_bytes, y, 0), ==, 1);
+    }
+  TIFFClose (t);
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_unlink (path);
+  return g_bytes_new (contents, len);
+}
+
+/* TIFFs as scanners and raw converters write them, by libtiff: strips and tiles, 8 and
+ * 16 bits, alpha over white, JPEG-compressed YCbCr (also in one strip with its tables apart,
+ * which is no JPEG preview), CMYK; the orientation tag applied. */
+static void
+test_tiff_kinds (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  static const TiffKind halves[] = {
+    TIFF_STRIPS, TIFF_TILES_16, TIFF_JPEG, TIFF_JPEG_WHOLE, TIFF_CMYK
+  };
+
+  {
+    g_autoptr(GBytes) red = make_tiff (1000, 500, paint_red, 255, TIFF_STRIPS, 1);
+    g_autoptr(GBytes) clear = make_tiff (200, 100, paint_red, 128, TIFF_ALPHA, 1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) pixels = NULL;
+    g_autoptr(GBytes) clear_pixels = NULL;
+    guint width = 0, height = 0;
+    gsize stride = 0;
+
+    pixels = thumbnail_of (pool, red, 100, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (width, ==, 100);
+    g_assert_cmpuint (height, ==, 50);
+    assert_pixel (pixels, stride, 0, 0, 255, 0, 0);
+    assert_pixel (pixels, stride, 99, 49, 255, 0, 0);
+
+    clear_pixels = thumbnail_of (pool, clear, 100, &width, &height, &stride, &error);
+    g_assert_no_error (error);
+    assert_pixel (clear_pixels, stride, 50, 25, 255, 127, 127);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (halves); i++)
+    {
+      g_autoptr(GBytes) tiff = make_tiff (320, 160, paint_halves, 255, halves[i], 1);
+
+      assert_halves (pool, tiff, 64, 64, 32, 10, 16, 53, 16);
+    }
+  {
+    /* stored 320 × 160 with Orientation 6: shown 64 × 128, the red left half on top */
+    g_autoptr(GBytes) turned = make_tiff (320, 160, paint_halves, 255, TIFF_STRIPS, 6);
+
+    assert_halves (pool, turned, 128, 64, 128, 32, 10, 32, 117);
+  }
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
+/* @tiff (little-endian, as libtiff writes here) with ImageWidth and ImageLength set to @size. */
+static GBytes *
+tiff_with_size (GBytes *tiff,
+                guint   size)
+{
+  gsize len = g_bytes_get_size (tiff);
+  g_autofree guint8 *d = g_memdup2 (g_bytes_get_data (tiff, NULL), len);
+  guint32 ifd = d[4] | d[5] << 8 | d[6] << 16 | (guint32) d[7] << 24;
+  guint n = d[ifd] | d[ifd + 1] << 8, patched = 0;
+
+  g_assert_cmpint (memcmp (d, "II*\0", 4), ==, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 *e = d + ifd + 2 + i * 12;
+      guint tag = e[0] | e[1] << 8;
+
+      if (tag == 256 || tag == 257)
+        {
+          /* SHORT or LONG, in the entry */
+          e[8] = size & 0xff;
+          e[9] = (size >> 8) & 0xff;
+          patched++;
+        }
+    }
+  g_assert_cmpuint (patched, ==, 2);
+  return g_bytes_new (d, len);
+}
+
+/* A TIFF whose strips break gives the rows before them; cut short (libtiff writes its
+ * directory last), its header alone or noise after it are refused as damaged, a header promising 60000 × 60000 as too large, a raw's sensor data as a kind not
+ * decoded; mutated TIFFs never take the helper down. */
+static void
+test_tiff_damaged (void)
+{
+  g_autoptr(SluiceProbePool) pool = real_pool ();
+  g_autoptr(GBytes) good = make_tiff (200, 100, paint_gradient, 255, TIFF_STRIPS, 1);
+  g_autoptr(GBytes) head = g_bytes_new_from_bytes (good, 0, 8);
+  g_autoptr(GBytes) bomb = tiff_with_size (good, 60000);
+  g_autoptr(GBytes) cfa = make_tiff (64, 64, paint_halves, 255, TIFF_CFA, 1);
+
+  assert_refused (pool, head, SLUICE_ERROR_FAILED, "TIFF data cannot be read");
+  /* libtiff writes the directory last: a cut file has none */
+  {
+    g_autoptr(GBytes) cut = g_bytes_new_from_bytes (good, 0, g_bytes_get_size (good) / 2);
+
+    assert_refused (pool, cut, SLUICE_ERROR_FAILED, "TIFF data cannot be read");
+  }
+  /* strips broken from the middle of the file on: the rows before them are there */
+  {
+    gsize len = g_bytes_get_size (good);
+    g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (good, NULL), len);
+    g_autoptr(GBytes) broken = NULL;
+
+    memset (data + len / 2, 0xff, len / 10);
+    broken = g_bytes_new (data, len);
+    assert_top_rows (pool, broken, len);
+  }
+  assert_noise_refused (pool, good, 8);
+  assert_refused (pool, bomb, SLUICE_ERROR_TOO_LARGE, "TIFF of 60000 × 60000");
+  assert_refused (pool, cfa, SLUICE_ERROR_INVALID_ARGUMENT, "kind of TIFF is not decoded");
+  assert_mutants_handled (pool, good, 8, "TIFF");
+  assert_red_thumbnail (pool);
+}
+
+/* The scanned and camera TIFFs of ../shared/corpus/exif-samples, when it is there: each gives
+ * a thumbnail of the edge asked for, not a flat colour. */
+static void
+test_tiff_real (void)
+{
+  const char *root = g_getenv ("SLUICE_SOURCE_ROOT");
+  g_autofree char *dir = g_build_filename (root != NULL ? root : ".", "..", "shared", "corpus",
+                                           "exif-samples", "ianare-exif-samples", "tiff", NULL);
+  g_autoptr(GDir) listing = NULL;
+  g_autoptr(SluiceProbePool) pool = NULL;
+  const char *name;
+  guint found = 0;
+
+  if (root == NULL || !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("../shared/corpus/exif-samples is not there");
+      return;
+    }
+  pool = real_pool ();
+  listing = g_dir_open (dir, 0, NULL);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      g_autoptr(GBytes) data = NULL;
+      g_autoptr(GBytes) pixels = NULL;
+      g_autoptr(GError) error = NULL;
+      guint width = 0, height = 0, lo = 255, hi = 0;
+      gsize stride = 0, len = 0;
+      gint64 start;
+
+      if (!g_str_has_suffix (name, ".tiff") ||
+          !g_file_get_contents (path, &contents, &len, NULL))
+        continue;
+      data = g_bytes_new (contents, len);
+      start = g_get_monotonic_time ();
+      pixels = thumbnail_of (pool, data, 256, &width, &height, &stride, &error);
+      g_assert_no_error (error);
+      g_test_message ("%s: %u × %u in %.0f ms", name, width, height,
+                      (g_get_monotonic_time () - start) / 1000.0);
+      g_assert_cmpuint (MAX (width, height), <=, 256);
+      g_assert_cmpuint (MAX (width, height), >, 16);
+      for (guint y = 0; y < height; y += 3)
+        for (guint x = 0; x < width; x += 3)
+          {
+            guint v = ((const guint8 *) g_bytes_get_data (pixels, NULL))[y * stride + x * 3 + 1];
+
+            lo = MIN (lo, v);
+            hi = MAX (hi, v);
+          }
+      g_assert_cmpuint (hi - lo, >, 32);
+      found++;
+    }
+  g_assert_cmpuint (found, >, 0);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+#endif
 
 /* EXIF orientation 6 (turn 90° clockwise to show): the stored left half ends up on top. */
 static void
@@ -2007,6 +2310,11 @@ main (int   argc,
 #endif
   g_test_add_func ("/engine/thumbnail/raw-previews", test_raw_previews);
   g_test_add_func ("/engine/thumbnail/raw-damaged", test_raw_damaged);
+#if HAVE_TIFF
+  g_test_add_func ("/engine/thumbnail/tiff-kinds", test_tiff_kinds);
+  g_test_add_func ("/engine/thumbnail/tiff-damaged", test_tiff_damaged);
+  g_test_add_func ("/engine/thumbnail/tiff-real", test_tiff_real);
+#endif
   g_test_add_func ("/engine/thumbnail/corrupt", test_corrupt);
   g_test_add_func ("/engine/thumbnail/not-an-image", test_not_an_image);
   g_test_add_func ("/engine/thumbnail/bomb", test_bomb);

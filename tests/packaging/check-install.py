@@ -12,14 +12,15 @@ meson-logs/install-log.txt in the build directory). Then:
 - the installed sluice-cli --version and sluice-probe --version run;
 - the installed sluice-cli finds the installed helper — the one under D, not the build
   tree's, not a missing one in the configured prefix — and the helper reads EXIF from a test
-  image (sluice-cli self-test); with --heif-module, that module is installed and a thumbnail
-  helper loads it from under D and decodes a test HEIC (self-test again);
+  image (sluice-cli self-test); with --decoders-module, that module is installed, and with
+  --with-heif a thumbnail helper loads it from under D and decodes a test HEIC (self-test);
 - the installed schema compiles with --strict, the desktop file validates.
 
 The programs link Sluice's own code statically; no LD_LIBRARY_PATH is needed.
 
 Usage: check-install.py BUILDDIR MESON APP_ID PREFIX BINDIR LIBEXECDIR DATADIR LOCALEDIR
-                        LINGUAS [--with-app] [--heif-module PATH] [--glib-compile-schemas P]
+                        LINGUAS [--with-app] [--decoders-module PATH] [--with-heif]
+                        [--glib-compile-schemas P]
                         [--desktop-file-validate P]
 """
 
@@ -36,7 +37,8 @@ def main(argv):
                  "localedir", "linguas"):
         p.add_argument(name)
     p.add_argument("--with-app", action="store_true")
-    p.add_argument("--heif-module")
+    p.add_argument("--decoders-module")
+    p.add_argument("--with-heif", action="store_true")
     p.add_argument("--glib-compile-schemas")
     p.add_argument("--desktop-file-validate")
     args = p.parse_args(argv[1:])
@@ -63,8 +65,8 @@ def main(argv):
         cli = under(destdir, args.bindir, "sluice-cli")
         helper = under(destdir, args.libexecdir, "sluice-probe")
         expected = [cli, helper]
-        if args.heif_module:
-            expected.append(under(destdir, args.heif_module))
+        if args.decoders_module:
+            expected.append(under(destdir, args.decoders_module))
         for lang in args.linguas.split(","):
             expected.append(under(destdir, args.localedir, lang, "LC_MESSAGES", "sluice.mo"))
         if args.with_app:
@@ -114,7 +116,7 @@ def main(argv):
                                 f"{helper}")
             if r.returncode != 0 or "OK" not in r.stdout:
                 problems.append("sluice-cli self-test failed with the installed helper")
-            if args.heif_module and "decoded a test HEIC: OK" not in r.stdout:
+            if args.with_heif and "decoded a test HEIC: OK" not in r.stdout:
                 problems.append("the installed thumbnail helper did not decode the test HEIC "
                                 "with the installed module")
 
