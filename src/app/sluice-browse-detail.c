@@ -362,15 +362,16 @@ update_decoded (SluiceBrowseDetail *self)
       show_placeholder (self, _("No embedded thumbnail"));
       return;
     }
-  /* the probe already saw what the file is: a video or a Canon CR3 is not read in vain (a
-   * TIFF, a TIFF-based raw or a RAF is, for its picture or its JPEG preview) */
+  /* the probe already saw what the file is: a video is not read in vain (a TIFF or a raw
+   * file is, for its picture or its JPEG preview) */
   if (d->metadata != NULL && d->metadata->container != NULL &&
       g_strcmp0 (d->metadata->container, "jpeg") != 0 &&
       g_strcmp0 (d->metadata->container, "png") != 0 &&
       g_strcmp0 (d->metadata->container, "webp") != 0 &&
       g_strcmp0 (d->metadata->container, "heif") != 0 &&
       g_strcmp0 (d->metadata->container, "tiff") != 0 &&
-      g_strcmp0 (d->metadata->container, "raf") != 0)
+      g_strcmp0 (d->metadata->container, "raf") != 0 &&
+      g_strcmp0 (d->metadata->container, "cr3") != 0)
     {
       show_placeholder (self, _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF "
                                 "and TIFF files and the previews in raw files can be decoded"));

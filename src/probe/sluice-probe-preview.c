@@ -226,11 +226,76 @@ walk_ifd (Walk    *w,
   enqueue (w, rd32 (w, (gsize) ifd + 2 + (gsize) n * 12));
 }
 
+static gboolean
+is_cr3 (const guint8 *data,
+        gsize         len)
+{
+  return len >= 16 && memcmp (data + 4, "ftypcrx ", 8) == 0;
+}
+
+/*
+ * A Canon CR3 (ISO base media): its 1620 × 1080 preview is a PRVW box inside a top-level uuid
+ * box (eaf42b5e-1c98-4b88-b9fb-b7dc406e4d16), after 8 bytes of its own; the PRVW box's header
+ * (sizes and the picture's dimensions) is followed by the JPEG, which runs to the box's end.
+ * Found by the box names and the JPEG's SOI rather than fixed offsets.
+ */
+static void
+walk_cr3 (Walk *w)
+{
+  static const guint8 prvw_uuid[16] = {
+    0xea, 0xf4, 0x2b, 0x5e, 0x1c, 0x98, 0x4b, 0x88,
+    0xb9, 0xfb, 0xb7, 0xdc, 0x40, 0x6e, 0x4d, 0x16,
+  };
+  gsize pos = 0;
+
+  for (guint n = 0; n < 64 && pos + 8 <= w->len; n++)
+    {
+      guint64 size = rd32 (w, pos);
+      gsize header = 8;
+
+      if (size == 1 && pos + 16 <= w->len)
+        {
+          size = (guint64) rd32 (w, pos + 8) << 32 | rd32 (w, pos + 12);
+          header = 16;
+        }
+      else if (size == 0)
+        size = w->len - pos;
+      if (size < header || size > w->len - pos)
+        return;
+      if (memcmp (w->data + pos + 4, "uuid", 4) == 0 && size >= header + 16 + 24 &&
+          memcmp (w->data + pos + header, prvw_uuid, 16) == 0)
+        {
+          const guint8 *box = w->data + pos;
+          gsize end = pos + size;
+
+          /* the PRVW box within the first 64 bytes after the UUID */
+          for (gsize at = header + 16; at + 8 <= MIN (size, header + 16 + 64); at++)
+            if (memcmp (box + at + 4, "PRVW", 4) == 0)
+              {
+                gsize prvw_end = MIN (end, pos + at + (gsize) rd32 (w, pos + at));
+
+                for (gsize soi = pos + at + 8; soi + 3 <= MIN (prvw_end, pos + at + 40); soi++)
+                  if (w->data[soi] == 0xff && w->data[soi + 1] == 0xd8 &&
+                      w->data[soi + 2] == 0xff)
+                    {
+                      consider (w, (guint32) soi, (guint32) (prvw_end - soi));
+                      return;
+                    }
+                return;
+              }
+          return;
+        }
+      pos += size;
+    }
+}
+
 gboolean
 sluice_probe_preview_is_container (const guint8 *data,
                                    gsize         len)
 {
   if (len >= 92 && memcmp (data, "FUJIFILMCCD-RAW", 15) == 0)
+    return TRUE;
+  if (is_cr3 (data, len))
     return TRUE;
   if (len < 8)
     return FALSE;
@@ -260,6 +325,11 @@ sluice_probe_preview_find (const guint8       *data,
       /* RAF: the JPEG's offset and length, big-endian, at 84 and 88 */
       w.le = FALSE;
       consider (&w, rd32 (&w, 84), rd32 (&w, 88));
+    }
+  else if (is_cr3 (data, len))
+    {
+      w.le = FALSE;
+      walk_cr3 (&w);
     }
   else
     {

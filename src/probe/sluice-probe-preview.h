@@ -10,12 +10,12 @@ G_BEGIN_DECLS
  * every camera stores a developed JPEG beside it. Found by walking the TIFF structure of a
  * TIFF-based raw (CR2, NEF, ARW, DNG, RW2, SRW, PEF, and any TIFF that points at a JPEG: IFD0
  * and the IFDs after it, their SubIFDs, JPEGInterchangeFormat, one-strip JPEG images,
- * Panasonic's JpgFromRaw) or from a Fujifilm RAF's header. Only baseline, extended and
- * progressive JPEGs count (a DNG's or CR2's lossless-JPEG raw data does not); of those, the
- * smallest whose longest side is at least @max_edge, else the largest.
+ * Panasonic's JpgFromRaw), from a Fujifilm RAF's header, or from a Canon CR3's PRVW box. Only
+ * baseline, extended and progressive JPEGs count (a DNG's or CR2's lossless-JPEG raw data does
+ * not); of those, the smallest whose longest side is at least @max_edge, else the largest.
  *
- * Bounded: at most 64 IFDs of 1,000 entries each are read, each once; every offset is checked
- * against @len.
+ * Bounded: at most 64 IFDs of 1,000 entries each are read, each once, or 64 top-level boxes;
+ * every offset is checked against @len.
  */
 
 typedef struct {
@@ -30,8 +30,8 @@ gboolean sluice_probe_preview_find (const guint8       *data,
                                     guint               max_edge,
                                     SluiceProbePreview *out);
 
-/* Whether @data starts like a TIFF (either byte order, or Olympus' and Panasonic's variants)
- * or a RAF: a file sluice_probe_preview_find() can look into. */
+/* Whether @data starts like a TIFF (either byte order, or Olympus' and Panasonic's variants),
+ * a RAF or a CR3: a file sluice_probe_preview_find() can look into. */
 gboolean sluice_probe_preview_is_container (const guint8 *data,
                                             gsize         len);
 

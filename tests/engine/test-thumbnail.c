@@ -1437,6 +1437,49 @@ make_raf_like (void)
   return g_byte_array_free_to_bytes (b);
 }
 
+static void
+put_be32 (GByteArray *b,
+          guint32     v)
+{
+  guint8 bytes[4] = { v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff };
+
+  g_byte_array_append (b, bytes, 4);
+}
+
+/* Like a Canon CR3, from LibRaw's and ExifTool's descriptions (no camera file was at hand):
+ * ftyp "crx ", a moov box, then a uuid box eaf42b5e-… holding 8 bytes and a PRVW box (sizes,
+ * 1620 × 1080 as the dimensions, then the JPEG), then mdat. */
+static GBytes *
+make_cr3_like (void)
+{
+  static const guint8 uuid[16] = { 0xea, 0xf4, 0x2b, 0x5e, 0x1c, 0x98, 0x4b, 0x88,
+                                   0xb9, 0xfb, 0xb7, 0xdc, 0x40, 0x6e, 0x4d, 0x16 };
+  static const guint8 prvw_head[12] = { 0, 0, 0, 0, 0, 1, 0x06, 0x54, 0x04, 0x38, 0, 1 };
+  g_autoptr(GBytes) preview = make_jpeg (320, 160, paint_halves, NULL);
+  guint32 jlen = g_bytes_get_size (preview);
+  GByteArray *b = g_byte_array_new ();
+  guint8 zeros[64] = { 0 };
+
+  put_be32 (b, 24);
+  g_byte_array_append (b, (const guint8 *) "ftypcrx \0\0\0\1crx isom", 20);
+  put_be32 (b, 8 + 32);
+  g_byte_array_append (b, (const guint8 *) "moov", 4);
+  g_byte_array_append (b, zeros, 32);
+  put_be32 (b, 8 + 16 + 8 + 8 + 12 + 4 + jlen);
+  g_byte_array_append (b, (const guint8 *) "uuid", 4);
+  g_byte_array_append (b, uuid, 16);
+  g_byte_array_append (b, zeros, 8);
+  put_be32 (b, 8 + 12 + 4 + jlen);
+  g_byte_array_append (b, (const guint8 *) "PRVW", 4);
+  g_byte_array_append (b, prvw_head, sizeof prvw_head);
+  put_be32 (b, jlen);
+  g_byte_array_append (b, g_bytes_get_data (preview, NULL), jlen);
+  put_be32 (b, 8 + 64);
+  g_byte_array_append (b, (const guint8 *) "mdat", 4);
+  g_byte_array_append (b, zeros, 64);
+  return g_byte_array_free_to_bytes (b);
+}
+
 /* The picture of @data at @edge: @w × @h, red at (@rx, @ry), blue at (@bx, @by). */
 static void
 assert_halves (SluiceProbePool *pool,
@@ -1465,7 +1508,7 @@ assert_halves (SluiceProbePool *pool,
 /* Raw files by the JPEG previews they carry: a CR2's full-size JPEG in IFD0's strip, or its
  * 160 px one in IFD1 when that is big enough for the edge asked for (never the lossless raw
  * data); a big-endian NEF's preview in a SubIFD, turned by the raw's orientation; an RW2's
- * JpgFromRaw; a RAF's header. */
+ * JpgFromRaw; a RAF's header; a CR3's PRVW box. */
 static void
 test_raw_previews (void)
 {
@@ -1474,6 +1517,7 @@ test_raw_previews (void)
   g_autoptr(GBytes) nef = make_nef_like (6);
   g_autoptr(GBytes) rw2 = make_rw2_like ();
   g_autoptr(GBytes) raf = make_raf_like ();
+  g_autoptr(GBytes) cr3 = make_cr3_like ();
 
   assert_halves (pool, cr2, 256, 256, 171, 20, 85, 235, 85);
   {
@@ -1493,13 +1537,14 @@ test_raw_previews (void)
   assert_halves (pool, nef, 128, 64, 128, 32, 10, 32, 117);
   assert_halves (pool, rw2, 64, 64, 32, 10, 16, 53, 16);
   assert_halves (pool, raf, 64, 64, 32, 10, 16, 53, 16);
+  assert_halves (pool, cr3, 64, 64, 32, 10, 16, 53, 16);
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
 }
 
-/* A TIFF without a JPEG is decoded by libtiff (refused as a format without it); IFDs that
- * point at themselves and at each
+/* A TIFF without a JPEG is decoded by libtiff (refused as a format without it), a CR3 cut
+ * before its preview is refused as one without; IFDs that point at themselves and at each
  * other are each read once; a preview that runs past the end of the file is passed over for
- * the one that does not; 200 mutated CR2s never take the helper down. */
+ * the one that does not; 200 mutated CR2s and CR3s never take the helper down. */
 static void
 test_raw_damaged (void)
 {
@@ -1568,6 +1613,13 @@ test_raw_damaged (void)
     assert_pixel (pixels, stride, 80, 60, 0, 255, 0);
   }
   assert_mutants_handled (pool, cr2, 8, "CR2");
+  {
+    g_autoptr(GBytes) cr3 = make_cr3_like ();
+    g_autoptr(GBytes) cut = g_bytes_new_from_bytes (cr3, 0, 200);
+
+    assert_refused (pool, cut, SLUICE_ERROR_INVALID_ARGUMENT, "holds no JPEG preview");
+    assert_mutants_handled (pool, cr3, 24, "CR3");
+  }
   assert_red_thumbnail (pool);
 }
 
