@@ -289,14 +289,24 @@ walk_cr3 (Walk *w)
     }
 }
 
+static gboolean
+is_raf (const guint8 *data,
+        gsize         len)
+{
+  return len >= 92 && memcmp (data, "FUJIFILMCCD-RAW", 15) == 0;
+}
+
 gboolean
 sluice_probe_preview_is_container (const guint8 *data,
                                    gsize         len)
 {
-  if (len >= 92 && memcmp (data, "FUJIFILMCCD-RAW", 15) == 0)
-    return TRUE;
-  if (is_cr3 (data, len))
-    return TRUE;
+  return is_raf (data, len) || is_cr3 (data, len) || sluice_probe_preview_is_tiff (data, len);
+}
+
+gboolean
+sluice_probe_preview_is_tiff (const guint8 *data,
+                              gsize         len)
+{
   if (len < 8)
     return FALSE;
   /* II*\0 and MM\0*; Olympus IIRO, IIRS, MMOR; Panasonic IIU\0 */
@@ -320,7 +330,7 @@ sluice_probe_preview_find (const guint8       *data,
   if (!sluice_probe_preview_is_container (data, len))
     return FALSE;
 
-  if (data[0] == 'F')
+  if (is_raf (data, len))
     {
       /* RAF: the JPEG's offset and length, big-endian, at 84 and 88 */
       w.le = FALSE;

@@ -35,4 +35,8 @@ gboolean sluice_probe_preview_find (const guint8       *data,
 gboolean sluice_probe_preview_is_container (const guint8 *data,
                                             gsize         len);
 
+/* Whether @data starts like a TIFF, of either byte order or a maker's variant. */
+gboolean sluice_probe_preview_is_tiff      (const guint8 *data,
+                                            gsize         len);
+
 G_END_DECLS

@@ -745,7 +745,7 @@ sluice_probe_thumbnail_make (const guint8  *data,
           data += preview.offset;
           len = preview.len;
         }
-      else if (tiff_decode != NULL && (data[0] == 'I' || data[0] == 'M'))
+      else if (tiff_decode != NULL && sluice_probe_preview_is_tiff (data, len))
         {
           /* no preview: a TIFF's own first picture (a raw's sensor data is refused there) */
           d = g_new0 (Decode, 1);

@@ -7,11 +7,13 @@ G_BEGIN_DECLS
 
 /*
  * Decodes a thumbnail from the bytes of one file, in the sandboxed helper: a JPEG with
- * libjpeg-turbo, scaled in the DCT (1/2, 1/4, 1/8), or a PNG with libpng (shown over white),
- * then box-filtered down to at most @max_edge pixels on its longest side and turned upright
- * by @orientation (EXIF 1..8; anything else is 1). Rows are decoded one at a time into an
+ * libjpeg-turbo, scaled in the DCT (1/2, 1/4, 1/8), a PNG with libpng or a WebP with libwebp
+ * (both shown over white), the JPEG preview of a raw file, and with the decoders module
+ * (sluice_probe_thumbnail_load_decoders()) a HEIF or a TIFF; then box-filtered down to at most
+ * @max_edge pixels on its longest side and turned upright by @orientation (EXIF 1..8; anything
+ * else is 1; a HEIF's own rotation replaces it). Rows are decoded a few at a time into an
  * accumulator of the output's size, so memory does not grow with the picture (an interlaced
- * PNG, whose passes fill the rows in turn, is decoded whole, up to 16 MP); the decoders' own
+ * PNG, a lossless WebP and a HEIF are decoded whole, with their own limits); the decoders' own
  * memory is capped, and a picture whose header promises more than
  * SLUICE_PROBE_THUMB_MAX_SOURCE_PIXELS is refused before decoding.
  *

@@ -104,6 +104,7 @@ EOF
 
 sources=(
   "$root/src/probe/sluice-probe-exif.c"
+  "$root/src/probe/sluice-probe-preview.c"
   "$root/src/engine/sluice-metadata.c"
   "$root/src/engine/sluice-sanitize.c"
   "$root/src/engine/sluice-error.c"

@@ -10,6 +10,7 @@
 
 #include "sluice-metadata.h"
 #include "sluice-probe-exif.h"
+#include "sluice-probe-preview.h"
 #include "sluice-probe-protocol.h"
 
 /*
@@ -22,6 +23,10 @@
  * a mismatch), the rest is the file. Besides crashes and sanitizer reports, the target aborts
  * when an invariant the parent relies on is broken: clean bounded strings, value ranges, a reply
  * that fits in one frame, and a round trip that loses nothing.
+ *
+ * The same bytes then go through the thumbnail's raw preview finder (sluice-probe-preview.c, a
+ * walk of TIFF IFDs, a RAF header or CR3 boxes): what it finds must lie within the file and be
+ * a JPEG frame of some size.
  *
  * Built by build-and-run.sh with clang -fsanitize=fuzzer,address,undefined, and by meson with
  * the normal compiler into fuzz-replay, which replays the regression files and the seeds.
@@ -185,5 +190,17 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   back = through_the_wire (meta);
   check_sane (back);
   check_round_trip (meta, back);
+
+  for (guint edge = 16; edge <= 512; edge *= 32)
+    {
+      SluiceProbePreview preview;
+
+      if (!sluice_probe_preview_find (data, size, edge, &preview))
+        continue;
+      FUZZ_CHECK (preview.offset < size && preview.len <= size - preview.offset);
+      FUZZ_CHECK (preview.len >= 3 && data[preview.offset] == 0xff &&
+                  data[preview.offset + 1] == 0xd8);
+      FUZZ_CHECK (preview.width > 0 && preview.height > 0);
+    }
   return 0;
 }
