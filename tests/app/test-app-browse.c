@@ -1254,6 +1254,11 @@ make_heic (void)
 
 #endif
 
+/* what the detail pane says of a file the helper does not decode */
+#define NOT_DECODABLE \
+  _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF and TIFF files and the " \
+    "previews in raw files can be decoded")
+
 /* A file without an embedded thumbnail: the detail pane shows it decoded by the sandboxed
  * helper, 256 px on its longest side, the right picture; a second selection comes from the
  * cache; a PNG, a WebP (transparency over white), a HEIC (turned by its irot) and a raw
@@ -1460,10 +1465,10 @@ test_decoded_thumbnail (void)
   /* a file that says it is JPEG but is not, and a video the probe saw as one */
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF and TIFF files and the previews in raw files can be decoded"));
+               NOT_DECODABLE);
   select_relpath (view, model, "Garden/clip.mov");
   wait_detail (detail, "Garden/clip.mov",
-               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF and TIFF files and the previews in raw files can be decoded"));
+               NOT_DECODABLE);
 
   /* the photo, decoded: 1200×800 → 256×171, the sun red, the sky blue, the ground green */
   select_relpath (view, model, "Garden/sunset.jpg");
@@ -1492,7 +1497,7 @@ test_decoded_thumbnail (void)
   g_assert_cmpint (g_unlink (photo_path), ==, 0);
   select_relpath (view, model, "Garden/notes.jpg");
   wait_detail (detail, "Garden/notes.jpg",
-               _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF and TIFF files and the previews in raw files can be decoded"));
+               NOT_DECODABLE);
   select_relpath (view, model, "Garden/sunset.jpg");
   wait_detail (detail, "Garden/sunset.jpg", NULL);
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (sluice_browse_detail_get_thumbnail (detail)),

@@ -528,6 +528,88 @@ assert_pixel (GBytes *pixels,
     g_error ("pixel %u,%u is %u,%u,%u, expected about %d,%d,%d", x, y, p[0], p[1], p[2], r, g, b);
 }
 
+/* The thumbnail of @data at @edge: @w × @h pixels, about (@r, @g, @b) at (@x, @y). */
+static void
+assert_thumbnail (SluiceProbePool *pool,
+                  GBytes          *data,
+                  guint            edge,
+                  guint            w,
+                  guint            h,
+                  guint            x,
+                  guint            y,
+                  int              r,
+                  int              g,
+                  int              b)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+
+  pixels = thumbnail_of (pool, data, edge, &width, &height, &stride, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (width, ==, w);
+  g_assert_cmpuint (height, ==, h);
+  assert_pixel (pixels, stride, x, y, r, g, b);
+}
+
+/* The same with red at (@rx, @ry) and blue at (@bx, @by): a paint_halves() picture. */
+static void
+assert_halves (SluiceProbePool *pool,
+               GBytes          *data,
+               guint            edge,
+               guint            w,
+               guint            h,
+               guint            rx,
+               guint            ry,
+               guint            bx,
+               guint            by)
+{
+  assert_thumbnail (pool, data, edge, w, h, rx, ry, 255, 0, 0);
+  assert_thumbnail (pool, data, edge, w, h, bx, by, 0, 0, 255);
+}
+
+#if HAVE_HEIF || HAVE_TIFF
+/* The thumbnail of the real file at @path at @edge, timed, in @width × @height: a picture,
+ * its green spreading over more than @min_spread levels. FALSE if the file is not there. */
+static gboolean
+real_thumbnail (SluiceProbePool *pool,
+                const char      *path,
+                guint            edge,
+                guint            min_spread,
+                guint           *width,
+                guint           *height)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *name = g_path_get_basename (path);
+  g_autoptr(GBytes) data = NULL;
+  g_autoptr(GBytes) pixels = NULL;
+  g_autoptr(GError) error = NULL;
+  guint lo = 255, hi = 0;
+  gsize stride = 0, len = 0;
+  gint64 start;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return FALSE;
+  data = g_bytes_new (contents, len);
+  start = g_get_monotonic_time ();
+  pixels = thumbnail_of (pool, data, edge, width, height, &stride, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s at %u: %u × %u in %.0f ms", name, edge, *width, *height,
+                  (g_get_monotonic_time () - start) / 1000.0);
+  for (guint y = 0; y < *height; y += 3)
+    for (guint x = 0; x < *width; x += 3)
+      {
+        guint v = ((const guint8 *) g_bytes_get_data (pixels, NULL))[y * stride + x * 3 + 1];
+
+        lo = MIN (lo, v);
+        hi = MAX (hi, v);
+      }
+  g_assert_cmpuint (hi - lo, >, min_spread);
+  return TRUE;
+}
+#endif
+
 static void
 assert_red_thumbnail (SluiceProbePool *pool)
 {
@@ -991,109 +1073,37 @@ static void
 test_heif_kinds (void)
 {
   g_autoptr(SluiceProbePool) pool = real_pool ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) red = make_heif (1000, 500, paint_red, 255, 1, NULL, 0, FALSE);
+  g_autoptr(GBytes) halves = make_heif (320, 160, paint_halves, 255, 1, NULL, 0, FALSE);
+  g_autoptr(GBytes) clear = make_heif (320, 160, paint_red, 128, 1, NULL, 0, FALSE);
+  g_autoptr(GBytes) turned = make_heif (320, 160, paint_halves, 255, 6, NULL, 0, FALSE);
+  g_autoptr(GBytes) with_thumb = make_heif (1280, 640, paint_red, 255, 1, paint_green, 320,
+                                            FALSE);
+  g_autoptr(GBytes) avif = make_heif (320, 160, paint_halves, 255, 1, NULL, 0, TRUE);
 
-  {
-    g_autoptr(GBytes) heif = make_heif (1000, 500, paint_red, 255, 1, NULL, 0, FALSE);
-    g_autoptr(GBytes) pixels = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
-
-    pixels = thumbnail_of (pool, heif, 100, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 100);
-    g_assert_cmpuint (height, ==, 50);
-    assert_pixel (pixels, stride, 0, 0, 255, 0, 0);
-    assert_pixel (pixels, stride, 50, 25, 255, 0, 0);
-  }
-
+  assert_thumbnail (pool, red, 100, 100, 50, 0, 0, 255, 0, 0);
+  assert_thumbnail (pool, red, 100, 100, 50, 50, 25, 255, 0, 0);
   /* red left, blue right; half transparent red is shown over white */
-  {
-    g_autoptr(GBytes) heif = make_heif (320, 160, paint_halves, 255, 1, NULL, 0, FALSE);
-    g_autoptr(GBytes) clear = make_heif (320, 160, paint_red, 128, 1, NULL, 0, FALSE);
-    g_autoptr(GBytes) pixels = NULL;
-    g_autoptr(GBytes) clear_pixels = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
-
-    pixels = thumbnail_of (pool, heif, 64, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 64);
-    g_assert_cmpuint (height, ==, 32);
-    assert_pixel (pixels, stride, 10, 16, 255, 0, 0);
-    assert_pixel (pixels, stride, 53, 16, 0, 0, 255);
-
-    clear_pixels = thumbnail_of (pool, clear, 64, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    assert_pixel (clear_pixels, stride, 32, 16, 255, 127, 127);
-  }
-
+  assert_halves (pool, halves, 64, 64, 32, 10, 16, 53, 16);
+  assert_thumbnail (pool, clear, 64, 64, 32, 32, 16, 255, 127, 127);
   /* stored on its side with irot (EXIF orientation 6): the stored left half ends up on top */
-  {
-    g_autoptr(GBytes) heif = make_heif (320, 160, paint_halves, 255, 6, NULL, 0, FALSE);
-    g_autoptr(GBytes) pixels = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
-
-    pixels = thumbnail_of (pool, heif, 128, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 64);
-    g_assert_cmpuint (height, ==, 128);
-    assert_pixel (pixels, stride, 32, 10, 255, 0, 0);
-    assert_pixel (pixels, stride, 32, 117, 0, 0, 255);
-  }
-
-  /* a red picture with a green thumbnail item of 320 × 160 */
-  {
-    g_autoptr(GBytes) heif = make_heif (1280, 640, paint_red, 255, 1, paint_green, 320, FALSE);
-    g_autoptr(GBytes) small = NULL;
-    g_autoptr(GBytes) big = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
-
-    small = thumbnail_of (pool, heif, 256, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 256);
-    g_assert_cmpuint (height, ==, 128);
-    assert_pixel (small, stride, 128, 64, 0, 255, 0);
-
-    big = thumbnail_of (pool, heif, 512, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 512);
-    g_assert_cmpuint (height, ==, 256);
-    assert_pixel (big, stride, 256, 128, 255, 0, 0);
-  }
-
-  /* an AVIF (AV1 in HEIF), decoded by dav1d without its threads: red left, blue right */
-  {
-    g_autoptr(GBytes) avif = make_heif (320, 160, paint_halves, 255, 1, NULL, 0, TRUE);
-    g_autoptr(GBytes) pixels = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
-
-    pixels = thumbnail_of (pool, avif, 64, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 64);
-    g_assert_cmpuint (height, ==, 32);
-    assert_pixel (pixels, stride, 10, 16, 255, 0, 0);
-    assert_pixel (pixels, stride, 53, 16, 0, 0, 255);
-  }
+  assert_halves (pool, turned, 128, 64, 128, 32, 10, 32, 117);
+  /* a red picture with a green thumbnail item of 320 × 160: the item covers 256, not 512 */
+  assert_thumbnail (pool, with_thumb, 256, 256, 128, 128, 64, 0, 255, 0);
+  assert_thumbnail (pool, with_thumb, 512, 512, 256, 256, 128, 255, 0, 0);
+  /* an AVIF (AV1 in HEIF), decoded by dav1d without its threads */
+  assert_halves (pool, avif, 64, 64, 32, 10, 16, 53, 16);
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
 
   /* the helpers of an ingest do not load the decoders module: the format is refused */
   {
     g_autofree char *helper = sluice_probe_find_helper ();
+    g_autoptr(GError) error = NULL;
     g_autoptr(SluiceProbePool) plain = sluice_probe_pool_new (helper, 1, 0, &error);
-    g_autoptr(GBytes) heif = make_heif (64, 64, paint_red, 255, 1, NULL, 0, FALSE);
-    g_autoptr(GBytes) pixels = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
 
     g_assert_no_error (error);
-    pixels = thumbnail_of (plain, heif, 64, &width, &height, &stride, &error);
-    g_assert_null (pixels);
-    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT);
-    g_assert_nonnull (strstr (error->message, "only JPEG, PNG and WebP are decoded"));
+    assert_refused (plain, red, SLUICE_ERROR_INVALID_ARGUMENT,
+                    "only JPEG, PNG and WebP are decoded");
   }
 }
 
@@ -1178,32 +1188,11 @@ test_heif_real (void)
     for (guint edge = 256; edge <= 512; edge *= 2)
       {
         g_autofree char *path = g_build_filename (corpus, files[i], NULL);
-        g_autofree char *contents = NULL;
-        g_autoptr(GBytes) data = NULL;
-        g_autoptr(GBytes) pixels = NULL;
-        g_autoptr(GError) error = NULL;
-        guint width = 0, height = 0, lo = 255, hi = 0;
-        gsize stride = 0, len = 0;
-        gint64 start;
+        guint width = 0, height = 0;
 
-        if (!g_file_get_contents (path, &contents, &len, NULL))
+        if (!real_thumbnail (pool, path, edge, 64, &width, &height))
           continue;
-        data = g_bytes_new (contents, len);
-        start = g_get_monotonic_time ();
-        pixels = thumbnail_of (pool, data, edge, &width, &height, &stride, &error);
-        g_assert_no_error (error);
-        g_test_message ("%s at %u: %u × %u in %.0f ms", files[i], edge, width, height,
-                        (g_get_monotonic_time () - start) / 1000.0);
         g_assert_cmpuint (MAX (width, height), ==, edge);
-        for (guint y = 0; y < height; y += 7)
-          for (guint x = 0; x < width; x += 7)
-            {
-              guint v = ((const guint8 *) g_bytes_get_data (pixels, NULL))[y * stride + x * 3 + 1];
-
-              lo = MIN (lo, v);
-              hi = MAX (hi, v);
-            }
-        g_assert_cmpuint (hi - lo, >, 64);
         found++;
       }
   g_assert_cmpuint (found, >, 0);
@@ -1214,7 +1203,8 @@ test_heif_real (void)
 static void
 test_heif_not_built (void)
 {
-  g_test_skip ("built without HEIF thumbnails (-Dheif=disabled, or no libheif, libde265 or dav1d)");
+  g_test_skip ("built without HEIF thumbnails (-Dheif=disabled, or no libheif, libde265 or "
+               "dav1d)");
 }
 #endif
 
@@ -1480,31 +1470,6 @@ make_cr3_like (void)
   return g_byte_array_free_to_bytes (b);
 }
 
-/* The picture of @data at @edge: @w × @h, red at (@rx, @ry), blue at (@bx, @by). */
-static void
-assert_halves (SluiceProbePool *pool,
-               GBytes          *data,
-               guint            edge,
-               guint            w,
-               guint            h,
-               guint            rx,
-               guint            ry,
-               guint            bx,
-               guint            by)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) pixels = NULL;
-  guint width = 0, height = 0;
-  gsize stride = 0;
-
-  pixels = thumbnail_of (pool, data, edge, &width, &height, &stride, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (width, ==, w);
-  g_assert_cmpuint (height, ==, h);
-  assert_pixel (pixels, stride, rx, ry, 255, 0, 0);
-  assert_pixel (pixels, stride, bx, by, 0, 0, 255);
-}
-
 /* Raw files by the JPEG previews they carry: a CR2's full-size JPEG in IFD0's strip, or its
  * 160 px one in IFD1 when that is big enough for the edge asked for (never the lossless raw
  * data); a big-endian NEF's preview in a SubIFD, turned by the raw's orientation; an RW2's
@@ -1520,19 +1485,8 @@ test_raw_previews (void)
   g_autoptr(GBytes) cr3 = make_cr3_like ();
 
   assert_halves (pool, cr2, 256, 256, 171, 20, 85, 235, 85);
-  {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GBytes) pixels = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
-
-    /* 160 × 120 is enough for 128: the small preview, green */
-    pixels = thumbnail_of (pool, cr2, 128, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 128);
-    g_assert_cmpuint (height, ==, 96);
-    assert_pixel (pixels, stride, 64, 48, 0, 255, 0);
-  }
+  /* 160 × 120 is enough for 128: the small preview, green */
+  assert_thumbnail (pool, cr2, 128, 128, 96, 64, 48, 0, 255, 0);
   /* stored 320 × 160, shown turned: the red left half on top */
   assert_halves (pool, nef, 128, 64, 128, 32, 10, 32, 117);
   assert_halves (pool, rw2, 64, 64, 32, 10, 16, 53, 16);
@@ -1561,18 +1515,7 @@ test_raw_damaged (void)
 
 #if HAVE_TIFF
     /* no JPEG in it: libtiff decodes its own picture, 4 × 4 black */
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GBytes) pixels = NULL;
-      guint width = 0, height = 0;
-      gsize stride = 0;
-
-      pixels = thumbnail_of (pool, plain, 64, &width, &height, &stride, &error);
-      g_assert_no_error (error);
-      g_assert_cmpuint (width, ==, 4);
-      g_assert_cmpuint (height, ==, 4);
-      assert_pixel (pixels, stride, 2, 2, 0, 0, 0);
-    }
+    assert_thumbnail (pool, plain, 64, 4, 4, 2, 2, 0, 0, 0);
 #else
     assert_refused (pool, plain, SLUICE_ERROR_INVALID_ARGUMENT, "holds no JPEG preview");
 #endif
@@ -1597,20 +1540,12 @@ test_raw_damaged (void)
     g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (cr2, NULL), len);
     guint32 ifd0 = data[4] | data[5] << 8 | data[6] << 16 | (guint32) data[7] << 24;
     g_autoptr(GBytes) past = NULL;
-    g_autoptr(GBytes) pixels = NULL;
-    g_autoptr(GError) error = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
 
     /* the 6th entry is StripByteCounts */
     g_assert_cmpuint (data[ifd0 + 2 + 5 * 12], ==, 0x17);
     data[ifd0 + 2 + 5 * 12 + 10] = 0x10;
     past = g_bytes_new (data, len);
-    pixels = thumbnail_of (pool, past, 256, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 160);
-    g_assert_cmpuint (height, ==, 120);
-    assert_pixel (pixels, stride, 80, 60, 0, 255, 0);
+    assert_thumbnail (pool, past, 256, 160, 120, 80, 60, 0, 255, 0);
   }
   assert_mutants_handled (pool, cr2, 8, "CR2");
   {
@@ -1754,22 +1689,10 @@ test_tiff_kinds (void)
   {
     g_autoptr(GBytes) red = make_tiff (1000, 500, paint_red, 255, TIFF_STRIPS, 1);
     g_autoptr(GBytes) clear = make_tiff (200, 100, paint_red, 128, TIFF_ALPHA, 1);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GBytes) pixels = NULL;
-    g_autoptr(GBytes) clear_pixels = NULL;
-    guint width = 0, height = 0;
-    gsize stride = 0;
 
-    pixels = thumbnail_of (pool, red, 100, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (width, ==, 100);
-    g_assert_cmpuint (height, ==, 50);
-    assert_pixel (pixels, stride, 0, 0, 255, 0, 0);
-    assert_pixel (pixels, stride, 99, 49, 255, 0, 0);
-
-    clear_pixels = thumbnail_of (pool, clear, 100, &width, &height, &stride, &error);
-    g_assert_no_error (error);
-    assert_pixel (clear_pixels, stride, 50, 25, 255, 127, 127);
+    assert_thumbnail (pool, red, 100, 100, 50, 0, 0, 255, 0, 0);
+    assert_thumbnail (pool, red, 100, 100, 50, 99, 49, 255, 0, 0);
+    assert_thumbnail (pool, clear, 100, 100, 50, 50, 25, 255, 127, 127);
   }
   for (guint i = 0; i < G_N_ELEMENTS (halves); i++)
     {
@@ -1815,8 +1738,9 @@ tiff_with_size (GBytes *tiff,
 }
 
 /* A TIFF whose strips break gives the rows before them; cut short (libtiff writes its
- * directory last), its header alone or noise after it are refused as damaged, a header promising 60000 × 60000 as too large, a raw's sensor data as a kind not
- * decoded; mutated TIFFs never take the helper down. */
+ * directory last), its header alone or noise after it are refused as damaged, a header
+ * promising 60000 × 60000 as too large, a raw's sensor data as a kind not decoded; mutated
+ * TIFFs never take the helper down. */
 static void
 test_tiff_damaged (void)
 {
@@ -1873,34 +1797,13 @@ test_tiff_real (void)
   while ((name = g_dir_read_name (listing)) != NULL)
     {
       g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_autofree char *contents = NULL;
-      g_autoptr(GBytes) data = NULL;
-      g_autoptr(GBytes) pixels = NULL;
-      g_autoptr(GError) error = NULL;
-      guint width = 0, height = 0, lo = 255, hi = 0;
-      gsize stride = 0, len = 0;
-      gint64 start;
+      guint width = 0, height = 0;
 
       if (!g_str_has_suffix (name, ".tiff") ||
-          !g_file_get_contents (path, &contents, &len, NULL))
+          !real_thumbnail (pool, path, 256, 32, &width, &height))
         continue;
-      data = g_bytes_new (contents, len);
-      start = g_get_monotonic_time ();
-      pixels = thumbnail_of (pool, data, 256, &width, &height, &stride, &error);
-      g_assert_no_error (error);
-      g_test_message ("%s: %u × %u in %.0f ms", name, width, height,
-                      (g_get_monotonic_time () - start) / 1000.0);
       g_assert_cmpuint (MAX (width, height), <=, 256);
       g_assert_cmpuint (MAX (width, height), >, 16);
-      for (guint y = 0; y < height; y += 3)
-        for (guint x = 0; x < width; x += 3)
-          {
-            guint v = ((const guint8 *) g_bytes_get_data (pixels, NULL))[y * stride + x * 3 + 1];
-
-            lo = MIN (lo, v);
-            hi = MAX (hi, v);
-          }
-      g_assert_cmpuint (hi - lo, >, 32);
       found++;
     }
   g_assert_cmpuint (found, >, 0);
