@@ -739,28 +739,31 @@ sluice_probe_thumbnail_make (const guint8  *data,
   if (sluice_probe_preview_is_container (data, len))
     {
       SluiceProbePreview preview;
+      gboolean found = sluice_probe_preview_find (data, len, max_edge, &preview);
 
-      if (sluice_probe_preview_find (data, len, max_edge, &preview))
+      /* a TIFF's own first picture unless a preview covers the edge (a scan's 160 px EXIF
+       * thumbnail would be a blurred one); a raw's sensor data is refused there, and then
+       * whatever preview there is will do */
+      if ((!found || MAX (preview.width, preview.height) < max_edge) && tiff_decode != NULL &&
+          sluice_probe_preview_is_tiff (data, len))
         {
-          data += preview.offset;
-          len = preview.len;
-        }
-      else if (tiff_decode != NULL && sluice_probe_preview_is_tiff (data, len))
-        {
-          /* no preview: a TIFF's own first picture (a raw's sensor data is refused there) */
           d = g_new0 (Decode, 1);
           result = decode_tiff (d, data, len, max_edge, orientation, out_failure, out_message);
           decode_clear (d);
           g_free (d);
-          return result;
+          if (result != NULL || !found)
+            return result;
+          g_clear_pointer (out_message, g_free);
         }
-      else
+      if (!found)
         {
           *out_failure = SLUICE_PROBE_THUMB_UNSUPPORTED;
           *out_message = g_strdup ("this TIFF or raw file holds no JPEG preview (its own "
                                    "pictures are not decoded)");
           return NULL;
         }
+      data += preview.offset;
+      len = preview.len;
     }
 
   if (!is_jpeg (data, len) && !is_png (data, len) && !is_webp (data, len) &&
@@ -987,7 +990,9 @@ static gboolean
 load_heif (void       *module,
            GString    *problems)
 {
-  SluiceProbeHeifInitFunc init = (SluiceProbeHeifInitFunc) dlsym (module, "sluice_probe_heif_init");
+  SluiceProbeHeifInitFunc init;
+
+  init = (SluiceProbeHeifInitFunc) dlsym (module, "sluice_probe_heif_init");
 
   heif_module.is_heif = (SluiceProbeHeifIsHeifFunc) dlsym (module, "sluice_probe_heif_is_heif");
   heif_module.free = (SluiceProbeHeifFreeFunc) dlsym (module, "sluice_probe_heif_free");
