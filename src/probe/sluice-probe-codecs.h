@@ -14,7 +14,7 @@ G_BEGIN_DECLS
  *  - an HEVC decoder over libde265 that decodes in the calling thread, with deblocking and
  *    SAO off: a 12 MP picture becomes a thumbnail an eighth of its width or less, and what those
  *    filters smooth does not survive the averaging (thumbnails of the corpus' six phone HEIFs
- *    at two sizes, three runs: 6.8 → 6.0 s, -13 %);
+ *    at two sizes, medians of three runs: 7.1 → 6.2 s, -13 %);
  *  - an AV1 decoder over dav1d with one thread, which dav1d takes to mean none of its own
  *    (AVIF).
  *
