@@ -52,7 +52,8 @@ typedef void                    (*SluiceProbeHeifFreeFunc)   (SluiceProbeHeifPic
  * compression, depth and colour model libtiff reads (not floating point, not a raw's sensor
  * data): @start is told its size, then @row gets each row top to bottom as stored (the
  * orientation is the caller's), as 8-bit RGB with any alpha shown over white. FALSE with
- * @out_failure (a SluiceProbeThumbFailure) and @out_message; rows already given stand. */
+ * @out_failure (a SluiceProbeThumbFailure) and @out_message when not a row could be decoded;
+ * a picture that breaks off later gives the rows before the break (TRUE). */
 typedef void     (*SluiceProbeTiffStartFunc)  (gpointer      user_data,
                                                guint         width,
                                                guint         height);
