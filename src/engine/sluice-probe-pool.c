@@ -236,19 +236,27 @@ sluice_probe_pool_restarts (SluiceProbePool *self)
 
 /* Why a helper went away, in the words the catalog keeps. */
 static char *
-describe_death (GSubprocess *process)
+describe_death (GSubprocess *process,
+                gboolean     thumbnails)
 {
   if (g_subprocess_get_if_signaled (process))
     {
       int sig = g_subprocess_get_term_sig (process);
       const char *abbrev = sigabbrev_np (sig);
+      g_autofree char *why = NULL;
 
-      const char *why = sig == SIGSYS ? " (a system call the sandbox forbids)"
-                        : sig == SIGXCPU ? " (more than 5 s of CPU for one file)"
-                        : sig == SIGTRAP ? " (a fatal GLib error such as out of memory)" : "";
+      if (sig == SIGSYS)
+        why = g_strdup (" (a system call the sandbox forbids)");
+      else if (sig == SIGXCPU)
+        why = g_strdup_printf (" (more than %d s of CPU for one file)",
+                               thumbnails ? SLUICE_PROBE_THUMB_CPU_SECONDS
+                                          : SLUICE_PROBE_CPU_SECONDS);
+      else if (sig == SIGTRAP)
+        why = g_strdup (" (a fatal GLib error such as out of memory)");
 
       if (abbrev != NULL)
-        return g_strdup_printf ("metadata helper crashed with SIG%s%s", abbrev, why);
+        return g_strdup_printf ("metadata helper crashed with SIG%s%s", abbrev,
+                                why != NULL ? why : "");
       return g_strdup_printf ("metadata helper crashed with signal %d", sig);
     }
   return g_strdup_printf ("metadata helper exited with status %d",
@@ -299,7 +307,7 @@ helper_replace (SluiceProbePool *self,
   if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PROBE_CRASHED))
     {
       g_free (error->message);
-      error->message = describe_death (h->process);
+      error->message = describe_death (h->process, self->thumbnails);
     }
 
   g_mutex_lock (&self->mutex);

@@ -46,6 +46,11 @@ typedef enum {
   SLUICE_PROBE_MSG_NO_THUMBNAIL = 7,
 } SluiceProbeMessage;
 
+/* CPU time one request may cost before SIGXCPU ends the helper: a file's metadata, or its
+ * thumbnail (a 48 MP HEIF of high entropy took 5.0 s to decode, in one thread). */
+#define SLUICE_PROBE_CPU_SECONDS        5
+#define SLUICE_PROBE_THUMB_CPU_SECONDS  20
+
 /* The thumbnail a helper decodes is at most this big on its longest side: 512 × 512 RGB is
  * 768 KiB, which fits one frame. */
 #define SLUICE_PROBE_THUMB_MIN_EDGE 16

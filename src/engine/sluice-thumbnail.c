@@ -18,6 +18,11 @@
 #include "sluice-probe-protocol.h"
 #include "sluice-thumbnail.h"
 
+
+/* A decode sends nothing until it is done: a big HEIF or TIFF may take the helper's whole CPU
+ * budget for a thumbnail (SLUICE_PROBE_THUMB_CPU_SECONDS, 20 s), and more on a busy machine. */
+#define SLUICE_THUMBNAIL_TIMEOUT_MS 40000
+
 /* Called from any thread: the memory cache, the disk cache's running size and the lazily
  * started pool are behind one mutex; decoding and file I/O happen outside it. */
 
@@ -391,7 +396,7 @@ get_pool (SluiceThumbnailer  *self,
   g_mutex_lock (&self->mutex);
   if (self->pool == NULL)
     self->pool = sluice_probe_pool_new_for_thumbnails (self->helper_path, 1,
-                                                       SLUICE_PROBE_DEFAULT_TIMEOUT_MS, error);
+                                                       SLUICE_THUMBNAIL_TIMEOUT_MS, error);
   pool = self->pool;
   if (pool != NULL)
     self->decodes++;

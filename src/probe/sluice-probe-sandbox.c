@@ -234,37 +234,38 @@ set_limits (void)
 #else
   g_string_append (status, "RLIMIT_AS not set (sanitizer build); ");
 #endif
-  sluice_probe_sandbox_arm_cpu_limit ();
-  g_string_append_printf (status, "RLIMIT_CPU +%d s per file; ", SLUICE_PROBE_CPU_SECONDS);
+  sluice_probe_sandbox_arm_cpu_limit (SLUICE_PROBE_CPU_SECONDS);
+  g_string_append_printf (status, "RLIMIT_CPU +%d s per file (+%d s per thumbnail); ",
+                          SLUICE_PROBE_CPU_SECONDS, SLUICE_PROBE_THUMB_CPU_SECONDS);
 }
 
 /**
  * sluice_probe_sandbox_arm_cpu_limit:
+ * @seconds: this file's budget
  *
- * Before each file: the soft CPU limit becomes what was used so far plus
- * SLUICE_PROBE_CPU_SECONDS, so a runaway parse is ended by SIGXCPU whatever the helper did
- * before. The hard limit is left alone (a helper serves many files and the soft limit has to
- * move up each time). getrusage() and prlimit64(RLIMIT_CPU) are on the allow-list for this.
+ * Before each file: the soft CPU limit becomes what was used so far plus @seconds, so a
+ * runaway parse or decode is ended by SIGXCPU whatever the helper did before. The hard limit
+ * is left alone (a helper serves many files and the soft limit has to move up each time).
+ * getrusage() and prlimit64(RLIMIT_CPU) are on the allow-list for this.
  */
 void
-sluice_probe_sandbox_arm_cpu_limit (void)
+sluice_probe_sandbox_arm_cpu_limit (guint seconds)
 {
-  static rlim_t armed_for;   /* the "used" the limit was last set for */
+  static rlim_t armed;   /* the soft limit last set */
   struct rusage ru;
   struct rlimit rl;
-  rlim_t used;
+  rlim_t limit;
 
   if (getrusage (RUSAGE_SELF, &ru) < 0)
     return;
-  /* whole seconds, rounded up: the file gets between 5 and 6 s */
-  used = (rlim_t) ru.ru_utime.tv_sec + (rlim_t) ru.ru_stime.tv_sec + 1;
+  /* whole seconds used, rounded up: the file gets between @seconds and @seconds + 1 */
+  limit = (rlim_t) ru.ru_utime.tv_sec + (rlim_t) ru.ru_stime.tv_sec + 1 + seconds;
   /* the same limit as last time: thousands of small files fit in one second, and two system
    * calls fewer per file count there (issue 5) */
-  if (used == armed_for || getrlimit (RLIMIT_CPU, &rl) < 0)
+  if (limit == armed || getrlimit (RLIMIT_CPU, &rl) < 0)
     return;
-  armed_for = used;
-  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? used + SLUICE_PROBE_CPU_SECONDS
-                                             : MIN (rl.rlim_max, used + SLUICE_PROBE_CPU_SECONDS);
+  armed = limit;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? limit : MIN (rl.rlim_max, limit);
   setrlimit (RLIMIT_CPU, &rl);
 }
 

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "sluice-probe-protocol.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -12,8 +14,7 @@ G_BEGIN_DECLS
  * entry.
  */
 
-/* CPU time one file may cost before SIGXCPU ends the helper. */
-#define SLUICE_PROBE_CPU_SECONDS  5
+/* SLUICE_PROBE_CPU_SECONDS and SLUICE_PROBE_THUMB_CPU_SECONDS: the protocol's */
 /* The helper maps at most this much of a file (the engine sends at most 1 GiB today); the
  * address space limit is this plus SLUICE_PROBE_AS_HEADROOM. */
 #define SLUICE_PROBE_MAX_MAP      ((guint64) 1 << 30)
@@ -35,7 +36,7 @@ G_BEGIN_DECLS
 
 gboolean    sluice_probe_sandbox_enter           (int       sock,
                                                   GError  **error);
-void        sluice_probe_sandbox_arm_cpu_limit   (void);
+void        sluice_probe_sandbox_arm_cpu_limit   (guint     seconds);
 const char *sluice_probe_sandbox_describe        (void);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -332,4 +333,36 @@ sluice_probe_test_mode_run (int             sock,
   else if (write_path != NULL)
     mode_write_file (meta, write_path);
   return FALSE;
+}
+
+/* CPU time used by this process so far, as RLIMIT_CPU counts it (a wall clock would count a
+ * preempted wait too), in µs */
+static gint64
+cpu_used (void)
+{
+  struct rusage ru;
+
+  if (getrusage (RUSAGE_SELF, &ru) < 0)
+    return G_MAXINT64;
+  return (gint64) ru.ru_utime.tv_sec * G_USEC_PER_SEC + ru.ru_utime.tv_usec +
+         (gint64) ru.ru_stime.tv_sec * G_USEC_PER_SEC + ru.ru_stime.tv_usec;
+}
+
+void
+sluice_probe_test_mode_thumbnail (const guint8 *data,
+                                  gsize         len)
+{
+  const gsize prefix_len = strlen (SLUICE_PROBE_TEST_PREFIX);
+  g_autofree char *mode = NULL;
+  gint64 until;
+
+  if (data == NULL || len <= prefix_len || memcmp (data, SLUICE_PROBE_TEST_PREFIX, prefix_len) != 0)
+    return;
+  mode = g_strndup ((const char *) data + prefix_len, MIN (len - prefix_len, 32));
+  if (!g_str_has_prefix (mode, "spin-for:"))
+    return;
+  until = cpu_used () +
+          (gint64) g_ascii_strtoull (mode + strlen ("spin-for:"), NULL, 10) * G_USEC_PER_SEC;
+  while (cpu_used () < until)
+    ;
 }

@@ -31,6 +31,9 @@ G_BEGIN_DECLS
  *   status              answer normally, with a warning describing the sandbox
  *
  * Anything else is probed normally.
+ *
+ * A THUMBNAIL request whose file starts with the prefix and "spin-for:N" first uses N seconds
+ * of CPU, then is answered as usual (the file is no picture: "cannot make a thumbnail").
  */
 
 #define SLUICE_PROBE_TEST_PREFIX "SLUICE-TEST:"
@@ -41,5 +44,7 @@ gboolean sluice_probe_test_mode_run   (int             sock,
                                        const guint8   *data,
                                        gsize           len,
                                        SluiceMetadata *meta);
+void     sluice_probe_test_mode_thumbnail (const guint8 *data,
+                                           gsize         len);
 
 G_END_DECLS

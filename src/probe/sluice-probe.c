@@ -245,6 +245,9 @@ thumbnail_one (int          sock,
                                     g_variant_new ("(us)", SLUICE_PROBE_THUMB_DAMAGED,
                                                    map_error->message), -1, error);
 
+#ifdef SLUICE_PROBE_TEST_MODES
+  sluice_probe_test_mode_thumbnail (map, len);
+#endif
   meta = sluice_probe_exif_extract (map, len, "thumbnail.jpg");
   orientation = meta->orientation >= 1 && meta->orientation <= 8 ? (guint) meta->orientation : 1;
   pixels = sluice_probe_thumbnail_make (map, len, max_edge, orientation, &failure, &message);
@@ -322,8 +325,8 @@ serve (int sock)
           guint32 max_edge = 0;
 
           g_variant_get (request, "(tu)", &size, &max_edge);
-          /* this file's CPU budget starts now */
-          sluice_probe_sandbox_arm_cpu_limit ();
+          /* this file's CPU budget starts now: a decode's, bigger than a parse's */
+          sluice_probe_sandbox_arm_cpu_limit (SLUICE_PROBE_THUMB_CPU_SECONDS);
           ok = thumbnail_one (sock, id, fd, size, max_edge, &local_error);
           close (fd);
           if (!ok)
@@ -347,7 +350,7 @@ serve (int sock)
 
       g_variant_get (request, "(&st)", &name, &size);
       /* this file's CPU budget starts now */
-      sluice_probe_sandbox_arm_cpu_limit ();
+      sluice_probe_sandbox_arm_cpu_limit (SLUICE_PROBE_CPU_SECONDS);
       reply = probe_one (sock, id, fd, name, size, &local_error);
       close (fd);
 

@@ -2015,6 +2015,29 @@ test_bomb (void)
   assert_red_thumbnail (pool);
 }
 
+/* A thumbnail gets a bigger CPU budget than a file's metadata (SLUICE_PROBE_THUMB_CPU_SECONDS
+ * against SLUICE_PROBE_CPU_SECONDS, after which SIGXCPU ends the helper; test-probe-misbehave
+ * shows the 5 s of a probe): 8 s of CPU in a thumbnail request of the test-modes helper,
+ * then the usual answer for a file that is no picture. */
+static void
+test_cpu_budget (void)
+{
+  g_autofree char *helper = g_build_filename (PROBE_BUILDDIR, "sluice-probe-test-modes", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceProbePool) pool = sluice_probe_pool_new_for_thumbnails (helper, 1, 60000,
+                                                                          &error);
+  g_autoptr(GBytes) spin = g_bytes_new_static ("SLUICE-TEST:spin-for:8 and no picture", 37);
+  g_autoptr(GBytes) pixels = NULL;
+  guint width = 0, height = 0;
+  gsize stride = 0;
+
+  g_assert_no_error (error);
+  pixels = thumbnail_of (pool, spin, 64, &width, &height, &stride, &error);
+  g_assert_null (pixels);
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
+}
+
 /* A helper that dies or stalls on a file: a clear error, and a fresh helper serves on. */
 static void
 test_helper_crash_and_stall (void)
@@ -2310,6 +2333,7 @@ main (int   argc,
   g_test_add_func ("/engine/thumbnail/bomb", test_bomb);
   g_test_add_func ("/engine/thumbnail/mutations", test_mutations);
   g_test_add_func ("/engine/thumbnail/helper-crash-and-stall", test_helper_crash_and_stall);
+  g_test_add_func ("/engine/thumbnail/cpu-budget", test_cpu_budget);
   g_test_add_func ("/engine/thumbnail/cache", test_cache);
   g_test_add_func ("/engine/thumbnail/cache-damaged-file", test_cache_damaged_file);
   g_test_add_func ("/engine/thumbnail/cache-bound", test_cache_bound);
