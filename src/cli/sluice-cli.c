@@ -1543,27 +1543,20 @@ self_test_heif (const char  *helper,
                 GError     **error)
 {
   g_autoptr(SluiceProbePool) pool = NULL;
+  g_autoptr(SluiceBuffer) buffer = NULL;
   g_autoptr(GBytes) pixels = NULL;
   guint width = 0, height = 0;
   gsize stride = 0;
-  int fd;
 
   pool = sluice_probe_pool_new_for_thumbnails (helper, 1, SLUICE_PROBE_DEFAULT_TIMEOUT_MS,
                                                error);
   if (pool == NULL)
     return FALSE;
-  fd = memfd_create ("sluice-self-test", MFD_CLOEXEC);
-  if (fd < 0 || write (fd, self_test_heic, sizeof self_test_heic) !=
-                (gssize) sizeof self_test_heic)
-    {
-      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "memfd: %s", g_strerror (errno));
-      if (fd >= 0)
-        close (fd);
-      return FALSE;
-    }
-  pixels = sluice_probe_pool_thumbnail (pool, fd, sizeof self_test_heic, 64, &width, &height,
-                                        &stride, error);
-  close (fd);
+  buffer = sluice_buffer_new_from_data (self_test_heic, sizeof self_test_heic, error);
+  if (buffer == NULL)
+    return FALSE;
+  pixels = sluice_probe_pool_thumbnail (pool, sluice_buffer_get_readonly_fd (buffer),
+                                        buffer->len, 64, &width, &height, &stride, error);
   if (pixels == NULL)
     return FALSE;
   if (width != 4 || height != 8)
@@ -1586,11 +1579,11 @@ cmd_self_test (int    argc,
 {
   g_autoptr(GOptionContext) ctx = NULL;
   g_autoptr(SluiceProbePool) pool = NULL;
+  g_autoptr(SluiceBuffer) buffer = NULL;
   g_autoptr(SluiceMetadata) meta = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *helper = NULL;
   int exit_code;
-  int fd;
 
   ctx = g_option_context_new (_("— check that the metadata helper of this installation works"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
@@ -1604,18 +1597,10 @@ cmd_self_test (int    argc,
 
   pool = sluice_probe_pool_new (helper, 1, SLUICE_PROBE_DEFAULT_TIMEOUT_MS, &error);
   if (pool != NULL)
-    {
-      fd = memfd_create ("sluice-self-test", MFD_CLOEXEC);
-      if (fd < 0 || write (fd, self_test_jpeg, sizeof self_test_jpeg) !=
-                    (gssize) sizeof self_test_jpeg)
-        g_set_error (&error, SLUICE_ERROR, SLUICE_ERROR_FAILED, "memfd: %s",
-                     g_strerror (errno));
-      else
-        meta = sluice_probe_pool_probe (pool, fd, "self-test.jpg", sizeof self_test_jpeg,
-                                        &error);
-      if (fd >= 0)
-        close (fd);
-    }
+    buffer = sluice_buffer_new_from_data (self_test_jpeg, sizeof self_test_jpeg, &error);
+  if (buffer != NULL)
+    meta = sluice_probe_pool_probe (pool, sluice_buffer_get_readonly_fd (buffer),
+                                    "self-test.jpg", buffer->len, &error);
   if (meta != NULL && g_strcmp0 (meta->make, "Sluice") != 0)
     g_set_error (&error, SLUICE_ERROR, SLUICE_ERROR_PROBE_PROTOCOL,
                  _("The metadata helper read the camera make “%s” instead of “Sluice”"),

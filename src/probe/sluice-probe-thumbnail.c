@@ -313,6 +313,23 @@ start_accumulator (Decode *d,
   d->counts = g_new0 (guint32, (gsize) d->tw * d->th);
 }
 
+/* A picture decoded whole (@stride bytes a row), scaled and turned upright. */
+static GVariant *
+scale_picture (Decode       *d,
+               const guint8 *rows,
+               guint         width,
+               guint         height,
+               gsize         stride,
+               Layout        layout,
+               guint         max_edge,
+               guint         orientation)
+{
+  start_accumulator (d, width, height, max_edge);
+  for (guint y = 0; y < height; y++)
+    accumulate_row (d, rows + (gsize) y * stride, y, width, height, layout);
+  return finish_pixels (d, orientation);
+}
+
 static GVariant *
 decode_jpeg (Decode        *d,
              const guint8  *data,
@@ -561,11 +578,8 @@ decode_webp_animation (Decode        *d,
                                "is damaged");
       return NULL;
     }
-  start_accumulator (d, info.canvas_width, info.canvas_height, max_edge);
-  for (guint y = 0; y < info.canvas_height; y++)
-    accumulate_row (d, canvas + (gsize) y * info.canvas_width * 4, y, info.canvas_width,
-                    info.canvas_height, LAYOUT_RGBA);
-  return finish_pixels (d, orientation);
+  return scale_picture (d, canvas, info.canvas_width, info.canvas_height,
+                        (gsize) info.canvas_width * 4, LAYOUT_RGBA, max_edge, orientation);
 }
 
 /*
@@ -665,15 +679,11 @@ decode_heif (Decode        *d,
 {
   SluiceProbeHeifPicture *pic;
 
-  d->heif = heif_module.decode (data, len, max_edge, out_failure, out_message);
-  if (d->heif == NULL)
+  d->heif = pic = heif_module.decode (data, len, max_edge, out_failure, out_message);
+  if (pic == NULL)
     return NULL;
-  pic = d->heif;
-  start_accumulator (d, pic->width, pic->height, max_edge);
-  for (int y = 0; y < pic->height; y++)
-    accumulate_row (d, pic->rows + (gsize) y * pic->stride, y, pic->width, pic->height,
-                    pic->alpha ? LAYOUT_RGBA : LAYOUT_RGB);
-  return finish_pixels (d, 1);
+  return scale_picture (d, pic->rows, pic->width, pic->height, pic->stride,
+                        pic->alpha ? LAYOUT_RGBA : LAYOUT_RGB, max_edge, 1);
 }
 
 static void
