@@ -20,6 +20,16 @@
 #define TAG_JPEG_TABLES         0x015b   /* strips that are not whole JPEGs without these */
 #define TAG_JPEG_FORMAT_LENGTH  0x0202
 #define TAG_JPG_FROM_RAW        0x002e   /* Panasonic RW2: the JPEG as the tag's value */
+#define TAG_EXIF_IFD            0x8769
+#define TAG_MAKER_NOTE          0x927c
+
+/* Olympus' maker note (ORF) */
+#define OLY_CAMERA_SETTINGS     0x2020   /* an IFD */
+#define OLY_PREVIEW_VALID       0x0100   /* in CameraSettings */
+#define OLY_PREVIEW_START       0x0101
+#define OLY_PREVIEW_LENGTH      0x0102
+#define OLY_OLD_PREVIEW_START   0x0088   /* in an older camera's maker note itself */
+#define OLY_OLD_PREVIEW_LENGTH  0x0089
 
 typedef struct {
   const guint8       *data;
@@ -30,6 +40,7 @@ typedef struct {
   SluiceProbePreview  best;
   guint32             queue[MAX_IFDS];
   guint               n_queued;
+  gboolean            maker_note_read;
 } Walk;
 
 static guint32
@@ -101,9 +112,9 @@ jpeg_frame (const guint8 *data,
 /* A JPEG at @offset, @len long, if it is one: kept if it is a better fit than the best so far
  * (the smallest of at least max_edge, else the largest). */
 static void
-consider (Walk   *w,
-          guint32 offset,
-          guint32 len)
+consider (Walk  *w,
+          gsize  offset,
+          gsize  len)
 {
   SluiceProbePreview c = { offset, len, 0, 0 };
   guint64 c_area, b_area;
@@ -157,18 +168,90 @@ value_at (const Walk *w,
   return offset;
 }
 
+/* The number of entries of the IFD at @ifd, with the next IFD's offset after them; 0 when they
+ * do not all lie in the file */
+static guint
+ifd_entries (const Walk *w,
+             gsize       ifd)
+{
+  guint n;
+
+  if (ifd >= w->len || w->len - ifd < 2)
+    return 0;
+  n = rd16 (w, ifd);
+  if (n == 0 || n > MAX_ENTRIES || w->len - ifd < 2 + (gsize) n * 12 + 4)
+    return 0;
+  return n;
+}
+
+/*
+ * An Olympus maker note, where an ORF keeps its preview (about 1600 × 1200): in the
+ * CameraSettings IFD (0x2020), at an offset counted from the maker note's own start, in a note
+ * that begins "OLYMPUS\0" or "OM SYSTEM\0\0\0", then its byte order and a version, then its
+ * IFD. An older camera's note ("OLYMP\0" and a version, the IFD at 8) names it with 0x0088 and
+ * 0x0089 and counts from the TIFF header. Other makers' notes are not read.
+ */
+static void
+walk_olympus (Walk  *w,
+              gsize  note,
+              gsize  note_len)
+{
+  const guint8 *p = w->data + note;
+  gboolean file_le = w->le, valid = TRUE;
+  gsize base, ifd, sub = 0;
+  guint32 start = 0, length = 0;
+  guint n;
+
+  if (note_len >= 12 + 6 && memcmp (p, "OLYMPUS\0", 8) == 0)
+    base = note, ifd = note + 12, w->le = p[8] == 'I';
+  else if (note_len >= 16 + 6 && memcmp (p, "OM SYSTEM\0\0\0", 12) == 0)
+    base = note, ifd = note + 16, w->le = p[12] == 'I';
+  else if (note_len >= 8 + 6 && memcmp (p, "OLYMP\0", 6) == 0)
+    base = 0, ifd = note + 8;
+  else
+    return;
+
+  n = ifd_entries (w, ifd);
+  for (guint i = 0; i < n; i++)
+    {
+      gsize e = ifd + 2 + (gsize) i * 12;
+      guint32 tag = rd16 (w, e), value = rd32 (w, e + 8);
+
+      if (base == 0 && tag == OLY_OLD_PREVIEW_START)
+        start = value;
+      else if (base == 0 && tag == OLY_OLD_PREVIEW_LENGTH)
+        length = value;
+      else if (base != 0 && tag == OLY_CAMERA_SETTINGS)
+        sub = base + value;   /* an IFD (13), or the same as UNDEFINED bytes (7) */
+    }
+
+  n = sub != 0 ? ifd_entries (w, sub) : 0;
+  for (guint i = 0; i < n; i++)
+    {
+      gsize e = sub + 2 + (gsize) i * 12;
+      guint32 tag = rd16 (w, e), value = rd32 (w, e + 8);
+
+      if (tag == OLY_PREVIEW_VALID)
+        valid = value != 0;
+      else if (tag == OLY_PREVIEW_START && value <= w->len - base)
+        start = (guint32) (base + value);
+      else if (tag == OLY_PREVIEW_LENGTH)
+        length = value;
+    }
+  w->le = file_le;
+  if (valid && start != 0 && length != 0)
+    consider (w, start, length);
+}
+
 static void
 walk_ifd (Walk    *w,
           guint32  ifd)
 {
   guint32 jpeg = 0, jpeg_len = 0, strip = 0, strip_len = 0, n_strips = 0, compression = 0;
   gboolean tables = FALSE;
-  guint n;
+  guint n = ifd_entries (w, ifd);
 
-  if ((gsize) ifd + 2 > w->len)
-    return;
-  n = rd16 (w, ifd);
-  if (n == 0 || n > MAX_ENTRIES || (gsize) ifd + 2 + (gsize) n * 12 + 4 > w->len)
+  if (n == 0)
     return;
 
   for (guint i = 0; i < n; i++)
@@ -202,6 +285,20 @@ walk_ifd (Walk    *w,
         case TAG_JPG_FROM_RAW:
           if (type == 7 && count > 4)
             consider (w, rd32 (w, e + 8), count);
+          break;
+        case TAG_EXIF_IFD:
+          if (is_long && count == 1)
+            enqueue (w, first);   /* for the maker note */
+          break;
+        case TAG_MAKER_NOTE:
+          if (type == 7 && !w->maker_note_read)
+            {
+              gsize at = value_at (w, e, count, 1);
+
+              w->maker_note_read = TRUE;
+              if (at != 0)
+                walk_olympus (w, at, count);
+            }
           break;
         case TAG_SUB_IFDS:
           if (is_long && count > 0)
@@ -278,7 +375,7 @@ walk_cr3 (Walk *w)
                   if (w->data[soi] == 0xff && w->data[soi + 1] == 0xd8 &&
                       w->data[soi + 2] == 0xff)
                     {
-                      consider (w, (guint32) soi, (guint32) (prvw_end - soi));
+                      consider (w, soi, prvw_end - soi);
                       return;
                     }
                 return;
@@ -296,25 +393,34 @@ is_raf (const guint8 *data,
   return len >= 92 && memcmp (data, "FUJIFILMCCD-RAW", 15) == 0;
 }
 
+/* TIFF's two byte orders, and the variants of Olympus (ORF: IIRO, IIRS, MMOR) and Panasonic
+ * (RW2: IIU) */
+static gboolean
+is_tiff_like (const guint8 *data,
+              gsize         len)
+{
+  if (len < 8)
+    return FALSE;
+  return sluice_probe_preview_is_tiff (data, len) ||
+         (memcmp (data, "II", 2) == 0 &&
+          (memcmp (data + 2, "RO", 2) == 0 || memcmp (data + 2, "RS", 2) == 0 ||
+           memcmp (data + 2, "U\x00", 2) == 0)) ||
+         memcmp (data, "MMOR", 4) == 0;
+}
+
 gboolean
 sluice_probe_preview_is_container (const guint8 *data,
                                    gsize         len)
 {
-  return is_raf (data, len) || is_cr3 (data, len) || sluice_probe_preview_is_tiff (data, len);
+  return is_raf (data, len) || is_cr3 (data, len) || is_tiff_like (data, len);
 }
 
 gboolean
 sluice_probe_preview_is_tiff (const guint8 *data,
                               gsize         len)
 {
-  if (len < 8)
-    return FALSE;
-  /* II*\0 and MM\0*; Olympus IIRO, IIRS, MMOR; Panasonic IIU\0 */
-  return (memcmp (data, "II", 2) == 0 &&
-          (memcmp (data + 2, "\x2a\x00", 2) == 0 || memcmp (data + 2, "RO", 2) == 0 ||
-           memcmp (data + 2, "RS", 2) == 0 || memcmp (data + 2, "U\x00", 2) == 0)) ||
-         (memcmp (data, "MM", 2) == 0 &&
-          (memcmp (data + 2, "\x00\x2a", 2) == 0 || memcmp (data + 2, "OR", 2) == 0));
+  return len >= 8 &&
+         (memcmp (data, "II\x2a\x00", 4) == 0 || memcmp (data, "MM\x00\x2a", 4) == 0);
 }
 
 gboolean

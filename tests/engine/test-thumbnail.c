@@ -1470,10 +1470,75 @@ make_cr3_like (void)
   return g_byte_array_free_to_bytes (b);
 }
 
+typedef enum {
+  ORF_NEW,        /* "OLYMPUS\0II\3\0": CameraSettings, offsets from the note's start */
+  ORF_OM_SYSTEM,  /* "OM SYSTEM\0\0\0II\4\0": the same, after a longer header */
+  ORF_OLD,        /* "OLYMP\0\1\0": 0x0088 and 0x0089, offsets from the TIFF header */
+  ORF_INVALID,    /* ORF_NEW, with PreviewImageValid 0 */
+} OrfStyle;
+
+/* Like an Olympus ORF, from ExifTool's and LibRaw's descriptions (no camera file was at hand):
+ * "IIRO", IFD0 the raw data, its Exif IFD a maker note that locates the 320 × 160 preview,
+ * which follows the note. */
+static GBytes *
+make_orf_like (OrfStyle style)
+{
+  g_autoptr(GBytes) preview = make_jpeg (320, 160, paint_halves, NULL);
+  guint32 jlen = g_bytes_get_size (preview);
+  TiffWriter t = tiff_new ("IIRO");
+  TiffWriter mn = { g_byte_array_new (), TRUE };
+  guint8 raw[512];
+  guint32 raw_at, note_at, note_len, exif_at, preview_at;
+
+  memset (raw, 0x5a, sizeof raw);
+  raw_at = tiff_blob (&t, raw, sizeof raw);
+  note_at = t.b->len;
+  if (style == ORF_OLD)
+    {
+      /* the preview right after the note's 8 + 30 bytes */
+      TiffEntry e[] = { { 0x0088, 4, 1, note_at + 38 }, { 0x0089, 4, 1, jlen } };
+
+      g_byte_array_append (mn.b, (const guint8 *) "OLYMP\0\1\0", 8);
+      tiff_ifd (&mn, e, G_N_ELEMENTS (e), 0);
+    }
+  else
+    {
+      gsize head = style == ORF_OM_SYSTEM ? 16 : 12;
+      /* the main IFD (18 bytes), then CameraSettings (42), then the preview */
+      guint32 cs_at = head + 18, preview_rel = cs_at + 42;
+      TiffEntry e[] = { { 0x2020, 13, 1, cs_at } };
+      TiffEntry cs[] = { { 0x0100, 4, 1, style != ORF_INVALID }, { 0x0101, 4, 1, preview_rel },
+                         { 0x0102, 4, 1, jlen } };
+
+      g_byte_array_append (mn.b, (const guint8 *) (style == ORF_OM_SYSTEM
+                                                   ? "OM SYSTEM\0\0\0II\4\0"
+                                                   : "OLYMPUS\0II\3\0"), head);
+      tiff_ifd (&mn, e, G_N_ELEMENTS (e), 0);
+      g_assert_cmpuint (tiff_ifd (&mn, cs, G_N_ELEMENTS (cs), 0), ==, cs_at);
+      g_assert_cmpuint (mn.b->len, ==, preview_rel);
+    }
+  note_len = mn.b->len;
+  g_assert_cmpuint (tiff_blob (&t, mn.b->data, note_len), ==, note_at);
+  g_byte_array_unref (mn.b);
+  preview_at = tiff_bytes (&t, preview);
+  g_assert_cmpuint (preview_at, ==, note_at + note_len);
+  {
+    TiffEntry exif[] = { { 0x927c, 7, note_len, note_at } };
+    exif_at = tiff_ifd (&t, exif, G_N_ELEMENTS (exif), 0);
+  }
+  {
+    TiffEntry ifd0[] = { { 0x0100, 3, 1, 16 }, { 0x0101, 3, 1, 16 }, { 0x0103, 3, 1, 1 },
+                         { 0x0111, 4, 1, raw_at }, { 0x0117, 4, 1, sizeof raw },
+                         { 0x8769, 4, 1, exif_at } };
+
+    return tiff_finish (&t, tiff_ifd (&t, ifd0, G_N_ELEMENTS (ifd0), 0));
+  }
+}
+
 /* Raw files by the JPEG previews they carry: a CR2's full-size JPEG in IFD0's strip, or its
  * 160 px one in IFD1 when that is big enough for the edge asked for (never the lossless raw
  * data); a big-endian NEF's preview in a SubIFD, turned by the raw's orientation; an RW2's
- * JpgFromRaw; a RAF's header; a CR3's PRVW box. */
+ * JpgFromRaw; a RAF's header; a CR3's PRVW box; an ORF's maker note, of each style. */
 static void
 test_raw_previews (void)
 {
@@ -1492,13 +1557,20 @@ test_raw_previews (void)
   assert_halves (pool, rw2, 64, 64, 32, 10, 16, 53, 16);
   assert_halves (pool, raf, 64, 64, 32, 10, 16, 53, 16);
   assert_halves (pool, cr3, 64, 64, 32, 10, 16, 53, 16);
+  for (OrfStyle style = ORF_NEW; style <= ORF_OLD; style++)
+    {
+      g_autoptr(GBytes) orf = make_orf_like (style);
+
+      assert_halves (pool, orf, 64, 64, 32, 10, 16, 53, 16);
+    }
   g_assert_cmpuint (sluice_probe_pool_restarts (pool), ==, 0);
 }
 
 /* A TIFF without a JPEG is decoded by libtiff (refused as a format without it), a CR3 cut
  * before its preview is refused as one without; IFDs that point at themselves and at each
  * other are each read once; a preview that runs past the end of the file is passed over for
- * the one that does not; 200 mutated CR2s and CR3s never take the helper down. */
+ * the one that does not; an ORF whose preview is marked not valid is refused as one without;
+ * 200 mutated CR2s, CR3s and ORFs never take the helper down. */
 static void
 test_raw_damaged (void)
 {
@@ -1560,6 +1632,15 @@ test_raw_damaged (void)
 
     assert_refused (pool, cut, SLUICE_ERROR_INVALID_ARGUMENT, "holds no JPEG preview");
     assert_mutants_handled (pool, cr3, 24, "CR3");
+  }
+  {
+    /* an ORF whose maker note calls its preview not valid has none to show; its raw data in
+     * IFD0 is not handed to libtiff */
+    g_autoptr(GBytes) invalid = make_orf_like (ORF_INVALID);
+    g_autoptr(GBytes) orf = make_orf_like (ORF_NEW);
+
+    assert_refused (pool, invalid, SLUICE_ERROR_INVALID_ARGUMENT, "holds no JPEG preview");
+    assert_mutants_handled (pool, orf, 8, "ORF");
   }
   assert_red_thumbnail (pool);
 }

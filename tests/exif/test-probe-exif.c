@@ -800,6 +800,63 @@ test_tiff_orf_magic (void)
   assert_no_warnings (meta);
 }
 
+/* An ORF as Olympus writes them: its Exif IFD holds an Olympus maker note ("OLYMPUS\0II\3\0",
+ * offsets from its own start) whose CameraSettings IFD (0x2020) locates the JPEG preview, here
+ * inside the note. libexif parses Olympus maker notes itself; the file's metadata is read all
+ * the same. Also a seed for the fuzzer's raw preview finder. */
+static void
+test_tiff_orf_maker_note (void)
+{
+  g_autoptr(GByteArray) note = g_byte_array_new ();
+  g_autoptr(GByteArray) b = tiff_new ();
+  g_autoptr(SluiceMetadata) meta = NULL;
+  guint32 exif_ifd, ifd0;
+
+  g_byte_array_append (note, (const guint8 *) "OLYMPUS\0II\3\0", 12);
+  {
+    /* the main IFD (18 bytes), then CameraSettings (42), then the preview */
+    TEntry main_ifd[] = { { 0x2020, 13, 1, NULL, 0, 12 + 18 } };
+    TEntry camera_settings[] = {
+      { 0x0100, EXIF_FORMAT_LONG, 1, NULL, 0, 1 },
+      { 0x0101, EXIF_FORMAT_LONG, 1, NULL, 0, 12 + 18 + 42 },
+      { 0x0102, EXIF_FORMAT_LONG, 1, NULL, 0, sizeof tiny_jpeg },
+    };
+
+    tiff_ifd (note, main_ifd, G_N_ELEMENTS (main_ifd), 0);
+    g_assert_cmpuint (tiff_ifd (note, camera_settings, 3, 0), ==, 12 + 18);
+    g_assert_cmpuint (note->len, ==, 12 + 18 + 42);
+    g_byte_array_append (note, tiny_jpeg, sizeof tiny_jpeg);
+  }
+  {
+    TEntry e[] = {
+      T_ASCII (EXIF_TAG_DATE_TIME_ORIGINAL, "2021:05:06 07:08:09"),
+      { EXIF_TAG_MAKER_NOTE, EXIF_FORMAT_UNDEFINED, note->len, note->data, note->len, 0 },
+    };
+    exif_ifd = tiff_ifd (b, e, G_N_ELEMENTS (e), 0);
+  }
+  {
+    TEntry e[] = {
+      T_LONG (EXIF_TAG_IMAGE_WIDTH, 4640),
+      T_LONG (EXIF_TAG_IMAGE_LENGTH, 3472),
+      T_ASCII (EXIF_TAG_MAKE, "OLYMPUS IMAGING CORP."),
+      T_ASCII (EXIF_TAG_MODEL, "E-M5"),
+      T_LONG (EXIF_TAG_EXIF_IFD_POINTER, exif_ifd),
+    };
+    ifd0 = tiff_ifd (b, e, G_N_ELEMENTS (e), 0);
+  }
+  tiff_set_ifd0 (b, ifd0);
+  b->data[2] = 'R';
+  b->data[3] = 'O';
+
+  meta = sluice_probe_exif_extract (b->data, b->len, "P5060001.ORF");
+  g_assert_cmpstr (meta->container, ==, "tiff");
+  g_assert_cmpstr (meta->make, ==, "OLYMPUS IMAGING CORP.");
+  g_assert_cmpstr (meta->model, ==, "E-M5");
+  g_assert_cmpstr (meta->datetime_original, ==, "2021:05:06 07:08:09");
+  g_assert_cmpint (meta->width, ==, 4640);
+  assert_no_warnings (meta);
+}
+
 /* A raw-like TIFF: IFD0 after 200 KiB of image data, so past the 64 KiB libexif reads. */
 static GBytes *
 build_large_tiff (gsize thumb_size,
@@ -1685,6 +1742,7 @@ main (int   argc,
   g_test_add_func ("/probe/exif/jpeg/main-sof", test_jpeg_main_sof);
   g_test_add_func ("/probe/exif/tiff/roundtrip", test_tiff_roundtrip);
   g_test_add_func ("/probe/exif/tiff/orf-magic", test_tiff_orf_magic);
+  g_test_add_func ("/probe/exif/tiff/orf-maker-note", test_tiff_orf_maker_note);
   g_test_add_func ("/probe/exif/tiff/large", test_tiff_large);
   g_test_add_func ("/probe/exif/png", test_png);
   g_test_add_func ("/probe/exif/webp", test_webp);
