@@ -230,21 +230,10 @@ show_fields (SluiceBrowseDetail *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "detail.open-folder", d->folder != NULL);
 }
 
-/* One helper for the whole app, started by the first file that needs decoding; it lives as
- * long as the process (it exits when its socket closes). */
 static SluiceThumbnailer *
 get_thumbnailer (void)
 {
-  static SluiceThumbnailer *thumbnailer;
-
-  if (g_once_init_enter (&thumbnailer))
-    {
-      g_autofree char *helper = sluice_probe_find_helper ();
-
-      g_once_init_leave (&thumbnailer,
-                         sluice_thumbnailer_new (helper, NULL, SLUICE_THUMBNAIL_DEFAULT_EDGE));
-    }
-  return thumbnailer;
+  return sluice_browse_thumbnailer (SLUICE_THUMBNAIL_DEFAULT_EDGE);
 }
 
 /* What the user reads instead of the thumbnail. */
@@ -362,16 +351,10 @@ update_decoded (SluiceBrowseDetail *self)
       show_placeholder (self, _("No embedded thumbnail"));
       return;
     }
-  /* the probe already saw what the file is: a video is not read in vain (a TIFF or a raw
-   * file is, for its picture or its JPEG preview) */
-  if (d->metadata != NULL && d->metadata->container != NULL &&
-      g_strcmp0 (d->metadata->container, "jpeg") != 0 &&
-      g_strcmp0 (d->metadata->container, "png") != 0 &&
-      g_strcmp0 (d->metadata->container, "webp") != 0 &&
-      g_strcmp0 (d->metadata->container, "heif") != 0 &&
-      g_strcmp0 (d->metadata->container, "tiff") != 0 &&
-      g_strcmp0 (d->metadata->container, "raf") != 0 &&
-      g_strcmp0 (d->metadata->container, "cr3") != 0)
+  /* what the probe saw in the file, or without metadata its name: a video is not read in vain
+   * (a TIFF or a raw file is, for its picture or its JPEG preview) */
+  if (!sluice_thumbnail_worth_decoding (d->relpath, d->metadata != NULL,
+                                        d->metadata != NULL ? d->metadata->container : NULL))
     {
       show_placeholder (self, _("No embedded thumbnail, and only JPEG, PNG, WebP, HEIC, AVIF "
                                 "and TIFF files and the previews in raw files can be decoded"));
@@ -412,16 +395,21 @@ update_thumbnail (SluiceBrowseDetail *self)
       show_placeholder (self, _("Loading thumbnail…"));
       return;
     }
+  /* the list's picture of a file without an embedded thumbnail is too small for the pane:
+   * the pane decodes its own */
+  if (!data->has_thumbnail)
+    {
+      update_decoded (self);
+      return;
+    }
   paintable = sluice_browse_row_get_thumbnail (self->row);
   if (paintable == NULL)
     paintable = sluice_browse_model_get_thumbnail (self->model, self->row);
-  /* with has_thumbnail, the embedded one is on its way ("thumbnail" is notified) */
+  /* else the embedded one is on its way ("thumbnail" is notified) */
   if (paintable != NULL)
     show_picture (self, paintable);
-  else if (data->has_thumbnail)
-    show_placeholder (self, _("Loading thumbnail…"));
   else
-    update_decoded (self);
+    show_placeholder (self, _("Loading thumbnail…"));
 }
 
 static void

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "sluice-browse-model.h"
+#include "sluice-probe-pool.h"
 
 /*
  * Paging design (see the header): pages of SLUICE_BROWSE_PAGE_SIZE rows, each a GPtrArray of
@@ -28,6 +29,9 @@
 #define MAX_THUMBNAILS     256    /* decoded textures kept (~160×120, ~75 KB each) */
 #define THUMBS_PER_TASK    16
 #define MAX_THUMB_QUEUE    256
+#define LIST_THUMB_EDGE    64     /* decoded for a list cell: 32 × 24, twice that on HiDPI */
+#define DECODES_IN_FLIGHT  1      /* one helper decodes for the list */
+#define DECODE_MARGIN      8      /* rows beyond the visible ones decoded ahead */
 #define MAX_IDLE_CATALOGS  4
 #define LIVE_INTERVAL_MS   1000
 #define MAX_REFRESH_PAGES  4      /* pages read again per live tick: what is on screen */
@@ -163,7 +167,18 @@ struct _SluiceBrowseModel
   GHashTable    *thumb_waiting;    /* file id → GPtrArray of SluiceBrowseRow */
   GQueue         thumb_queue;      /* gint64 file ids (as pointers to keys of waiting) */
   gboolean       thumb_in_flight;
+  /* thumbnails decoded from the source file, for rows without an embedded one */
+  GQueue         decode_queue;     /* Decode *, oldest first */
+  guint          decodes_in_flight;
+  guint          decode_generation;
+  GCancellable  *decode_cancellable;
 };
+
+typedef struct {
+  gint64  file_id;
+  char   *path;
+  char   *sha256;
+} Decode;
 
 static void list_model_iface_init (GListModelInterface *iface);
 
@@ -187,6 +202,7 @@ static gpointer NO_THUMB = &NO_THUMB;
 static void start_count (SluiceBrowseModel *self);
 static void pump (SluiceBrowseModel *self);
 static void pump_thumbnails (SluiceBrowseModel *self);
+static void pump_decodes (SluiceBrowseModel *self);
 
 static void
 page_free (gpointer data)
@@ -238,9 +254,23 @@ clear_pages (SluiceBrowseModel *self)
 }
 
 static void
+decode_free (Decode *d)
+{
+  g_free (d->path);
+  g_free (d->sha256);
+  g_free (d);
+}
+
+static void
 clear_thumbnail_requests (SluiceBrowseModel *self)
 {
   g_queue_clear (&self->thumb_queue);
+  g_queue_clear_full (&self->decode_queue, (GDestroyNotify) decode_free);
+  /* decodes under way finish in the helper; their answers are dropped */
+  self->decode_generation++;
+  g_cancellable_cancel (self->decode_cancellable);
+  g_clear_object (&self->decode_cancellable);
+  self->decode_cancellable = g_cancellable_new ();
   g_hash_table_remove_all (self->thumb_waiting);
 }
 
@@ -1074,6 +1104,7 @@ sluice_browse_model_set_visible_range (SluiceBrowseModel *self,
   g_return_if_fail (SLUICE_IS_BROWSE_MODEL (self));
   self->visible_first = first;
   self->visible_n = n;
+  pump_decodes (self);
 }
 
 /* Main thread. Reads the loaded pages under the visible range again (at most one read at a
@@ -1194,6 +1225,7 @@ typedef struct {
   Shared *shared;
   GArray *file_ids;      /* gint64 */
   GPtrArray *textures;   /* GdkTexture or NULL, one per file id */
+  GPtrArray *decodes;    /* without an embedded thumbnail: Decode * or NULL, one per file id */
 } ThumbJob;
 
 static void
@@ -1202,7 +1234,15 @@ thumb_job_free (ThumbJob *j)
   shared_unref (j->shared);
   g_array_unref (j->file_ids);
   g_clear_pointer (&j->textures, g_ptr_array_unref);
+  g_clear_pointer (&j->decodes, g_ptr_array_unref);
   g_free (j);
+}
+
+static void
+decode_free_or_null (gpointer d)
+{
+  if (d != NULL)
+    decode_free (d);
 }
 
 static void
@@ -1230,22 +1270,44 @@ thumb_thread (GTask        *task,
       return;
     }
   j->textures = g_ptr_array_new_with_free_func (clear_texture);
+  j->decodes = g_ptr_array_new_with_free_func (decode_free_or_null);
   for (guint i = 0; i < j->file_ids->len; i++)
     {
+      gint64 id = g_array_index (j->file_ids, gint64, i);
       g_autoptr(GError) local_error = NULL;
-      g_autoptr(GBytes) bytes = sluice_catalog_get_thumbnail (
-        catalog, g_array_index (j->file_ids, gint64, i), &local_error);
+      g_autoptr(GBytes) bytes = sluice_catalog_get_thumbnail (catalog, id, &local_error);
       GdkTexture *texture = NULL;
+      Decode *decode = NULL;
 
       if (bytes != NULL)
         texture = gdk_texture_new_from_bytes (bytes, &local_error);
+      else if (local_error == NULL)
+        {
+          /* none embedded: where the file is, for the helper to decode it */
+          g_autofree char *container = NULL;
+          gboolean probed = FALSE;
+
+          decode = g_new0 (Decode, 1);
+          decode->file_id = id;
+          if (!sluice_catalog_get_file_source (catalog, id, &decode->path, &decode->sha256,
+                                               &probed, &container, &local_error) ||
+              !sluice_thumbnail_worth_decoding (decode->path, probed, container))
+            g_clear_pointer (&decode, decode_free);
+        }
       if (local_error != NULL)
-        g_debug ("No thumbnail for file %" G_GINT64_FORMAT ": %s",
-                 g_array_index (j->file_ids, gint64, i), local_error->message);
+        g_debug ("No thumbnail for file %" G_GINT64_FORMAT ": %s", id, local_error->message);
       g_ptr_array_add (j->textures, texture);
+      g_ptr_array_add (j->decodes, decode);
     }
   shared_release (j->shared, catalog);
   g_task_return_boolean (task, TRUE);
+}
+
+static void
+thumb_value_free (gpointer value)
+{
+  if (value != NO_THUMB && value != NULL)
+    g_object_unref (value);
 }
 
 static void
@@ -1259,6 +1321,7 @@ thumb_cache_put (SluiceBrowseModel *self,
   if (g_hash_table_contains (self->thumbs, key))
     {
       g_free (key);
+      thumb_value_free (value);
       return;
     }
   g_hash_table_insert (self->thumbs, key, value);
@@ -1289,12 +1352,152 @@ thumb_done_cb (GObject      *source_object,
       GdkTexture *texture = g_ptr_array_index (j->textures, i);
       GPtrArray *rows = g_hash_table_lookup (self->thumb_waiting, &id);
 
+      if (texture == NULL && g_ptr_array_index (j->decodes, i) != NULL)
+        {
+          if (rows == NULL || rows->len == 0)
+            {
+              /* scrolled away meanwhile: nothing is cached, a row shown again asks again */
+              g_hash_table_remove (self->thumb_waiting, &id);
+              continue;
+            }
+          /* the rows keep waiting, for the helper now */
+          g_queue_push_tail (&self->decode_queue, g_steal_pointer (&j->decodes->pdata[i]));
+          while (g_queue_get_length (&self->decode_queue) > MAX_THUMB_QUEUE)
+            {
+              Decode *old = g_queue_pop_head (&self->decode_queue);
+
+              g_hash_table_remove (self->thumb_waiting, &old->file_id);
+              decode_free (old);
+            }
+          continue;
+        }
       thumb_cache_put (self, id, texture != NULL ? g_object_ref (texture) : NO_THUMB);
       for (guint r = 0; rows != NULL && r < rows->len; r++)
         sluice_browse_row_set_thumbnail (g_ptr_array_index (rows, r), GDK_PAINTABLE (texture));
       g_hash_table_remove (self->thumb_waiting, &id);
     }
   pump_thumbnails (self);
+  pump_decodes (self);
+}
+
+/* One thumbnailer per size for the whole app, each with one helper started by the first file
+ * that needs it; they live as long as the process (a helper exits when its socket closes) and
+ * share the disk cache. */
+SluiceThumbnailer *
+sluice_browse_thumbnailer (guint edge)
+{
+  static SluiceThumbnailer *detail_size, *list_size;
+  SluiceThumbnailer **which = edge == LIST_THUMB_EDGE ? &list_size : &detail_size;
+
+  g_return_val_if_fail (edge == LIST_THUMB_EDGE || edge == SLUICE_THUMBNAIL_DEFAULT_EDGE, NULL);
+  if (g_once_init_enter (which))
+    {
+      g_autofree char *helper = sluice_probe_find_helper ();
+
+      g_once_init_leave (which, sluice_thumbnailer_new (helper, NULL, edge));
+    }
+  return *which;
+}
+
+typedef struct {
+  SluiceBrowseModel *self;
+  gint64             file_id;
+  guint              generation;
+} DecodeCall;
+
+static void
+decode_done_cb (GObject      *source_object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  DecodeCall *call = user_data;
+  g_autoptr(SluiceBrowseModel) self = call->self;
+  g_autoptr(SluiceThumbnail) thumbnail = NULL;
+  g_autoptr(GError) error = NULL;
+  GdkTexture *texture = NULL;
+  GPtrArray *rows;
+
+  thumbnail = sluice_thumbnailer_get_finish (sluice_browse_thumbnailer (LIST_THUMB_EDGE), result,
+                                             &error);
+  self->decodes_in_flight--;
+  if (call->generation != self->decode_generation)
+    {
+      g_free (call);
+      pump_decodes (self);
+      return;
+    }
+  if (thumbnail != NULL)
+    texture = gdk_memory_texture_new (thumbnail->width, thumbnail->height, GDK_MEMORY_R8G8B8,
+                                      thumbnail->pixels, thumbnail->stride);
+  else
+    g_debug ("No list thumbnail for file %" G_GINT64_FORMAT ": %s", call->file_id,
+             error->message);
+  /* a failure is kept too (the detail pane says why): not decoded again while cached */
+  thumb_cache_put (self, call->file_id, texture != NULL ? texture : NO_THUMB);
+  rows = g_hash_table_lookup (self->thumb_waiting, &call->file_id);
+  for (guint r = 0; rows != NULL && r < rows->len; r++)
+    sluice_browse_row_set_thumbnail (g_ptr_array_index (rows, r), GDK_PAINTABLE (texture));
+  g_hash_table_remove (self->thumb_waiting, &call->file_id);
+  g_free (call);
+  pump_decodes (self);
+}
+
+/* Whether a row waiting for @file_id is on screen, or DECODE_MARGIN rows from it. */
+static gboolean
+decode_wanted (SluiceBrowseModel *self,
+               GPtrArray         *rows)
+{
+  guint first = self->visible_first > DECODE_MARGIN ? self->visible_first - DECODE_MARGIN : 0;
+  guint end = self->visible_first + self->visible_n + DECODE_MARGIN;
+
+  for (guint r = 0; r < rows->len; r++)
+    {
+      guint position = sluice_browse_row_get_position (g_ptr_array_index (rows, r));
+
+      if (position >= first && position < end)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Starts the decodes of rows on screen, oldest request first; the others wait in the queue
+ * until they are scrolled to, or are withdrawn when their cells are unbound. Decoding a
+ * HEIC grid or a big TIFF takes a helper up to a second of CPU: the ~200 rows GTK binds
+ * around the screen are not all decoded. */
+static void
+pump_decodes (SluiceBrowseModel *self)
+{
+  GList *l = self->decode_queue.head;
+
+  while (l != NULL && self->decodes_in_flight < DECODES_IN_FLIGHT)
+    {
+      Decode *d = l->data;
+      GList *next = l->next;
+      GPtrArray *rows = g_hash_table_lookup (self->thumb_waiting, &d->file_id);
+
+      if (rows == NULL || rows->len == 0)
+        {
+          /* withdrawn */
+          g_hash_table_remove (self->thumb_waiting, &d->file_id);
+          g_queue_delete_link (&self->decode_queue, l);
+          decode_free (d);
+        }
+      else if (decode_wanted (self, rows))
+        {
+          DecodeCall *call = g_new0 (DecodeCall, 1);
+
+          call->self = g_object_ref (self);
+          call->file_id = d->file_id;
+          call->generation = self->decode_generation;
+          self->decodes_in_flight++;
+          sluice_thumbnailer_get_async (sluice_browse_thumbnailer (LIST_THUMB_EDGE), d->path,
+                                        d->sha256, self->decode_cancellable, decode_done_cb,
+                                        call);
+          g_queue_delete_link (&self->decode_queue, l);
+          decode_free (d);
+        }
+      l = next;
+    }
 }
 
 static void
@@ -1332,7 +1535,7 @@ sluice_browse_model_get_thumbnail (SluiceBrowseModel *self,
 
   g_return_val_if_fail (SLUICE_IS_BROWSE_MODEL (self), NULL);
   data = sluice_browse_row_get_data (row);
-  if (data == NULL || !data->has_thumbnail)
+  if (data == NULL)
     return NULL;
   value = g_hash_table_lookup (self->thumbs, &data->file_id);
   if (value != NULL)
@@ -1373,6 +1576,7 @@ sluice_browse_model_forget_thumbnail (SluiceBrowseModel *self,
                                      (gpointer *) &rows))
     return;
   g_ptr_array_remove (rows, row);
+  /* a decode waiting for its row to come on screen is dropped by pump_decodes () */
   if (rows->len == 0 && g_queue_remove (&self->thumb_queue, key))
     g_hash_table_remove (self->thumb_waiting, &data->file_id);
 }
@@ -1647,6 +1851,7 @@ sluice_browse_model_finalize (GObject *object)
   g_queue_clear (&self->thumb_lru);
   g_hash_table_unref (self->thumbs);
   g_hash_table_unref (self->thumb_waiting);
+  g_clear_object (&self->decode_cancellable);
   if (self->shared != NULL)
     shared_unref (self->shared);
   G_OBJECT_CLASS (sluice_browse_model_parent_class)->finalize (object);
@@ -1683,13 +1888,6 @@ sluice_browse_model_get_property (GObject    *object,
 }
 
 static void
-thumb_value_free (gpointer value)
-{
-  if (value != NO_THUMB && value != NULL)
-    g_object_unref (value);
-}
-
-static void
 sluice_browse_model_class_init (SluiceBrowseModelClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -1716,6 +1914,7 @@ sluice_browse_model_init (SluiceBrowseModel *self)
   self->thumb_waiting = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                                (GDestroyNotify) g_ptr_array_unref);
   self->cancellable = g_cancellable_new ();
+  self->decode_cancellable = g_cancellable_new ();
 }
 
 SluiceBrowseModel *

@@ -58,12 +58,17 @@ void               sluice_browse_model_set_visible_range (SluiceBrowseModel  *se
                                                           guint               n);
 void               sluice_browse_model_refresh_visible  (SluiceBrowseModel   *self);
 
-/* Thumbnails: the embedded EXIF thumbnail, decoded on a worker into a bounded cache. The
- * texture, or NULL and a fetch that sets @row's "thumbnail" when it arrives. */
+/* Thumbnails: the embedded EXIF thumbnail, decoded on a worker into a bounded cache; for a
+ * file without one, its picture (or a raw file's JPEG preview) decoded by the sandboxed
+ * helper at 64 px when its row is on screen. The texture, or NULL and a fetch that sets
+ * @row's "thumbnail" when it arrives (not at all when there is none to show). */
 GdkPaintable      *sluice_browse_model_get_thumbnail    (SluiceBrowseModel   *self,
                                                          SluiceBrowseRow     *row);
 void               sluice_browse_model_forget_thumbnail (SluiceBrowseModel   *self,
                                                          SluiceBrowseRow     *row);
+/* The app's thumbnail decoders: SLUICE_THUMBNAIL_DEFAULT_EDGE for the detail pane, 64 for
+ * the list. */
+SluiceThumbnailer *sluice_browse_thumbnailer            (guint                edge);
 
 void               sluice_browse_model_detail_async     (SluiceBrowseModel   *self,
                                                          gint64               file_id,

@@ -188,7 +188,8 @@ update_cell (GtkListItem *item)
       GdkPaintable *paintable = NULL;
       SluiceBrowseView *view = g_object_get_data (G_OBJECT (item), "sluice-view");
 
-      if (data != NULL && data->has_thumbnail)
+      /* embedded, or decoded from the file when the row is on screen */
+      if (data != NULL)
         {
           paintable = sluice_browse_row_get_thumbnail (row);
           if (paintable == NULL && view->model != NULL)

@@ -1982,6 +1982,50 @@ sluice_catalog_get_thumbnail (SluiceCatalog *catalog,
   return bytes;
 }
 
+gboolean
+sluice_catalog_get_file_source (SluiceCatalog  *catalog,
+                                gint64          file_id,
+                                char          **out_path,
+                                char          **out_sha256,
+                                gboolean       *out_probed,
+                                char          **out_container,
+                                GError        **error)
+{
+  sqlite3_stmt *s = NULL;
+  int rc;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (out_path != NULL && out_sha256 != NULL && out_probed != NULL &&
+                        out_container != NULL, FALSE);
+  rc = sqlite3_prepare_v2 (_sluice_catalog_get_db (catalog),
+                           "SELECT s.path, f.relpath, f.sha256, m.container, "
+                           "  m.file_id IS NOT NULL "
+                           "FROM files f JOIN sources s ON s.id = f.source_id "
+                           "LEFT JOIN metadata m ON m.file_id = f.id WHERE f.id = ?1",
+                           -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return _sluice_catalog_set_error (catalog, error, rc, "file source");
+  sqlite3_bind_int64 (s, 1, file_id);
+  rc = sqlite3_step (s);
+  if (rc != SQLITE_ROW)
+    {
+      if (rc == SQLITE_DONE)
+        g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND,
+                     _("The catalog has no file with id %lld"), (long long) file_id);
+      else
+        _sluice_catalog_set_error (catalog, error, rc, "file source");
+      sqlite3_finalize (s);
+      return FALSE;
+    }
+  *out_path = g_build_filename ((const char *) sqlite3_column_text (s, 0),
+                                (const char *) sqlite3_column_text (s, 1), NULL);
+  *out_sha256 = g_strdup ((const char *) sqlite3_column_text (s, 2));
+  *out_container = g_strdup ((const char *) sqlite3_column_text (s, 3));
+  *out_probed = sqlite3_column_int (s, 4) != 0;
+  sqlite3_finalize (s);
+  return TRUE;
+}
+
 #define MAX_MENU_VALUES 10000
 
 /* The distinct values of an indexed column, by skipping from one to the next in the index:

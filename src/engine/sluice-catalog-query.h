@@ -224,6 +224,17 @@ void           sluice_query_detail_free       (SluiceQueryDetail       *detail);
 GBytes        *sluice_catalog_get_thumbnail   (SluiceCatalog           *catalog,
                                                gint64                   file_id,
                                                GError                 **error);
+/* Where a file is and what it was, for decoding its thumbnail: its absolute path (the source
+ * folder and its relative path), its content SHA-256 (NULL if never read), whether its
+ * metadata was read and the container the probe recognised in it (NULL for none or without
+ * metadata). FALSE with SLUICE_ERROR_NOT_FOUND for no such file. */
+gboolean       sluice_catalog_get_file_source (SluiceCatalog           *catalog,
+                                               gint64                   file_id,
+                                               char                   **out_path,
+                                               char                   **out_sha256,
+                                               gboolean                *out_probed,
+                                               char                   **out_container,
+                                               GError                 **error);
 
 /* Values for the filter menus, sorted; each a few index seeks, not a scan. */
 GPtrArray     *sluice_catalog_list_cameras    (SluiceCatalog           *catalog,

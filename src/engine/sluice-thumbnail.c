@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sluice-buffer.h"
+#include "sluice-walker.h"
 #include "sluice-error.h"
 #include "sluice-probe-pool.h"
 #include "sluice-probe-protocol.h"
@@ -43,6 +44,22 @@ struct _SluiceThumbnailer {
   guint64           disk_limit;
   guint             decodes;
 };
+
+gboolean
+sluice_thumbnail_worth_decoding (const char *name,
+                                 gboolean    probed,
+                                 const char *container)
+{
+  /* what sluice-probe decodes (sluice-probe-thumbnail.c); a TIFF-based raw is "tiff" */
+  static const char *const decodable[] = { "jpeg", "png", "webp", "heif", "tiff", "raf", "cr3" };
+
+  if (!probed)
+    return name != NULL && sluice_file_kind_for_name (name) == SLUICE_FILE_KIND_IMAGE;
+  for (guint i = 0; container != NULL && i < G_N_ELEMENTS (decodable); i++)
+    if (strcmp (container, decodable[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
 
 SluiceThumbnail *
 sluice_thumbnail_copy (const SluiceThumbnail *thumbnail)

@@ -60,6 +60,14 @@ const char        *sluice_thumbnailer_cache_dir  (SluiceThumbnailer   *self);
 void               sluice_thumbnailer_set_cache_limit (SluiceThumbnailer *self,
                                                        guint64            bytes);
 
+/* Whether the file @name is worth reading for a thumbnail (its picture, or a raw file's JPEG
+ * preview): when @probed, by the @container the probe recognised ("jpeg", "heif", …; NULL for
+ * none, a video's case), else by its name's extension. A video is never read, nor a file
+ * the helper would only refuse. */
+gboolean           sluice_thumbnail_worth_decoding (const char *name,
+                                                    gboolean    probed,
+                                                    const char *container);
+
 SluiceThumbnail   *sluice_thumbnail_copy         (const SluiceThumbnail *thumbnail);
 void               sluice_thumbnail_free         (SluiceThumbnail     *thumbnail);
 

@@ -1111,23 +1111,37 @@ gen_plain_file (Gen        *gen,
   g_assert_true (sluice_catalog_commit (gen->catalog, &error));
 }
 
-/* Selects the row of @relpath; returns its position. */
+static gboolean
+list_decoded (gpointer data)
+{
+  return sluice_thumbnailer_decodes (sluice_browse_thumbnailer (64)) >= *(guint *) data;
+}
+
+/* The position of the row of @relpath. */
 static guint
-select_relpath (SluiceBrowseView  *view,
-                SluiceBrowseModel *model,
-                const char        *relpath)
+row_of (SluiceBrowseModel *model,
+        const char        *relpath)
 {
   for (guint i = 0; i < sluice_browse_model_get_count (model); i++)
     {
       g_autoptr(SluiceBrowseRow) r = load_row (model, i);
 
       if (g_strcmp0 (sluice_browse_row_get_data (r)->relpath, relpath) == 0)
-        {
-          _sluice_browse_view_select (view, i);
-          return i;
-        }
+        return i;
     }
   g_error ("no row for %s", relpath);
+}
+
+/* Selects the row of @relpath; returns its position. */
+static guint
+select_relpath (SluiceBrowseView  *view,
+                SluiceBrowseModel *model,
+                const char        *relpath)
+{
+  guint i = row_of (model, relpath);
+
+  _sluice_browse_view_select (view, i);
+  return i;
 }
 
 typedef struct {
@@ -1264,7 +1278,8 @@ make_heic (void)
  * cache; a PNG, a WebP (transparency over white), a HEIC (turned by its irot) and a raw
  * file's JPEG preview are decoded too; a gone file, a file that
  * is not what its name says and a video say why in plain words; a late answer never shows on
- * another row. */
+ * another row. The list's rows show the same files decoded at 64 px; the video is never
+ * read for it. */
 static void
 test_decoded_thumbnail (void)
 {
@@ -1289,6 +1304,7 @@ test_decoded_thumbnail (void)
   SluiceBrowseModel *model;
   SluiceBrowseDetail *detail;
   Gen *gen;
+  guint list_decodes;
 
   g_autofree char *garden = g_path_get_dirname (photo_path);
 
@@ -1369,8 +1385,9 @@ test_decoded_thumbnail (void)
                   "3333333333333333333333333333333333333333333333333333333333333333", "png");
   gen_plain_file (gen, "Garden/leaf.webp",
                   "4444444444444444444444444444444444444444444444444444444444444444", "webp");
+  /* as an ingest records a video: metadata read, no container recognised */
   gen_plain_file (gen, "Garden/clip.mov",
-                  "5555555555555555555555555555555555555555555555555555555555555555", "mov");
+                  "5555555555555555555555555555555555555555555555555555555555555555", NULL);
   gen_plain_file (gen, "Garden/stump.raf",
                   "7777777777777777777777777777777777777777777777777777777777777777", "raf");
 #if HAVE_HEIF
@@ -1382,6 +1399,7 @@ test_decoded_thumbnail (void)
   gen_free (gen);
 
   app_test_reset_settings ();
+  list_decodes = sluice_thumbnailer_decodes (sluice_browse_thumbnailer (64));
   window = sluice_window_new (app);
   gtk_window_set_default_size (GTK_WINDOW (window), 1200, 700);
   app_test_show_and_wait (GTK_WINDOW (window));
@@ -1392,6 +1410,44 @@ test_decoded_thumbnail (void)
   wait_count (model);
   g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 7 + HAVE_HEIF);
   detail = _sluice_browse_view_get_detail (view);
+
+  /* the list: the rows on screen (all of them) get their pictures decoded, 64 px */
+  {
+    static const char *const decoded[] = {
+      "Garden/logo.png", "Garden/leaf.webp", "Garden/sunset.jpg", "Garden/stump.raf",
+#if HAVE_HEIF
+      "Garden/fern.heic",
+#endif
+    };
+    guint expected = G_N_ELEMENTS (decoded) + 1;   /* and notes.jpg, which fails */
+
+    for (guint i = 0; i < G_N_ELEMENTS (decoded); i++)
+      {
+        g_autoptr(SluiceBrowseRow) row = load_row (model, row_of (model, decoded[i]));
+        ThumbWait w = { model, row };
+
+        app_test_wait_until (thumbnail_decoded, &w, APP_TEST_TIMEOUT_S, decoded[i]);
+        if (i == 0)
+          {
+            /* 300 × 100 → 64 × 21, green on the left */
+            picture = sluice_browse_model_get_thumbnail (model, row);
+            g_assert_cmpint (gdk_paintable_get_intrinsic_width (picture), ==, 64);
+            g_assert_cmpint (gdk_paintable_get_intrinsic_height (picture), ==, 21);
+            texture_pixel (picture, 10, 10, rgb);
+            g_assert_cmpuint (rgb[1], >, 180);
+          }
+      }
+    /* the video and the gone file were never sent to the helper */
+    {
+      guint until = list_decodes + expected;
+
+      app_test_wait_until (list_decoded, &until, APP_TEST_TIMEOUT_S, "the list's decodes");
+    }
+    wait_ms (500);
+    g_assert_cmpuint (sluice_thumbnailer_decodes (sluice_browse_thumbnailer (64)) - list_decodes,
+                      ==, expected);
+    app_test_screenshot (GTK_WIDGET (window), "browse-5-list-decoded");
+  }
 
   /* the photo, and while it decodes (the helper is still starting) the gone file: the
    * photo's answer, which comes later, must not show on it */
@@ -1506,6 +1562,95 @@ test_decoded_thumbnail (void)
   app_test_destroy_window (GTK_WINDOW (window));
 }
 
+/* 400 files without embedded thumbnails, all decodable: the list decodes the rows on screen
+ * and a few beyond, not the ~200 GTK binds around them nor the whole catalog; scrolled to
+ * the end, the rows there are decoded in turn. */
+static void
+test_list_decodes_bounded (void)
+{
+  g_autofree char *source = g_build_filename (tmp_dir, "many", NULL);
+  g_autofree char *path = gen_path ("many.db");
+  g_autofree char *png_sha = NULL;
+  g_autoptr(GBytes) png = NULL;
+  GtkAdjustment *vadj;
+  SluiceWindow *window;
+  SluiceBrowseView *view;
+  SluiceBrowseModel *model;
+  guint before, on_screen, n = 400;
+  Gen *gen;
+
+  {
+    /* 40 × 30, one colour; each file its own content, so that each is decoded */
+    g_autofree guint8 *rgb = g_malloc (40 * 30 * 3);
+    g_autoptr(GBytes) pixels = NULL;
+    g_autoptr(GdkTexture) texture = NULL;
+
+    memset (rgb, 0x80, 40 * 30 * 3);
+    pixels = g_bytes_new_take (g_steal_pointer (&rgb), 40 * 30 * 3);
+    texture = gdk_memory_texture_new (40, 30, GDK_MEMORY_R8G8B8, pixels, 40 * 3);
+    png = gdk_texture_save_to_png_bytes (texture);
+  }
+  g_assert_cmpint (g_mkdir_with_parents (source, 0700), ==, 0);
+  gen = gen_new_at ("many.db", source);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("img%04u.png", i);
+      g_autofree char *file = g_build_filename (source, relpath, NULL);
+      g_autofree char *sha = NULL;
+      GByteArray *b = g_byte_array_new ();
+      g_autoptr(GBytes) bytes = NULL;
+      guint32 tag = i;
+
+      /* the PNG, then 4 bytes after its IEND that make its hash its own */
+      g_byte_array_append (b, g_bytes_get_data (png, NULL), g_bytes_get_size (png));
+      g_byte_array_append (b, (const guint8 *) &tag, 4);
+      bytes = g_byte_array_free_to_bytes (b);
+      app_test_write_file (file, bytes, 1690000000);
+      sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+      gen_plain_file (gen, relpath, sha, "png");
+    }
+  gen_free (gen);
+
+  app_test_reset_settings ();
+  before = sluice_thumbnailer_decodes (sluice_browse_thumbnailer (64));
+  window = sluice_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 700);
+  app_test_show_and_wait (GTK_WINDOW (window));
+  view = _sluice_window_get_browse_view (window);
+  sluice_browse_view_set_catalog_path (view, path);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
+  model = _sluice_browse_view_get_model (view);
+  wait_count (model);
+  g_assert_cmpuint (sluice_browse_model_get_count (model), ==, n);
+
+  {
+    g_autoptr(SluiceBrowseRow) row = load_row (model, 3);
+    ThumbWait w = { model, row };
+
+    app_test_wait_until (thumbnail_decoded, &w, APP_TEST_TIMEOUT_S, "the first rows' pictures");
+  }
+  wait_ms (1500);
+  on_screen = sluice_thumbnailer_decodes (sluice_browse_thumbnailer (64)) - before;
+  g_test_message ("decoded with the list at the top: %u of %u", on_screen, n);
+  /* ~20 rows fit in 700 px, and 8 more are decoded ahead */
+  g_assert_cmpuint (on_screen, >=, 10);
+  g_assert_cmpuint (on_screen, <=, 60);
+
+  vadj = gtk_scrollable_get_vadjustment (
+    GTK_SCROLLABLE (_sluice_browse_view_get_column_view (view)));
+  gtk_adjustment_set_value (vadj, gtk_adjustment_get_upper (vadj));
+  {
+    g_autoptr(SluiceBrowseRow) row = load_row (model, n - 2);
+    ThumbWait w = { model, row };
+
+    app_test_wait_until (thumbnail_decoded, &w, APP_TEST_TIMEOUT_S, "the last rows' pictures");
+  }
+  wait_ms (1500);
+  g_assert_cmpuint (sluice_thumbnailer_decodes (sluice_browse_thumbnailer (64)) - before, <=,
+                    2 * 60);
+  app_test_destroy_window (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1541,6 +1686,7 @@ main (int   argc,
   g_test_add_func ("/app/browse/screenshot", test_screenshot);
   g_test_add_func ("/app/browse/details-pane-kept", test_details_pane_kept);
   g_test_add_func ("/app/browse/decoded-thumbnail", test_decoded_thumbnail);
+  g_test_add_func ("/app/browse/list-decodes-bounded", test_list_decodes_bounded);
   g_test_add_func ("/app/browse/live-refresh", test_live_refresh);
   g_test_add_func ("/app/browse/columns-fit", test_columns_fit);
   g_test_add_func ("/app/browse/cell-tooltip", test_cell_tooltip);

@@ -910,6 +910,21 @@ test_detail (Fixture       *f,
         }
       if (d->metadata != NULL)
         g_assert_cmpstr (d->metadata->lens_model, ==, row->lens);
+      {
+        /* where the file is, for decoding its picture: as the detail says */
+        g_autofree char *path = NULL, *sha256 = NULL, *container = NULL;
+        g_autofree char *name = g_path_get_basename (d->relpath);
+        g_autofree char *expected = g_build_filename (d->folder, name, NULL);
+        gboolean probed = FALSE;
+
+        g_assert_true (sluice_catalog_get_file_source (f->catalog, row->file_id, &path, &sha256,
+                                                       &probed, &container, &error));
+        g_assert_no_error (error);
+        g_assert_cmpstr (path, ==, expected);
+        g_assert_cmpstr (sha256, ==, d->sha256);
+        g_assert_cmpint (probed, ==, d->metadata != NULL);
+        g_assert_cmpstr (container, ==, d->metadata != NULL ? d->metadata->container : NULL);
+      }
     }
   g_assert_cmpuint (seen_thumb, >, 0);
   g_assert_cmpuint (seen_gps, >, 0);
@@ -917,6 +932,16 @@ test_detail (Fixture       *f,
   g_assert_null (sluice_catalog_query_detail (f->catalog, 999999, 0, &error));
   g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND);
   g_clear_error (&error);
+  {
+    g_autofree char *path = NULL, *sha256 = NULL, *container = NULL;
+    gboolean probed = FALSE;
+
+    g_assert_false (sluice_catalog_get_file_source (f->catalog, 999999, &path, &sha256, &probed,
+                                                    &container, &error));
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND);
+    g_assert_null (path);
+    g_clear_error (&error);
+  }
 
   cameras = sluice_catalog_list_cameras (f->catalog, &error);
   g_assert_no_error (error);

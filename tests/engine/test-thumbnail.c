@@ -630,6 +630,31 @@ assert_red_thumbnail (SluiceProbePool *pool)
   assert_pixel (pixels, stride, 255, 191, 255, 0, 0);
 }
 
+/* What the browser may send to the helper: a file whose probe recognised a container the
+ * helper decodes a picture or a raw preview from; a file never probed whose name says image.
+ * Never a video (the probe recognises no container in one), nor a probed file of no known
+ * container. */
+static void
+test_worth_decoding (void)
+{
+  static const char *const yes[] = { "jpeg", "png", "webp", "heif", "tiff", "raf", "cr3" };
+  static const char *const no[] = { NULL, "mov", "mp4", "unknown", "", "JPEG" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (yes); i++)
+    g_assert_true (sluice_thumbnail_worth_decoding ("a/b.jpg", TRUE, yes[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (no); i++)
+    g_assert_false (sluice_thumbnail_worth_decoding ("a/b.jpg", TRUE, no[i]));
+  /* the probe's word over the name's */
+  g_assert_true (sluice_thumbnail_worth_decoding ("a/b.mov", TRUE, "jpeg"));
+  g_assert_false (sluice_thumbnail_worth_decoding ("a/clip.mov", TRUE, NULL));
+  /* never probed: by the name */
+  g_assert_true (sluice_thumbnail_worth_decoding ("a/IMG_0001.HEIC", FALSE, NULL));
+  g_assert_true (sluice_thumbnail_worth_decoding ("/nas/P5060001.ORF", FALSE, NULL));
+  g_assert_false (sluice_thumbnail_worth_decoding ("a/clip.mov", FALSE, NULL));
+  g_assert_false (sluice_thumbnail_worth_decoding ("a/notes.txt", FALSE, NULL));
+  g_assert_false (sluice_thumbnail_worth_decoding (NULL, FALSE, NULL));
+}
+
 static void
 test_decode_red (void)
 {
@@ -2385,6 +2410,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
+  g_test_add_func ("/engine/thumbnail/worth-decoding", test_worth_decoding);
   g_test_add_func ("/engine/thumbnail/decode-red", test_decode_red);
   g_test_add_func ("/engine/thumbnail/decode-large", test_decode_large);
   g_test_add_func ("/engine/thumbnail/orientation", test_orientation);
