@@ -1880,6 +1880,28 @@ read_warnings (SluiceCatalog     *catalog,
   return TRUE;
 }
 
+/* Steps @s, a statement about the file @file_id, to its row; else sets @error (NOT_FOUND when
+ * there is no such file) and finalizes @s. */
+static gboolean
+step_to_file (SluiceCatalog  *catalog,
+              sqlite3_stmt   *s,
+              gint64          file_id,
+              const char     *what,
+              GError        **error)
+{
+  int rc = sqlite3_step (s);
+
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND,
+                 _("The catalog has no file with id %lld"), (long long) file_id);
+  else
+    _sluice_catalog_set_error (catalog, error, rc, what);
+  sqlite3_finalize (s);
+  return FALSE;
+}
+
 SluiceQueryDetail *
 sluice_catalog_query_detail (SluiceCatalog *catalog,
                              gint64         file_id,
@@ -1900,17 +1922,8 @@ sluice_catalog_query_detail (SluiceCatalog *catalog,
     }
   sqlite3_bind_int64 (s, 1, file_id);
   sqlite3_bind_int64 (s, 2, object_id);
-  rc = sqlite3_step (s);
-  if (rc != SQLITE_ROW)
-    {
-      if (rc == SQLITE_DONE)
-        g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND,
-                     _("The catalog has no file with id %lld"), (long long) file_id);
-      else
-        _sluice_catalog_set_error (catalog, error, rc, "detail");
-      sqlite3_finalize (s);
-      return NULL;
-    }
+  if (!step_to_file (catalog, s, file_id, "detail", error))
+    return NULL;
 
   detail = g_new0 (SluiceQueryDetail, 1);
   detail->file_id = file_id;
@@ -2006,17 +2019,8 @@ sluice_catalog_get_file_source (SluiceCatalog  *catalog,
   if (rc != SQLITE_OK)
     return _sluice_catalog_set_error (catalog, error, rc, "file source");
   sqlite3_bind_int64 (s, 1, file_id);
-  rc = sqlite3_step (s);
-  if (rc != SQLITE_ROW)
-    {
-      if (rc == SQLITE_DONE)
-        g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_NOT_FOUND,
-                     _("The catalog has no file with id %lld"), (long long) file_id);
-      else
-        _sluice_catalog_set_error (catalog, error, rc, "file source");
-      sqlite3_finalize (s);
-      return FALSE;
-    }
+  if (!step_to_file (catalog, s, file_id, "file source", error))
+    return FALSE;
   *out_path = g_build_filename ((const char *) sqlite3_column_text (s, 0),
                                 (const char *) sqlite3_column_text (s, 1), NULL);
   *out_sha256 = g_strdup ((const char *) sqlite3_column_text (s, 2));

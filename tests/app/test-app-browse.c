@@ -979,6 +979,30 @@ thumbnail_decoded (gpointer data)
          sluice_browse_model_get_thumbnail (w->model, w->row) != NULL;
 }
 
+/* The app's own window, @width × @height, browsing the catalog at @path as the shipped
+ * settings have it, its rows counted (open_browser () is the view alone). */
+static SluiceWindow *
+open_app_browser (const char         *path,
+                  int                 width,
+                  int                 height,
+                  SluiceBrowseView  **out_view,
+                  SluiceBrowseModel **out_model)
+{
+  SluiceWindow *window;
+
+  app_test_reset_settings ();
+  window = sluice_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  app_test_show_and_wait (GTK_WINDOW (window));
+  *out_view = _sluice_window_get_browse_view (window);
+  sluice_browse_view_set_catalog_path (*out_view, path);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
+  g_assert_cmpstr (_sluice_window_get_page (window), ==, "browse");
+  *out_model = _sluice_browse_view_get_model (*out_view);
+  wait_count (*out_model);
+  return window;
+}
+
 /* The browser as a user sees it, in the app's window, with a selected row's detail; light
  * and dark. */
 static void
@@ -996,16 +1020,7 @@ test_screenshot (void)
   gen_files (gen, 300, TRUE);
   gen_free (gen);
 
-  app_test_reset_settings ();
-  window = sluice_window_new (app);
-  gtk_window_set_default_size (GTK_WINDOW (window), 1500, 800);
-  app_test_show_and_wait (GTK_WINDOW (window));
-  view = _sluice_window_get_browse_view (window);
-  sluice_browse_view_set_catalog_path (view, path);
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
-  g_assert_cmpstr (_sluice_window_get_page (window), ==, "browse");
-  model = _sluice_browse_view_get_model (view);
-  wait_count (model);
+  window = open_app_browser (path, 1500, 800, &view, &model);
   g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 300);
 
   /* row 20: GPS, a thumbnail */
@@ -1398,16 +1413,8 @@ test_decoded_thumbnail (void)
                   "2222222222222222222222222222222222222222222222222222222222222222", "jpeg");
   gen_free (gen);
 
-  app_test_reset_settings ();
   list_decodes = sluice_thumbnailer_decodes (sluice_browse_thumbnailer (64));
-  window = sluice_window_new (app);
-  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 700);
-  app_test_show_and_wait (GTK_WINDOW (window));
-  view = _sluice_window_get_browse_view (window);
-  sluice_browse_view_set_catalog_path (view, path);
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
-  model = _sluice_browse_view_get_model (view);
-  wait_count (model);
+  window = open_app_browser (path, 1200, 700, &view, &model);
   g_assert_cmpuint (sluice_browse_model_get_count (model), ==, 7 + HAVE_HEIF);
   detail = _sluice_browse_view_get_detail (view);
 
@@ -1611,16 +1618,8 @@ test_list_decodes_bounded (void)
     }
   gen_free (gen);
 
-  app_test_reset_settings ();
   before = sluice_thumbnailer_decodes (sluice_browse_thumbnailer (64));
-  window = sluice_window_new (app);
-  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 700);
-  app_test_show_and_wait (GTK_WINDOW (window));
-  view = _sluice_window_get_browse_view (window);
-  sluice_browse_view_set_catalog_path (view, path);
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.browse", NULL);
-  model = _sluice_browse_view_get_model (view);
-  wait_count (model);
+  window = open_app_browser (path, 1200, 700, &view, &model);
   g_assert_cmpuint (sluice_browse_model_get_count (model), ==, n);
 
   {
