@@ -323,6 +323,7 @@ typedef struct {
   gboolean  path_style;
   gboolean  virtual_hosted;
   gboolean  insecure;
+  int       stall_timeout;
 } TargetArgs;
 
 static GOptionEntry *
@@ -360,6 +361,9 @@ target_entries (TargetArgs *t)
     { "resolve", 0, 0, G_OPTION_ARG_STRING_ARRAY, &t->resolve,
       N_("Connect to ADDRESS for HOST:PORT, without DNS (as curl --resolve)"),
       "HOST:PORT:ADDRESS" },
+    { "stall-timeout", 0, 0, G_OPTION_ARG_INT, &t->stall_timeout,
+      N_("Seconds a request may go without moving a byte before it is tried again "
+         "(default 60)"), "S" },
     { NULL }
   };
   return g_memdup2 (entries, sizeof entries);
@@ -494,14 +498,22 @@ open_target (const char                 *uri,
 {
   SluiceTarget *target;
 
-  if (targs->saved != NULL)
+  if (targs->stall_timeout < 0)
     {
-      target = open_saved_target (targs->saved, uri, out_creds, error);
+      g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
+                           _("--stall-timeout cannot be negative"));
       target_args_clear (targs);
-      return target;
+      return NULL;
     }
-  *out_creds = sluice_credentials_provider_new (targs->profile);
-  target = make_target (uri, targs, *out_creds, error);
+  if (targs->saved != NULL)
+    target = open_saved_target (targs->saved, uri, out_creds, error);
+  else
+    {
+      *out_creds = sluice_credentials_provider_new (targs->profile);
+      target = make_target (uri, targs, *out_creds, error);
+    }
+  if (target != NULL)
+    target->stall_timeout_s = (guint) targs->stall_timeout;
   target_args_clear (targs);
   return target;
 }

@@ -560,8 +560,24 @@ void
 _sluice_pipeline_request_end (SluicePipeline *self,
                               const GError   *error)
 {
+  if (error == NULL)
+    g_atomic_int_inc (&self->writes_ok);
   sluice_concurrency_release (self->concurrency,
                               g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_THROTTLED));
+}
+
+/* Whether writes have timed out before while the bucket answered, and none has been answered
+ * since: then a write's time-out is not worth its retries. */
+static gboolean
+writes_stalled (SluicePipeline *self)
+{
+  gboolean stalled;
+
+  g_mutex_lock (&self->gate_mutex);
+  stalled = self->timeout_resumed &&
+            g_atomic_int_get (&self->writes_ok) == self->writes_at_resume;
+  g_mutex_unlock (&self->gate_mutex);
+  return stalled;
 }
 
 /* Errors that say the server (or our right to talk to it) is gone, not that this request is
@@ -648,7 +664,29 @@ wait_for_server (SluicePipeline *self,
         break;
     }
 
-  if (!back && !g_cancellable_is_cancelled (self->cancellable))
+  /* the bucket answers, but writes timed out: once may be a passing overload; twice without
+   * a write answered between is a server that holds writes (RGW on a full cluster does) */
+  if (back && g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_TIMEOUT))
+    {
+      if (writes_stalled (self))
+        {
+          g_autoptr(GError) fatal = g_error_new_literal (
+            SLUICE_ERROR, SLUICE_ERROR_TIMEOUT,
+            _("The server answers, but it has taken no upload since it last timed out: its "
+              "storage may be full (a full Ceph cluster holds writes instead of refusing "
+              "them), or it is overloaded. Run again once it takes uploads."));
+          _sluice_pipeline_set_fatal (self, fatal);
+          back = FALSE;
+        }
+      else
+        {
+          g_mutex_lock (&self->gate_mutex);
+          self->timeout_resumed = TRUE;
+          self->writes_at_resume = g_atomic_int_get (&self->writes_ok);
+          g_mutex_unlock (&self->gate_mutex);
+        }
+    }
+  else if (!back && !g_cancellable_is_cancelled (self->cancellable))
     {
       g_autoptr(GError) fatal = g_error_new (SLUICE_ERROR, error->code,
                                              _("%s Waited %u s; run again to continue."),
@@ -656,7 +694,7 @@ wait_for_server (SluicePipeline *self,
                                              self->options.pause_timeout_s);
       _sluice_pipeline_set_fatal (self, fatal);
     }
-  else if (back)
+  if (back)
     {
       g_autoptr(GError) resumed = g_error_new_literal (SLUICE_ERROR, error->code,
                                                        _("The server answers again; resuming."));
@@ -685,7 +723,9 @@ _sluice_pipeline_should_retry (SluicePipeline *self,
     return FALSE;
   /* expired credentials: one more try with what the provider has now, then the whole run
    * waits (every worker retrying on its own would only collect more refusals) */
-  if (*attempt < (expired ? MIN (2u, self->options.retries) : self->options.retries))
+  /* a write that times out again while the server holds writes: straight to the check */
+  if (*attempt < (expired ? MIN (2u, self->options.retries) : self->options.retries) &&
+      !(g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_TIMEOUT) && writes_stalled (self)))
     {
       g_atomic_int_inc (&self->retries);
       if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN))

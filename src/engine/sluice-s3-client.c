@@ -742,7 +742,9 @@ perform (SluiceS3Client     *self,
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, (long) CONNECT_TIMEOUT_S);
   curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, (long) NO_PROGRESS_S);
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME,
+                    (long) (self->target->stall_timeout_s > 0 ? self->target->stall_timeout_s
+                                                              : NO_PROGRESS_S));
   curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
   /* no waiting for "100 Continue": it stalls every upload by a round trip or a second. The
    * usual cure, an empty "Expect:" header, cannot be used: curl's SigV4 signs it although it

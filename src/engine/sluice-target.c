@@ -32,6 +32,7 @@ sluice_target_copy (const SluiceTarget *self)
   copy->insecure = self->insecure;
   copy->ca_file = g_strdup (self->ca_file);
   copy->resolve = g_strdupv (self->resolve);
+  copy->stall_timeout_s = self->stall_timeout_s;
   copy->storage_class = g_strdup (self->storage_class);
   copy->sse = g_strdup (self->sse);
   copy->sse_kms_key_id = g_strdup (self->sse_kms_key_id);

@@ -18,6 +18,7 @@ typedef struct {
   gboolean  insecure;      /* do not verify TLS certificates (per target, with a warning) */
   char     *ca_file;       /* extra CA bundle for self-signed endpoints */
   GStrv     resolve;       /* "HOST:PORT:ADDRESS" pins, as curl --resolve (no DNS needed) */
+  guint     stall_timeout_s;  /* a request that moves no byte this long fails; 0: 60 */
   /* object options, sent with every PUT, CreateMultipartUpload and copy */
   char     *storage_class;   /* STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, … */
   char     *sse;             /* "AES256" or "aws:kms" */

@@ -36,6 +36,7 @@ test_defaults (void)
   g_assert_null (t->bucket);
   g_assert_false (t->path_style);
   g_assert_false (t->insecure);
+  g_assert_cmpuint (t->stall_timeout_s, ==, 0);   /* the client's 60 s */
 }
 
 static void
@@ -48,6 +49,7 @@ test_copy (void)
   t->insecure = TRUE;
   t->ca_file = g_strdup ("/etc/ca.pem");
   t->resolve = g_strdupv ((char **) resolve);
+  t->stall_timeout_s = 7;
   copy = sluice_target_copy (t);
 
   /* a deep copy: changing the original leaves it as it was */
@@ -63,6 +65,7 @@ test_copy (void)
   g_assert_true (copy->insecure);
   g_assert_cmpstr (copy->ca_file, ==, "/etc/ca.pem");
   g_assert_cmpstrv (copy->resolve, resolve);
+  g_assert_cmpuint (copy->stall_timeout_s, ==, 7);
 }
 
 static void

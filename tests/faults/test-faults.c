@@ -826,6 +826,51 @@ test_not_retryable (Fixture       *f,
   assert_server_has (f, f->src, "photos", others);
 }
 
+/* ---- /faults/writes-held --------------------------------------------------------------------- */
+
+/* A server that answers but holds every upload (RGW on a full Ceph cluster blocks writes
+ * instead of refusing them): uploads time out (--stall-timeout), the run pauses, finds the
+ * bucket answering and resumes once; when no upload gets through after that either, it stops
+ * with exit 3 and says the server may be full, instead of pausing and resuming for ever, and
+ * long before --pause-timeout. Once the server takes uploads, the same command finishes. */
+static void
+test_writes_held (Fixture       *f,
+                  gconstpointer  data)
+{
+  Proxy *held = fixture_proxy (f, "{\"rules\": [{\"method\": \"PUT\", \"key_suffix\": "
+                                  "\".JPG\", \"fault\": \"stall\", \"seconds\": 40}]}");
+  Proxy *fine = fixture_proxy (f, "{\"rules\": []}");
+  const char *extra[] = { "--stall-timeout", "2", "--retries", "2", "--pause-timeout", "120",
+                          "--jobs", "4", NULL };
+  Ingest run = { .extra = extra, .timeout_s = 120 };
+  g_auto(CliResult) r1 = { 0 };
+  g_auto(CliResult) r2 = { 0 };
+  g_autoptr(JsonObject) s1 = NULL;
+  g_autoptr(JsonObject) s2 = NULL;
+  JsonObject *why;
+
+  add_jpegs (f->src, f->files, 20);
+  ingest (f, held, &run, &r1);
+  assert_exit (&r1, 3);
+  g_test_message ("stopped after %.1f s: %s", r1.seconds, r1.err);
+  /* paused, resumed once, then stopped */
+  g_assert_true (contains_ci (r1.err, "resuming"));
+  s1 = parse_json (r1.out);
+  why = json_object_get_object_member (s1, "error");
+  g_assert_nonnull (why);
+  g_assert_true (contains_ci (json_object_get_string_member (why, "message"),
+                              "storage may be full"));
+  /* curl's speed is an average over ~5 s: a stall is seen ~7 s after the body went */
+  g_assert_cmpfloat (r1.seconds, <, 60);
+  g_assert_cmpint (summary_files (s1, "uploaded"), ==, 0);
+
+  ingest (f, fine, &run, &r2);
+  assert_exit (&r2, 0);
+  s2 = parse_json (r2.out);
+  g_assert_cmpint (summary_files (s2, "failed"), ==, 0);
+  assert_server_has (f, f->src, "photos", f->files);
+}
+
 /* ---- /faults/server-full --------------------------------------------------------------------- */
 
 /* The server is out of space (MinIO's 507 XMinioStorageFull): the run stops at the first
@@ -1459,6 +1504,7 @@ main (int   argc,
   ADD ("/faults/retries", test_retries);
   ADD ("/faults/not-retryable", test_not_retryable);
   ADD ("/faults/server-full", test_server_full);
+  ADD ("/faults/writes-held", test_writes_held);
   ADD ("/faults/slowdown-aimd", test_slowdown_aimd);
   ADD ("/faults/server-down/pause", test_server_down_pause);
   ADD ("/faults/server-down/too-long", test_server_down_too_long);
