@@ -22,30 +22,75 @@ typedef struct {
   const char     *content_type;
 } Extension;
 
+/* What is taken by default: the pictures of every camera maker's raw format, the videos
+ * cameras and phones write, and the sidecars beside them. */
 static const Extension extensions[] = {
+  /* pictures */
   { "jpg", SLUICE_FILE_KIND_IMAGE, "image/jpeg" },
   { "jpeg", SLUICE_FILE_KIND_IMAGE, "image/jpeg" },
   { "jpe", SLUICE_FILE_KIND_IMAGE, "image/jpeg" },
+  { "jfif", SLUICE_FILE_KIND_IMAGE, "image/jpeg" },
   { "tif", SLUICE_FILE_KIND_IMAGE, "image/tiff" },
   { "tiff", SLUICE_FILE_KIND_IMAGE, "image/tiff" },
-  { "dng", SLUICE_FILE_KIND_IMAGE, "image/x-adobe-dng" },
-  { "cr2", SLUICE_FILE_KIND_IMAGE, "image/x-canon-cr2" },
-  { "cr3", SLUICE_FILE_KIND_IMAGE, "image/x-canon-cr3" },
-  { "nef", SLUICE_FILE_KIND_IMAGE, "image/x-nikon-nef" },
-  { "arw", SLUICE_FILE_KIND_IMAGE, "image/x-sony-arw" },
-  { "orf", SLUICE_FILE_KIND_IMAGE, "image/x-olympus-orf" },
-  { "rw2", SLUICE_FILE_KIND_IMAGE, "image/x-panasonic-rw2" },
-  { "raf", SLUICE_FILE_KIND_IMAGE, "image/x-fuji-raf" },
   { "heic", SLUICE_FILE_KIND_IMAGE, "image/heic" },
   { "heif", SLUICE_FILE_KIND_IMAGE, "image/heif" },
   { "hif", SLUICE_FILE_KIND_IMAGE, "image/heif" },
+  { "avif", SLUICE_FILE_KIND_IMAGE, "image/avif" },
   { "png", SLUICE_FILE_KIND_IMAGE, "image/png" },
   { "webp", SLUICE_FILE_KIND_IMAGE, "image/webp" },
+  { "jxl", SLUICE_FILE_KIND_IMAGE, "image/jxl" },
+  { "gif", SLUICE_FILE_KIND_IMAGE, "image/gif" },
+  { "bmp", SLUICE_FILE_KIND_IMAGE, "image/bmp" },
+  { "psd", SLUICE_FILE_KIND_IMAGE, "image/vnd.adobe.photoshop" },
+  /* raw files */
+  { "dng", SLUICE_FILE_KIND_IMAGE, "image/x-adobe-dng" },
+  { "gpr", SLUICE_FILE_KIND_IMAGE, "image/x-gopro-gpr" },
+  { "cr2", SLUICE_FILE_KIND_IMAGE, "image/x-canon-cr2" },
+  { "cr3", SLUICE_FILE_KIND_IMAGE, "image/x-canon-cr3" },
+  { "crw", SLUICE_FILE_KIND_IMAGE, "image/x-canon-crw" },
+  { "nef", SLUICE_FILE_KIND_IMAGE, "image/x-nikon-nef" },
+  { "nrw", SLUICE_FILE_KIND_IMAGE, "image/x-nikon-nrw" },
+  { "arw", SLUICE_FILE_KIND_IMAGE, "image/x-sony-arw" },
+  { "srf", SLUICE_FILE_KIND_IMAGE, "image/x-sony-srf" },
+  { "sr2", SLUICE_FILE_KIND_IMAGE, "image/x-sony-sr2" },
+  { "orf", SLUICE_FILE_KIND_IMAGE, "image/x-olympus-orf" },
+  { "rw2", SLUICE_FILE_KIND_IMAGE, "image/x-panasonic-rw2" },
+  { "rwl", SLUICE_FILE_KIND_IMAGE, "image/x-leica-rwl" },
+  { "raf", SLUICE_FILE_KIND_IMAGE, "image/x-fuji-raf" },
+  { "pef", SLUICE_FILE_KIND_IMAGE, "image/x-pentax-pef" },
+  { "srw", SLUICE_FILE_KIND_IMAGE, "image/x-samsung-srw" },
+  { "x3f", SLUICE_FILE_KIND_IMAGE, "image/x-sigma-x3f" },
+  { "mrw", SLUICE_FILE_KIND_IMAGE, "image/x-minolta-mrw" },
+  { "3fr", SLUICE_FILE_KIND_IMAGE, "image/x-hasselblad-3fr" },
+  { "fff", SLUICE_FILE_KIND_IMAGE, "image/x-hasselblad-fff" },
+  { "iiq", SLUICE_FILE_KIND_IMAGE, "image/x-phaseone-iiq" },
+  { "erf", SLUICE_FILE_KIND_IMAGE, "image/x-epson-erf" },
+  { "dcr", SLUICE_FILE_KIND_IMAGE, "image/x-kodak-dcr" },
+  { "kdc", SLUICE_FILE_KIND_IMAGE, "image/x-kodak-kdc" },
+  { "mef", SLUICE_FILE_KIND_IMAGE, "image/x-mamiya-mef" },
+  { "mos", SLUICE_FILE_KIND_IMAGE, "image/x-leaf-mos" },
+  /* videos */
   { "mov", SLUICE_FILE_KIND_VIDEO, "video/quicktime" },
   { "mp4", SLUICE_FILE_KIND_VIDEO, "video/mp4" },
   { "m4v", SLUICE_FILE_KIND_VIDEO, "video/x-m4v" },
+  { "lrv", SLUICE_FILE_KIND_VIDEO, "video/mp4" },        /* GoPro's low-resolution copy */
+  { "insv", SLUICE_FILE_KIND_VIDEO, "video/mp4" },       /* Insta360 */
+  { "mts", SLUICE_FILE_KIND_VIDEO, "video/mp2t" },       /* AVCHD */
+  { "m2ts", SLUICE_FILE_KIND_VIDEO, "video/mp2t" },
+  { "avi", SLUICE_FILE_KIND_VIDEO, "video/x-msvideo" },
+  { "mkv", SLUICE_FILE_KIND_VIDEO, "video/x-matroska" },
+  { "webm", SLUICE_FILE_KIND_VIDEO, "video/webm" },
+  { "3gp", SLUICE_FILE_KIND_VIDEO, "video/3gpp" },
+  { "mpg", SLUICE_FILE_KIND_VIDEO, "video/mpeg" },
+  { "mpeg", SLUICE_FILE_KIND_VIDEO, "video/mpeg" },
+  { "wmv", SLUICE_FILE_KIND_VIDEO, "video/x-ms-wmv" },
+  { "mxf", SLUICE_FILE_KIND_VIDEO, "application/mxf" },
+  /* sidecars */
   { "xmp", SLUICE_FILE_KIND_SIDECAR, "application/rdf+xml" },
   { "aae", SLUICE_FILE_KIND_SIDECAR, "application/xml" },
+  { "thm", SLUICE_FILE_KIND_SIDECAR, "image/jpeg" },     /* a video's thumbnail */
+  { "dop", SLUICE_FILE_KIND_SIDECAR, "text/plain" },     /* DxO */
+  { "pp3", SLUICE_FILE_KIND_SIDECAR, "text/plain" },     /* RawTherapee */
 };
 
 /* NAS clutter: Synology (@eaDir, #recycle, #snapshot), QNAP (.@__thumb, @Recycle), macOS and
@@ -94,17 +139,43 @@ sluice_found_file_free (SluiceFoundFile *file)
   g_free (file);
 }
 
+#define MAX_EXTENSION 8
+
+/* The table by lowercase extension, made once: a lookup per file must not grow with it. */
+static GHashTable *
+extension_table (void)
+{
+  static GHashTable *table;
+
+  if (g_once_init_enter (&table))
+    {
+      GHashTable *t = g_hash_table_new (g_str_hash, g_str_equal);
+
+      for (guint i = 0; i < G_N_ELEMENTS (extensions); i++)
+        {
+          g_assert (strlen (extensions[i].ext) <= MAX_EXTENSION);
+          g_hash_table_insert (t, (gpointer) extensions[i].ext, (gpointer) &extensions[i]);
+        }
+      g_once_init_leave (&table, t);
+    }
+  return table;
+}
+
 static const Extension *
 lookup_extension (const char *name)
 {
   const char *dot = strrchr (name, '.');
+  char lower[MAX_EXTENSION + 1];
+  gsize n;
 
   if (dot == NULL || dot == name || dot[1] == '\0')
     return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (extensions); i++)
-    if (g_ascii_strcasecmp (dot + 1, extensions[i].ext) == 0)
-      return &extensions[i];
-  return NULL;
+  n = strlen (dot + 1);
+  if (n > MAX_EXTENSION)
+    return NULL;
+  for (gsize i = 0; i <= n; i++)
+    lower[i] = g_ascii_tolower (dot[1 + i]);
+  return g_hash_table_lookup (extension_table (), lower);
 }
 
 SluiceFileKind

@@ -256,6 +256,8 @@ kind_from_extension (const char  *name,
     { "nrw", "tiff" }, { "cr2", "tiff" }, { "arw", "tiff" }, { "srf", "tiff" },
     { "sr2", "tiff" }, { "orf", "tiff" }, { "rw2", "tiff" }, { "pef", "tiff" },
     { "srw", "tiff" }, { "erf", "tiff" }, { "3fr", "tiff" }, { "iiq", "tiff" },
+    { "rwl", "tiff" }, { "gpr", "tiff" }, { "dcr", "tiff" }, { "mef", "tiff" },
+    { "mos", "tiff" }, { "fff", "tiff" },
     { "heic", "heif" }, { "heif", "heif" }, { "hif", "heif" }, { "avif", "heif" },
     { "png", "png" }, { "webp", "webp" }, { "raf", "raf" }, { "cr3", "cr3" },
   };

@@ -854,6 +854,21 @@ test_kind_for_name (void)
     { "x.MOV", SLUICE_FILE_KIND_VIDEO, "video/quicktime" },
     { "x.mp4", SLUICE_FILE_KIND_VIDEO, "video/mp4" },
     { "x.m4v", SLUICE_FILE_KIND_VIDEO, "video/x-m4v" },
+    { "IMGP0001.PEF", SLUICE_FILE_KIND_IMAGE, "image/x-pentax-pef" },
+    { "SAM_0001.SRW", SLUICE_FILE_KIND_IMAGE, "image/x-samsung-srw" },
+    { "DSCN0001.NRW", SLUICE_FILE_KIND_IMAGE, "image/x-nikon-nrw" },
+    { "L1000001.RWL", SLUICE_FILE_KIND_IMAGE, "image/x-leica-rwl" },
+    { "SDIM0001.X3F", SLUICE_FILE_KIND_IMAGE, "image/x-sigma-x3f" },
+    { "B0000001.3FR", SLUICE_FILE_KIND_IMAGE, "image/x-hasselblad-3fr" },
+    { "CF000001.IIQ", SLUICE_FILE_KIND_IMAGE, "image/x-phaseone-iiq" },
+    { "CRW_0001.CRW", SLUICE_FILE_KIND_IMAGE, "image/x-canon-crw" },
+    { "GOPR0001.GPR", SLUICE_FILE_KIND_IMAGE, "image/x-gopro-gpr" },
+    { "x.avif", SLUICE_FILE_KIND_IMAGE, "image/avif" },
+    { "x.gif", SLUICE_FILE_KIND_IMAGE, "image/gif" },
+    { "00001.MTS", SLUICE_FILE_KIND_VIDEO, "video/mp2t" },
+    { "GL010001.LRV", SLUICE_FILE_KIND_VIDEO, "video/mp4" },
+    { "x.avi", SLUICE_FILE_KIND_VIDEO, "video/x-msvideo" },
+    { "MVI_0001.THM", SLUICE_FILE_KIND_SIDECAR, "image/jpeg" },
     { "x.XMP", SLUICE_FILE_KIND_SIDECAR, "application/rdf+xml" },
     { "x.aae", SLUICE_FILE_KIND_SIDECAR, "application/xml" },
     { "x.txt", SLUICE_FILE_KIND_OTHER, "application/octet-stream" },
@@ -862,6 +877,8 @@ test_kind_for_name (void)
     { "x.", SLUICE_FILE_KIND_OTHER, "application/octet-stream" },
     { "x.jpg.part", SLUICE_FILE_KIND_OTHER, "application/octet-stream" },
     { "x.jpgx", SLUICE_FILE_KIND_OTHER, "application/octet-stream" },
+    { "x.verylongextension", SLUICE_FILE_KIND_OTHER, "application/octet-stream" },
+    { "x.raw", SLUICE_FILE_KIND_OTHER, "application/octet-stream" },   /* whose? */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
