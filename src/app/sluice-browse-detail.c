@@ -191,7 +191,8 @@ show_fields (SluiceBrowseDetail *self)
                         g_strdup_printf ("%" G_GINT64_FORMAT " × %" G_GINT64_FORMAT,
                                          m->width, m->height));
       if (m->container != NULL)
-        add_field_take (self, &row, _("Format"), g_ascii_strup (m->container, -1));
+        add_field_take (self, &row, _("Format"),
+                        sluice_file_format_name (d->relpath, m->container));
       if (d->has_gps)
         {
           add_field_take (self, &row, _("Latitude"), format_coordinate (m->gps_latitude,

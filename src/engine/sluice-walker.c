@@ -592,3 +592,24 @@ sluice_walker_run (SluiceWalker            *self,
     }
   return TRUE;
 }
+
+char *
+sluice_file_format_name (const char *name,
+                         const char *container)
+{
+  const char *dot = name != NULL ? strrchr (name, '.') : NULL;
+  const char *type = name != NULL ? sluice_content_type_for_name (name) : "";
+  g_autofree char *ext = dot != NULL && dot[1] != '\0' ? g_ascii_strup (dot + 1, -1) : NULL;
+
+  g_return_val_if_fail (container != NULL, NULL);
+  /* the walker's content types of raw files are the makers' own, "image/x-…" */
+  if (ext != NULL && g_str_has_prefix (type, "image/x-") &&
+      (strcmp (container, "tiff") == 0 || strcmp (container, "raf") == 0 ||
+       strcmp (container, "cr3") == 0))
+    /* TRANSLATORS: the Format of a raw file, by its extension: "ORF raw" */
+    return g_strdup_printf (_("%s raw"), ext);
+  if (ext != NULL && strcmp (container, "heif") == 0 &&
+      (strcmp (ext, "AVIF") == 0 || strcmp (ext, "HEIC") == 0))
+    return g_steal_pointer (&ext);
+  return g_ascii_strup (container, -1);
+}

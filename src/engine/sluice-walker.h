@@ -71,6 +71,11 @@ guint64         sluice_walker_get_skipped  (SluiceWalker              *self);
 
 SluiceFileKind  sluice_file_kind_for_name  (const char                *name);
 const char     *sluice_content_type_for_name (const char              *name);
+/* What a file is, as the browser names it: the @container the probe recognised ("JPEG",
+ * "HEIF"), or for a raw file in a TIFF, RAF or CR3 container the maker's format from @name's
+ * extension ("ORF raw"), and AVIF or HEIC for a HEIF so named. */
+char           *sluice_file_format_name    (const char                *name,
+                                            const char                *container);
 gboolean        sluice_walker_is_clutter   (const char                *name);
 void            sluice_found_file_free     (SluiceFoundFile           *file);
 

@@ -889,6 +889,38 @@ test_kind_for_name (void)
     }
 }
 
+/* The browser's Format field: the container, or the maker's raw format, or AVIF/HEIC. */
+static void
+test_format_name (void)
+{
+  struct {
+    const char *container, *name, *expected;
+  } cases[] = {
+    { "jpeg", "2021/IMG_0001.JPG", "JPEG" },
+    { "tiff", "scans/page.tif", "TIFF" },
+    { "tiff", "raw/P5060001.ORF", "ORF raw" },
+    { "tiff", "raw/_DSC0001.arw", "ARW raw" },
+    { "tiff", "raw/IMGP0001.PEF", "PEF raw" },
+    { "tiff", "raw/x.dng", "DNG raw" },
+    { "raf", "DSCF0001.RAF", "RAF raw" },
+    { "cr3", "IMG_0001.CR3", "CR3 raw" },
+    { "heif", "IMG_0001.HEIC", "HEIC" },
+    { "heif", "photo.avif", "AVIF" },
+    { "heif", "photo.hif", "HEIF" },
+    /* a JPEG named .nef is what its content says */
+    { "jpeg", "x.nef", "JPEG" },
+    { "png", NULL, "PNG" },
+    { "tiff", "noext", "TIFF" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = sluice_file_format_name (cases[i].name, cases[i].container);
+
+      g_assert_cmpstr (name, ==, cases[i].expected);
+    }
+}
+
 static void
 test_is_clutter (void)
 {
@@ -936,6 +968,7 @@ main (int   argc,
   g_test_add_func ("/engine/walker/unreadable-folder", test_unreadable_folder);
   g_test_add_func ("/engine/walker/bind-mount-loop", test_bind_mount_loop);
   g_test_add_func ("/engine/walker/kind-for-name", test_kind_for_name);
+  g_test_add_func ("/engine/walker/format-name", test_format_name);
   g_test_add_func ("/engine/walker/is-clutter", test_is_clutter);
 
   return g_test_run ();
