@@ -245,8 +245,9 @@ update_progress (SluiceRunView *self)
   gtk_label_set_text (self->files_label, files_text);
   gtk_label_set_text (self->bytes_label, bytes_text);
 
-  /* when the walk is done and nothing is left, the bars are full even for an empty folder */
-  if (!active && p->files_done == p->files_total)
+  /* a finished run's bars are full, even for an empty folder; a run that failed or was
+   * stopped shows how far it got (empty when it failed before the first file) */
+  if (state == SLUICE_RUN_STATE_FINISHED && p->files_done == p->files_total)
     files_fraction = bytes_fraction = 1.0;
   gtk_progress_bar_set_fraction (self->files_bar, CLAMP (files_fraction, 0, 1));
   gtk_progress_bar_set_fraction (self->bytes_bar, CLAMP (bytes_fraction, 0, 1));

@@ -18,5 +18,7 @@ const char *_sluice_target_dialog_get_result  (SluiceTargetDialog *self,
                                                const char        **out_description,
                                                gboolean           *out_success);
 guint       _sluice_target_dialog_get_n_capabilities (SluiceTargetDialog *self);
+/* Whether the result offers to create the bucket (the test found none of its name). */
+gboolean    _sluice_target_dialog_offers_create_bucket (SluiceTargetDialog *self);
 
 G_END_DECLS

@@ -54,6 +54,7 @@ struct _SluiceTargetDialog
   GtkLabel            *result_title;
   GtkLabel            *result_description;
   GtkLabel            *result_details;
+  GtkButton           *create_bucket_button;
   AdwPreferencesGroup *capabilities_group;
   GtkListBox          *capabilities_list;
   AdwPreferencesGroup *remove_group;
@@ -491,6 +492,7 @@ show_result (SluiceTargetDialog *self,
                           description != NULL && *description != '\0');
   gtk_label_set_text (self->result_details, details ? details : "");
   gtk_widget_set_visible (GTK_WIDGET (self->result_details), details != NULL && *details != '\0');
+  gtk_widget_set_visible (GTK_WIDGET (self->create_bucket_button), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->result_box), TRUE);
   self->result_success = !g_str_equal (kind, "error");
   gtk_widget_add_tick_callback (GTK_WIDGET (self->result_box), scroll_to_result_cb, NULL, NULL);
@@ -557,7 +559,7 @@ explain_error (const GError        *error,
     case SLUICE_ERROR_NO_SUCH_BUCKET:
       *out_title = g_strdup (_("No such bucket"));
       *out_description = g_strdup_printf (_("The server has no bucket called “%s”. Check the "
-                                            "name, or create the bucket first."),
+                                            "name, or create the bucket here."),
                                           target->bucket);
       break;
     case SLUICE_ERROR_ACCESS_DENIED:
@@ -637,6 +639,7 @@ set_testing (SluiceTargetDialog *self,
   gtk_widget_set_visible (GTK_WIDGET (self->test_spinner), testing);
   gtk_spinner_set_spinning (self->test_spinner, testing);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "target.test", !testing);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "target.create-bucket", !testing);
 }
 
 static void
@@ -689,45 +692,26 @@ test_done_cb (GObject      *source_object,
       explain_error (data->error, data->target, &title, &description);
       show_result (self, "error", title, description, data->error->message);
       show_capabilities (self, NULL);
+      /* a new target's bucket is often still to be made: one click, not a trip to a console */
+      gtk_widget_set_visible (GTK_WIDGET (self->create_bucket_button),
+                              g_error_matches (data->error, SLUICE_ERROR,
+                                               SLUICE_ERROR_NO_SUCH_BUCKET));
     }
 }
 
-static void
-start_test (SluiceTargetDialog *self,
-            const char         *secret)
+/* Runs @func on a worker with the target as the editor has it, then @done; or says what is
+ * missing and returns FALSE. */
+static gboolean
+run_with_target (SluiceTargetDialog  *self,
+                 GTaskThreadFunc      func,
+                 GAsyncReadyCallback  done)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SluiceSavedTarget) t = NULL;
   g_autoptr(GTask) task = NULL;
-  TestData *data;
-
-  t = collect (self, &error);
-  if (t == NULL)
-    {
-      set_testing (self, FALSE);
-      show_result (self, "error", _("The settings are not complete"), error->message, NULL);
-      return;
-    }
-
-  data = g_new0 (TestData, 1);
-  data->target = sluice_target_copy (t->target);
-  data->credentials = sluice_saved_target_make_credentials (t, secret);
-
-  task = g_task_new (NULL, self->cancellable, test_done_cb, g_object_ref (self));
-  g_task_set_source_tag (task, start_test);
-  g_task_set_task_data (task, data, (GDestroyNotify) test_data_free);
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_run_in_thread (task, test_in_thread);
-}
-
-static void
-test_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  SluiceTargetDialog *self = SLUICE_TARGET_DIALOG (widget);
   const char *secret = gtk_editable_get_text (GTK_EDITABLE (self->secret_row));
   gboolean keyring = adw_combo_row_get_selected (self->credentials_row) == CREDENTIALS_KEYRING;
+  TestData *data;
 
   set_testing (self, TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->result_box), FALSE);
@@ -738,9 +722,89 @@ test_action (GtkWidget  *widget,
       set_testing (self, FALSE);
       show_result (self, "error", _("No secret key"),
                    _("Enter the secret access key that belongs to the access key ID."), NULL);
+      return FALSE;
+    }
+  t = collect (self, &error);
+  if (t == NULL)
+    {
+      set_testing (self, FALSE);
+      show_result (self, "error", _("The settings are not complete"), error->message, NULL);
+      return FALSE;
+    }
+
+  data = g_new0 (TestData, 1);
+  data->target = sluice_target_copy (t->target);
+  data->credentials = sluice_saved_target_make_credentials (t, keyring ? secret : NULL);
+
+  task = g_task_new (NULL, self->cancellable, done, g_object_ref (self));
+  g_task_set_source_tag (task, run_with_target);
+  g_task_set_task_data (task, data, (GDestroyNotify) test_data_free);
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_run_in_thread (task, func);
+  return TRUE;
+}
+
+static void
+test_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  run_with_target (SLUICE_TARGET_DIALOG (widget), test_in_thread, test_done_cb);
+}
+
+/* Worker thread: CreateBucket (in the target's region), with the client the runs use. */
+static void
+create_bucket_in_thread (GTask        *task,
+                         gpointer      source_object,
+                         gpointer      task_data,
+                         GCancellable *cancellable)
+{
+  TestData *data = task_data;
+  g_autoptr(SluiceS3Client) s3 = sluice_s3_client_new (data->target, data->credentials);
+
+  sluice_s3_client_set_cancellable (s3, cancellable);
+  sluice_s3_client_create_bucket (s3, &data->error);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+create_bucket_done_cb (GObject      *source_object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(SluiceTargetDialog) self = user_data;
+  TestData *data = g_task_get_task_data (G_TASK (result));
+  g_autofree char *title = NULL;
+  g_autofree char *description = NULL;
+
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;
+  set_testing (self, FALSE);
+  if (data->error == NULL)
+    {
+      /* made: the whole test again, which ends in "Connected" and what the server does */
+      test_action (GTK_WIDGET (self), NULL, NULL);
       return;
     }
-  start_test (self, keyring ? secret : NULL);
+  explain_error (data->error, data->target, &title, &description);
+  if (g_error_matches (data->error, SLUICE_ERROR, SLUICE_ERROR_ACCESS_DENIED))
+    {
+      g_free (description);
+      description = g_strdup_printf (_("These credentials may not create buckets. Ask the "
+                                       "account's owner to create “%s”."),
+                                     data->target->bucket);
+    }
+  show_result (self, "error", _("The bucket could not be created"), description,
+               data->error->message);
+}
+
+static void
+create_bucket_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  run_with_target (SLUICE_TARGET_DIALOG (widget), create_bucket_in_thread,
+                   create_bucket_done_cb);
 }
 
 /* ---- save and remove ------------------------------------------------------------------------- */
@@ -1079,12 +1143,15 @@ sluice_target_dialog_class_init (SluiceTargetDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SluiceTargetDialog, result_title);
   gtk_widget_class_bind_template_child (widget_class, SluiceTargetDialog, result_description);
   gtk_widget_class_bind_template_child (widget_class, SluiceTargetDialog, result_details);
+  gtk_widget_class_bind_template_child (widget_class, SluiceTargetDialog, create_bucket_button);
   gtk_widget_class_bind_template_child (widget_class, SluiceTargetDialog, capabilities_group);
   gtk_widget_class_bind_template_child (widget_class, SluiceTargetDialog, capabilities_list);
   gtk_widget_class_bind_template_child (widget_class, SluiceTargetDialog, remove_group);
 
   gtk_widget_class_install_action (widget_class, "target.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "target.test", NULL, test_action);
+  gtk_widget_class_install_action (widget_class, "target.create-bucket", NULL,
+                                   create_bucket_action);
   gtk_widget_class_install_action (widget_class, "target.remove", NULL, remove_action);
   gtk_widget_class_install_action (widget_class, "target.choose-ca", NULL, choose_ca_action);
   gtk_widget_class_install_action (widget_class, "target.clear-ca", NULL, clear_ca_action);
@@ -1241,4 +1308,11 @@ _sluice_target_dialog_get_n_capabilities (SluiceTargetDialog *self)
        child = gtk_widget_get_next_sibling (child))
     n++;
   return n;
+}
+
+gboolean
+_sluice_target_dialog_offers_create_bucket (SluiceTargetDialog *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->result_box)) &&
+         gtk_widget_get_visible (GTK_WIDGET (self->create_bucket_button)) && !self->testing;
 }

@@ -60,6 +60,7 @@ sluice_error_is_retryable (const GError *error)
     case SLUICE_ERROR_NO_SUCH_UPLOAD:
     case SLUICE_ERROR_NOT_FOUND:
     case SLUICE_ERROR_SERVER_FULL:
+    case SLUICE_ERROR_BUCKET_TAKEN:
     default:
       return FALSE;
     }
@@ -144,6 +145,9 @@ sluice_error_describe (SluiceError code)
     case SLUICE_ERROR_SERVER_FULL:
       return _("The server has no room for more data: its storage is full or a quota is used "
                "up. Free space or raise the quota there, then run again to continue.");
+    case SLUICE_ERROR_BUCKET_TAKEN:
+      return _("Another account already has a bucket of this name: bucket names are shared "
+               "by all users of the service. Choose another name.");
     case SLUICE_ERROR_FAILED:
     default:
       return _("The operation failed.");
@@ -193,6 +197,7 @@ sluice_error_code_name (SluiceError code)
     [SLUICE_ERROR_NO_SUCH_UPLOAD] = "no-such-upload",
     [SLUICE_ERROR_NOT_FOUND] = "not-found",
     [SLUICE_ERROR_SERVER_FULL] = "server-full",
+    [SLUICE_ERROR_BUCKET_TAKEN] = "bucket-taken",
   };
 
   if ((guint) code >= G_N_ELEMENTS (names) || names[code] == NULL)

@@ -48,6 +48,7 @@ typedef enum {
   SLUICE_ERROR_NO_SUCH_UPLOAD,     /* the multipart upload is gone (completed, aborted, expired) */
   SLUICE_ERROR_NOT_FOUND,          /* no such key */
   SLUICE_ERROR_SERVER_FULL,        /* 507, XMinioStorageFull, QuotaExceeded: no room there */
+  SLUICE_ERROR_BUCKET_TAKEN,       /* BucketAlreadyExists: another account has the name */
 } SluiceError;
 
 GQuark       sluice_error_quark         (void);

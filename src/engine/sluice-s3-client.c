@@ -507,6 +507,9 @@ code_for_s3_error (const char *code,
     { "EntityTooLarge", SLUICE_ERROR_TOO_LARGE },
     { "KeyTooLongError", SLUICE_ERROR_INVALID_KEY },
     { "InvalidBucketName", SLUICE_ERROR_INVALID_ARGUMENT },
+    { "InvalidLocationConstraint", SLUICE_ERROR_INVALID_ARGUMENT },
+    { "IllegalLocationConstraintException", SLUICE_ERROR_INVALID_ARGUMENT },
+    { "BucketAlreadyExists", SLUICE_ERROR_BUCKET_TAKEN },
     { "InvalidArgument", SLUICE_ERROR_INVALID_ARGUMENT },
     { "InvalidRequest", SLUICE_ERROR_INVALID_ARGUMENT },
     { "InvalidStorageClass", SLUICE_ERROR_INVALID_ARGUMENT },
@@ -879,9 +882,28 @@ sluice_s3_client_create_bucket (SluiceS3Client *self,
   g_auto(Response) resp = { 0 };
   g_autofree char *url = g_strdup (self->bucket_url);
   g_autofree char *op = describe_op ("CREATE", self->target->bucket, NULL);
+  g_autofree char *xml = NULL;
+  const char *region = self->target->region;
   ReadContext upload = { (const guint8 *) "", 0, 0 };
+  struct curl_slist *headers = NULL;
+  const char *payload = EMPTY_SHA256;
+  char sha[65];
 
-  return perform (self, "PUT", url, op, EMPTY_SHA256, NULL, &upload, ERROR_BODY_MAX, &resp,
+  /* outside us-east-1 the region is named, as the AWS CLI and SDKs do: AWS's regional
+   * endpoints refuse a bucket without it (IllegalLocationConstraintException), and Ceph RGW
+   * checks it against its zone group */
+  if (region != NULL && *region != '\0' && strcmp (region, "us-east-1") != 0)
+    {
+      xml = g_markup_printf_escaped ("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com"
+                                     "/doc/2006-03-01/\"><LocationConstraint>%s"
+                                     "</LocationConstraint></CreateBucketConfiguration>",
+                                     region);
+      sluice_sha256_hex ((const guint8 *) xml, strlen (xml), sha);
+      payload = sha;
+      upload = (ReadContext) { (const guint8 *) xml, strlen (xml), 0 };
+      headers = append_header (headers, "Content-Type", "application/xml");
+    }
+  return perform (self, "PUT", url, op, payload, headers, &upload, ERROR_BODY_MAX, &resp,
                   NULL, error);
 }
 

@@ -124,6 +124,25 @@ list_keys (const char *prefix)
   return keys;
 }
 
+/* Whether the server has the bucket @name (it answers a listing of it). */
+static gboolean
+bucket_exists (const char *name)
+{
+  g_autoptr(SluiceTarget) t = plain_target ("");
+  g_autoptr(SluiceCredentialsProvider) creds = sluice_credentials_provider_new (NULL);
+  g_autoptr(SluiceS3Client) s3 = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean exists;
+
+  g_free (t->bucket);
+  t->bucket = g_strdup (name);
+  s3 = sluice_s3_client_new (t, creds);
+  exists = sluice_s3_client_check_bucket (s3, &error);
+  if (!exists)
+    g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_NO_SUCH_BUCKET);
+  return exists;
+}
+
 static SluiceWindow *
 new_window (void)
 {
@@ -331,10 +350,21 @@ test_editor_messages (void)
   g_assert_cmpstr (run_test (editor), ==, _("Wrong access key"));
   _sluice_target_dialog_set_text (editor, "access_key_row", g_getenv ("AWS_ACCESS_KEY_ID"));
 
-  /* no such bucket */
+  /* no such bucket: offered to be made, and made with one click, after which the test
+   * connects; the server has it */
   _sluice_target_dialog_set_text (editor, "secret_row", g_getenv ("AWS_SECRET_ACCESS_KEY"));
   _sluice_target_dialog_set_text (editor, "bucket_row", wrong_bucket);
   g_assert_cmpstr (run_test (editor), ==, _("No such bucket"));
+  g_assert_false (bucket_exists (wrong_bucket));
+  g_assert_true (_sluice_target_dialog_offers_create_bucket (editor));
+  app_test_screenshots (GTK_WIDGET (editor), "app-2e-editor-no-bucket");
+  gtk_widget_activate_action (GTK_WIDGET (editor), "target.create-bucket", NULL);
+  app_test_wait_until (test_done, editor, 60, "the bucket's creation and the test");
+  g_assert_cmpstr (_sluice_target_dialog_get_result (editor, NULL, &success), ==,
+                   _("Connected"));
+  g_assert_true (success);
+  g_assert_false (_sluice_target_dialog_offers_create_bucket (editor));
+  g_assert_true (bucket_exists (wrong_bucket));
 
   /* an unreachable host: nothing listens on port 1 */
   _sluice_target_dialog_set_text (editor, "bucket_row", bucket);

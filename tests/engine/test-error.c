@@ -21,7 +21,7 @@ static const SluiceError retryable[] = {
 
 /* The last cause. When one is added, update this: the tests below then check that it has a
  * name, an explanation and a retry decision. */
-#define LAST_CODE SLUICE_ERROR_SERVER_FULL
+#define LAST_CODE SLUICE_ERROR_BUCKET_TAKEN
 
 static gboolean
 is_listed_retryable (SluiceError code)
@@ -92,6 +92,7 @@ test_code_names (void)
   g_assert_cmpstr (sluice_error_code_name (SLUICE_ERROR_NO_SUCH_UPLOAD), ==, "no-such-upload");
   g_assert_cmpstr (sluice_error_code_name (SLUICE_ERROR_NOT_FOUND), ==, "not-found");
   g_assert_cmpstr (sluice_error_code_name (SLUICE_ERROR_SERVER_FULL), ==, "server-full");
+  g_assert_cmpstr (sluice_error_code_name (SLUICE_ERROR_BUCKET_TAKEN), ==, "bucket-taken");
   g_assert_cmpstr (sluice_error_code_name (LAST_CODE + 1), ==, "failed");
   g_assert_cmpstr (sluice_error_code_name ((SluiceError) -1), ==, "failed");
 }

@@ -906,13 +906,43 @@ test_create_bucket (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(Request) r = NULL;
 
+  static const char expected[] =
+    "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<LocationConstraint>eu-test-1</LocationConstraint></CreateBucketConfiguration>";
+  g_autofree char *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, expected, -1);
+  g_autoptr(SluiceS3Client) east = NULL;
+  g_autoptr(Request) r2 = NULL;
+
+  /* outside us-east-1 the region is named, signed with the body's hash */
   server_answer (&f->server, 0, "200 OK", NULL, "");
   g_assert_true (sluice_s3_client_create_bucket (f->client, &error));
   g_assert_no_error (error);
   r = server_request (&f->server);
   g_assert_cmpstr (r->method, ==, "PUT");
   g_assert_cmpstr (r->target, ==, "/photos/");
-  g_assert_cmpuint (g_bytes_get_size (r->body), ==, 0);
+  g_assert_cmpmem (g_bytes_get_data (r->body, NULL), g_bytes_get_size (r->body), expected,
+                   strlen (expected));
+  g_assert_cmpstr (header (r, "x-amz-content-sha256"), ==, sha);
+  g_assert_cmpstr (header (r, "content-type"), ==, "application/xml");
+
+  /* in us-east-1, no body */
+  g_free (f->target->region);
+  f->target->region = g_strdup ("us-east-1");
+  east = sluice_s3_client_new (f->target, f->credentials);
+  server_answer (&f->server, 0, "200 OK", NULL, "");
+  g_assert_true (sluice_s3_client_create_bucket (east, &error));
+  g_assert_no_error (error);
+  r2 = server_request (&f->server);
+  g_assert_cmpuint (g_bytes_get_size (r2->body), ==, 0);
+
+  /* a name another account has: said in plain words */
+  server_answer (&f->server, 0, "409 Conflict", NULL,
+                 "<Error><Code>BucketAlreadyExists</Code><Message>The requested bucket name is "
+                 "not available.</Message></Error>");
+  g_assert_false (sluice_s3_client_create_bucket (f->client, &error));
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_BUCKET_TAKEN);
+  g_clear_pointer (&r, request_free);
+  r = server_request (&f->server);
 }
 
 typedef struct {
