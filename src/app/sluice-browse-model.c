@@ -1224,6 +1224,7 @@ sluice_browse_model_show_new (SluiceBrowseModel *self)
 typedef struct {
   Shared *shared;
   GArray *file_ids;      /* gint64 */
+  GArray *embedded;      /* gboolean, one per file id: the row says it has an EXIF thumbnail */
   GPtrArray *textures;   /* GdkTexture or NULL, one per file id */
   GPtrArray *decodes;    /* without an embedded thumbnail: Decode * or NULL, one per file id */
 } ThumbJob;
@@ -1233,6 +1234,7 @@ thumb_job_free (ThumbJob *j)
 {
   shared_unref (j->shared);
   g_array_unref (j->file_ids);
+  g_array_unref (j->embedded);
   g_clear_pointer (&j->textures, g_ptr_array_unref);
   g_clear_pointer (&j->decodes, g_ptr_array_unref);
   g_free (j);
@@ -1275,13 +1277,17 @@ thumb_thread (GTask        *task,
     {
       gint64 id = g_array_index (j->file_ids, gint64, i);
       g_autoptr(GError) local_error = NULL;
-      g_autoptr(GBytes) bytes = sluice_catalog_get_thumbnail (catalog, id, &local_error);
+      g_autoptr(GBytes) bytes = NULL;
       GdkTexture *texture = NULL;
       Decode *decode = NULL;
 
-      if (bytes != NULL)
-        texture = gdk_texture_new_from_bytes (bytes, &local_error);
-      else if (local_error == NULL)
+      if (g_array_index (j->embedded, gboolean, i))
+        {
+          bytes = sluice_catalog_get_thumbnail (catalog, id, &local_error);
+          if (bytes != NULL)
+            texture = gdk_texture_new_from_bytes (bytes, &local_error);
+        }
+      else
         {
           /* none embedded: where the file is, for the helper to decode it */
           g_autofree char *container = NULL;
@@ -1511,12 +1517,20 @@ pump_thumbnails (SluiceBrowseModel *self)
   j = g_new0 (ThumbJob, 1);
   j->shared = shared_ref (self->shared);
   j->file_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  j->embedded = g_array_new (FALSE, FALSE, sizeof (gboolean));
   /* in the order the cells were bound: GTK 4.8's list view binds ~200 rows around what is
    * shown, from there outwards; an unbound cell withdraws its request */
   while (j->file_ids->len < THUMBS_PER_TASK && self->thumb_queue.head != NULL)
     {
       gint64 *id = g_queue_pop_head (&self->thumb_queue);
+      GPtrArray *rows = g_hash_table_lookup (self->thumb_waiting, id);
+      const SluiceQueryRow *data = rows != NULL && rows->len > 0
+                                   ? sluice_browse_row_get_data (g_ptr_array_index (rows, 0))
+                                   : NULL;
+      gboolean embedded = data != NULL && data->has_thumbnail;
+
       g_array_append_val (j->file_ids, *id);
+      g_array_append_val (j->embedded, embedded);
     }
   self->thumb_in_flight = TRUE;
   task = g_task_new (NULL, NULL, thumb_done_cb, g_object_ref (self));
