@@ -638,10 +638,17 @@ wait_for_server (SluicePipeline *self,
     }
 
   {
-    g_autoptr(GError) pausing = g_error_new (SLUICE_ERROR, error->code,
-                                             _("Paused: %s Trying again every 2 s for up to %u s."),
-                                             sluice_error_describe (error->code),
-                                             self->options.pause_timeout_s);
+    g_autoptr(GError) pausing = NULL;
+
+    if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_TIMEOUT) && writes_stalled (self))
+      /* the second pause of held uploads: one look at the server decides */
+      pausing = g_error_new_literal (SLUICE_ERROR, error->code,
+                                     _("Paused: uploads time out again. Checking whether the "
+                                       "server answers…"));
+    else
+      pausing = g_error_new (SLUICE_ERROR, error->code,
+                             _("Paused: %s Trying again every 2 s for up to %u s."),
+                             sluice_error_describe (error->code), self->options.pause_timeout_s);
     report_warning (self, NULL, pausing);
   }
 

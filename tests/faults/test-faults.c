@@ -853,8 +853,9 @@ test_writes_held (Fixture       *f,
   ingest (f, held, &run, &r1);
   assert_exit (&r1, 3);
   g_test_message ("stopped after %.1f s: %s", r1.seconds, r1.err);
-  /* paused, resumed once, then stopped */
+  /* paused, resumed once, paused again and stopped */
   g_assert_true (contains_ci (r1.err, "resuming"));
+  g_assert_true (contains_ci (r1.err, "uploads time out again"));
   s1 = parse_json (r1.out);
   why = json_object_get_object_member (s1, "error");
   g_assert_nonnull (why);
