@@ -170,7 +170,7 @@ struct _SluiceBrowseModel
   /* thumbnails decoded from the source file, for rows without an embedded one */
   GQueue         decode_queue;     /* Decode *, oldest first */
   guint          decodes_in_flight;
-  guint          decode_generation;
+  guint          thumb_generation; /* bumped when the requests are cleared (a new query) */
   GCancellable  *decode_cancellable;
 };
 
@@ -267,7 +267,7 @@ clear_thumbnail_requests (SluiceBrowseModel *self)
   g_queue_clear (&self->thumb_queue);
   g_queue_clear_full (&self->decode_queue, (GDestroyNotify) decode_free);
   /* decodes under way finish in the helper; their answers are dropped */
-  self->decode_generation++;
+  self->thumb_generation++;
   g_cancellable_cancel (self->decode_cancellable);
   g_clear_object (&self->decode_cancellable);
   self->decode_cancellable = g_cancellable_new ();
@@ -1223,6 +1223,7 @@ sluice_browse_model_show_new (SluiceBrowseModel *self)
 
 typedef struct {
   Shared *shared;
+  guint   generation;    /* the model's thumb_generation when the job was made */
   GArray *file_ids;      /* gint64 */
   GArray *embedded;      /* gboolean, one per file id: the row says it has an EXIF thumbnail */
   GPtrArray *textures;   /* GdkTexture or NULL, one per file id */
@@ -1352,6 +1353,21 @@ thumb_done_cb (GObject      *source_object,
       pump_thumbnails (self);
       return;
     }
+  if (j->generation != self->thumb_generation)
+    {
+      /* the requests were cleared meanwhile (a new query): the textures are still the files'
+       * own, but the rows waiting now asked anew; their entries are not this job's to touch */
+      for (guint i = 0; i < j->file_ids->len; i++)
+        {
+          GdkTexture *texture = g_ptr_array_index (j->textures, i);
+
+          if (texture != NULL)
+            thumb_cache_put (self, g_array_index (j->file_ids, gint64, i),
+                             g_object_ref (texture));
+        }
+      pump_thumbnails (self);
+      return;
+    }
   for (guint i = 0; i < j->file_ids->len; i++)
     {
       gint64 id = g_array_index (j->file_ids, gint64, i);
@@ -1426,7 +1442,7 @@ decode_done_cb (GObject      *source_object,
   thumbnail = sluice_thumbnailer_get_finish (sluice_browse_thumbnailer (LIST_THUMB_EDGE), result,
                                              &error);
   self->decodes_in_flight--;
-  if (call->generation != self->decode_generation)
+  if (call->generation != self->thumb_generation)
     {
       g_free (call);
       pump_decodes (self);
@@ -1438,12 +1454,13 @@ decode_done_cb (GObject      *source_object,
   else
     g_debug ("No list thumbnail for file %" G_GINT64_FORMAT ": %s", call->file_id,
              error->message);
-  /* a failure is kept too (the detail pane says why): not decoded again while cached */
-  thumb_cache_put (self, call->file_id, texture != NULL ? texture : NO_THUMB);
   rows = g_hash_table_lookup (self->thumb_waiting, &call->file_id);
   for (guint r = 0; rows != NULL && r < rows->len; r++)
     sluice_browse_row_set_thumbnail (g_ptr_array_index (rows, r), GDK_PAINTABLE (texture));
   g_hash_table_remove (self->thumb_waiting, &call->file_id);
+  /* a failure is kept too (the detail pane says why): not decoded again while cached; the
+   * cache takes the texture (and drops it if it has one already) */
+  thumb_cache_put (self, call->file_id, texture != NULL ? texture : NO_THUMB);
   g_free (call);
   pump_decodes (self);
 }
@@ -1494,7 +1511,7 @@ pump_decodes (SluiceBrowseModel *self)
 
           call->self = g_object_ref (self);
           call->file_id = d->file_id;
-          call->generation = self->decode_generation;
+          call->generation = self->thumb_generation;
           self->decodes_in_flight++;
           sluice_thumbnailer_get_async (sluice_browse_thumbnailer (LIST_THUMB_EDGE), d->path,
                                         d->sha256, self->decode_cancellable, decode_done_cb,
@@ -1516,6 +1533,7 @@ pump_thumbnails (SluiceBrowseModel *self)
     return;
   j = g_new0 (ThumbJob, 1);
   j->shared = shared_ref (self->shared);
+  j->generation = self->thumb_generation;
   j->file_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   j->embedded = g_array_new (FALSE, FALSE, sizeof (gboolean));
   /* in the order the cells were bound: GTK 4.8's list view binds ~200 rows around what is

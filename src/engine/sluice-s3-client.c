@@ -701,7 +701,10 @@ perform (SluiceS3Client     *self,
 
   creds = sluice_credentials_provider_get (self->credentials, error);
   if (creds == NULL)
-    return FALSE;
+    {
+      curl_slist_free_all (extra_headers);   /* ours to free, as on every other path */
+      return FALSE;
+    }
 
   /* reset keeps the connection cache, DNS cache and TLS sessions: connections are reused */
   curl_easy_reset (c);

@@ -53,8 +53,25 @@ sluice_thumbnail_worth_decoding (const char *name,
   /* what sluice-probe decodes (sluice-probe-thumbnail.c); a TIFF-based raw is "tiff" */
   static const char *const decodable[] = { "jpeg", "png", "webp", "heif", "tiff", "raf", "cr3" };
 
+  /* pictures the walker takes that the helper does not decode, and raws whose preview it
+   * does not find (not TIFF-based, nor RAF or CR3) */
+  static const char *const refused[] = {
+    "image/gif", "image/bmp", "image/vnd.adobe.photoshop", "image/jxl", "image/x-canon-crw",
+    "image/x-sigma-x3f", "image/x-minolta-mrw", "image/x-kodak-kdc",
+  };
+
   if (!probed)
-    return name != NULL && sluice_file_kind_for_name (name) == SLUICE_FILE_KIND_IMAGE;
+    {
+      const char *type;
+
+      if (name == NULL || sluice_file_kind_for_name (name) != SLUICE_FILE_KIND_IMAGE)
+        return FALSE;
+      type = sluice_content_type_for_name (name);
+      for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+        if (strcmp (type, refused[i]) == 0)
+          return FALSE;
+      return TRUE;
+    }
   for (guint i = 0; container != NULL && i < G_N_ELEMENTS (decodable); i++)
     if (strcmp (container, decodable[i]) == 0)
       return TRUE;

@@ -652,6 +652,11 @@ test_worth_decoding (void)
   g_assert_true (sluice_thumbnail_worth_decoding ("/nas/P5060001.ORF", FALSE, NULL));
   g_assert_false (sluice_thumbnail_worth_decoding ("a/clip.mov", FALSE, NULL));
   g_assert_false (sluice_thumbnail_worth_decoding ("a/notes.txt", FALSE, NULL));
+  /* images the helper would only refuse */
+  g_assert_false (sluice_thumbnail_worth_decoding ("a/anim.gif", FALSE, NULL));
+  g_assert_false (sluice_thumbnail_worth_decoding ("a/SDIM0001.X3F", FALSE, NULL));
+  g_assert_false (sluice_thumbnail_worth_decoding ("a/CRW_0001.CRW", FALSE, NULL));
+  g_assert_true (sluice_thumbnail_worth_decoding ("a/IMGP0001.PEF", FALSE, NULL));
   g_assert_false (sluice_thumbnail_worth_decoding (NULL, FALSE, NULL));
 }
 
