@@ -57,10 +57,12 @@ struct _SluicePipeline {
   gboolean                user_paused;
   gboolean                server_down;
   /* writes that time out while the bucket answers (a full Ceph cluster): after one such
-   * pause, the run goes on with writes_at_resume set; no write done since is the second */
+   * pause the run goes on, noting when and how many writes had been answered; a write begun
+   * after that which times out with none answered since is the second */
   gint                    writes_ok;      /* atomic: PUTs and parts answered */
   gboolean                timeout_resumed;
   gint                    writes_at_resume;
+  gint64                  resumed_at;     /* monotonic */
   gint64                  paused_since;   /* monotonic, 0 when open */
   gint64                  paused_us;
   gboolean                discard;        /* cancel also aborts unfinished uploads */

@@ -548,12 +548,20 @@ _sluice_worker_reader (Worker  *w,
   return w->reader;
 }
 
-/* Before each request: the gate, then a place under the AIMD limit. */
+/* When the write this thread has under way began (monotonic; 0: none), for
+ * _sluice_pipeline_should_retry (): a write that began before the last resume and times out
+ * is still the first stall, not a second. */
+static _Thread_local gint64 write_began;
+
+/* Before each write: the gate, then a place under the AIMD limit. */
 gboolean
 _sluice_pipeline_request_begin (SluicePipeline *self)
 {
-  return _sluice_pipeline_gate (self) &&
-         sluice_concurrency_acquire (self->concurrency, self->cancellable);
+  if (!_sluice_pipeline_gate (self) ||
+      !sluice_concurrency_acquire (self->concurrency, self->cancellable))
+    return FALSE;
+  write_began = g_get_monotonic_time ();
+  return TRUE;
 }
 
 void
@@ -561,23 +569,28 @@ _sluice_pipeline_request_end (SluicePipeline *self,
                               const GError   *error)
 {
   if (error == NULL)
-    g_atomic_int_inc (&self->writes_ok);
+    {
+      g_atomic_int_inc (&self->writes_ok);
+      write_began = 0;   /* a failed one keeps it for _sluice_pipeline_should_retry () */
+    }
   sluice_concurrency_release (self->concurrency,
                               g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_THROTTLED));
 }
 
-/* Whether writes have timed out before while the bucket answered, and none has been answered
- * since: then a write's time-out is not worth its retries. */
+/* Whether writes timed out before while the bucket answered, the run resumed, and none has
+ * been answered since; with @began, also that the write which timed out now began after
+ * that resume (one in flight across it is the same stall). */
 static gboolean
-writes_stalled (SluicePipeline *self)
+writes_held_again (SluicePipeline *self,
+                   gint64          began)
 {
-  gboolean stalled;
+  gboolean held;
 
   g_mutex_lock (&self->gate_mutex);
-  stalled = self->timeout_resumed &&
-            g_atomic_int_get (&self->writes_ok) == self->writes_at_resume;
+  held = self->timeout_resumed && (began == 0 || began >= self->resumed_at) &&
+         g_atomic_int_get (&self->writes_ok) == self->writes_at_resume;
   g_mutex_unlock (&self->gate_mutex);
-  return stalled;
+  return held;
 }
 
 /* Errors that say the server (or our right to talk to it) is gone, not that this request is
@@ -615,7 +628,8 @@ sleep_cancellable (SluicePipeline *self,
  */
 static gboolean
 wait_for_server (SluicePipeline *self,
-                 const GError   *error)
+                 const GError   *error,
+                 gboolean        held_again)
 {
   g_autoptr(GError) last = g_error_copy (error);
   gboolean prober = FALSE, back = FALSE;
@@ -640,7 +654,7 @@ wait_for_server (SluicePipeline *self,
   {
     g_autoptr(GError) pausing = NULL;
 
-    if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_TIMEOUT) && writes_stalled (self))
+    if (held_again)
       /* the second pause of held uploads: one look at the server decides */
       pausing = g_error_new_literal (SLUICE_ERROR, error->code,
                                      _("Paused: uploads time out again. Checking whether the "
@@ -675,7 +689,7 @@ wait_for_server (SluicePipeline *self,
    * a write answered between is a server that holds writes (RGW on a full cluster does) */
   if (back && g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_TIMEOUT))
     {
-      if (writes_stalled (self))
+      if (held_again && writes_held_again (self, 0))
         {
           g_autoptr(GError) fatal = g_error_new_literal (
             SLUICE_ERROR, SLUICE_ERROR_TIMEOUT,
@@ -690,6 +704,7 @@ wait_for_server (SluicePipeline *self,
           g_mutex_lock (&self->gate_mutex);
           self->timeout_resumed = TRUE;
           self->writes_at_resume = g_atomic_int_get (&self->writes_ok);
+          self->resumed_at = g_get_monotonic_time ();
           g_mutex_unlock (&self->gate_mutex);
         }
     }
@@ -725,14 +740,20 @@ _sluice_pipeline_should_retry (SluicePipeline *self,
                                guint          *attempt)
 {
   gboolean expired = g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN);
+  gint64 began = write_began;
+  gboolean held_again;
 
+  /* this thread's write is over: a lookup's time-out later is not a write's */
+  write_began = 0;
   if (g_cancellable_is_cancelled (self->cancellable) || !sluice_error_is_retryable (error))
     return FALSE;
+  held_again = g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_TIMEOUT) && began != 0 &&
+               writes_held_again (self, began);
   /* expired credentials: one more try with what the provider has now, then the whole run
    * waits (every worker retrying on its own would only collect more refusals) */
   /* a write that times out again while the server holds writes: straight to the check */
   if (*attempt < (expired ? MIN (2u, self->options.retries) : self->options.retries) &&
-      !(g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_TIMEOUT) && writes_stalled (self)))
+      !held_again)
     {
       g_atomic_int_inc (&self->retries);
       if (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_EXPIRED_TOKEN))
@@ -740,7 +761,7 @@ _sluice_pipeline_should_retry (SluicePipeline *self,
       g_debug ("retrying after: %s", error->message);
       return _sluice_pipeline_backoff (self, *attempt);
     }
-  if (!is_outage (error) || !wait_for_server (self, error))
+  if (!is_outage (error) || !wait_for_server (self, error, held_again))
     return FALSE;
   *attempt = 0;
   return TRUE;
