@@ -14,7 +14,9 @@ G_BEGIN_DECLS
  *
  * The memfds are slabs the budget keeps and reuses from file to file: a fresh memfd per file
  * cost more CPU in page faults, zeroing and unmapping than reading the file did (issue 5).
- * All slabs together stay within the budget, so they are the process's memory bound too.
+ * The budget bounds the bytes of the files in flight; slabs are as large as the largest file
+ * each has held, and all of them together, free or in use, are kept within one and a half
+ * budgets (sluice_budget_slab_keep_max()): that is the process's memory bound for file bytes.
  */
 
 typedef struct _SluiceBudget SluiceBudget;
@@ -35,6 +37,7 @@ guint64       sluice_budget_in_use   (SluiceBudget  *self);
 guint64       sluice_budget_peak     (SluiceBudget  *self);
 guint64       sluice_budget_max      (SluiceBudget  *self);
 guint64       sluice_budget_slab_bytes (SluiceBudget *self);
+guint64       sluice_budget_slab_keep_max (SluiceBudget *self);
 guint64       sluice_budget_slabs_made (SluiceBudget *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceBudget, sluice_budget_free)
