@@ -1121,8 +1121,6 @@ test_slab_bound (Fixture       *f,
   sluice_buffer_free (bufs[0]);
 }
 
-/* The pipeline takes the budget itself: the charge goes back with the buffer, or at once when
- * the read fails, and the slab is the budget's, reused like any other. */
 /* Files in flight fill their slabs only in part (a slab is as large as the largest file it
  * held): when the mix of sizes changes, the slabs of the last mix are kept for the next, not
  * dropped and made again, each time with fresh pages to fault in (issue 5). */
@@ -1169,6 +1167,8 @@ test_slab_size_mix (Fixture       *f,
   g_assert_cmpuint (sluice_budget_in_use (budget), ==, 0);
 }
 
+/* The pipeline takes the budget itself: the charge goes back with the buffer, or at once when
+ * the read fails, and the slab is the budget's, reused like any other. */
 static void
 test_read_charged (Fixture       *f,
                    gconstpointer  data)
