@@ -21,6 +21,8 @@ Measures:
   aux_cpu_s              utime+stime of --aux-pids (e.g. the countfs daemon) during the run
   other_cpu_s            the machine's busy CPU time (/proc/stat) minus client, server and aux: other
                          programs, this sampler, kernel threads; a disturbed run shows here
+  steal_s                of other_cpu_s, the time the hypervisor ran other guests on this VM's CPUs
+                         (/proc/stat's steal): a busy host, which slows both tools
 The sampler reads the tree's PIDs from the cpuacct cgroup's cgroup.procs (cheap), or scans /proc for
 descendants when no cgroup could be made. The time helper itself is excluded from the tree.
 """
@@ -50,11 +52,12 @@ def proc_cpu(pid):
 
 
 def system_busy():
-    """CPU-seconds the whole machine has been busy (all CPUs, /proc/stat)."""
+    """CPU-seconds the whole machine has been busy (all CPUs, /proc/stat), and of them the
+    time the hypervisor gave to other guests (steal)."""
     with open("/proc/stat") as fh:
         f = fh.readline().split()
     user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in f[1:9])
-    return (user + nice + system + irq + softirq + steal) / CLK
+    return (user + nice + system + irq + softirq + steal) / CLK, steal / CLK
 
 
 def meminfo_shmem():
@@ -173,7 +176,7 @@ def main():
                 fh.write(str(os.getpid()))
 
     srv0 = {p: proc_cpu(p) for p in server}
-    busy0 = system_busy()
+    busy0, steal0 = system_busy()
     aux0 = sum(proc_cpu(p) or 0 for p in aux)
     shmem0 = meminfo_shmem()
     t0 = time.monotonic()
@@ -227,7 +230,7 @@ def main():
     wall = time.monotonic() - t0
     rc = child.returncode
     srv1 = {p: proc_cpu(p) for p in server}
-    busy1 = system_busy()
+    busy1, steal1 = system_busy()
     aux1 = sum(proc_cpu(p) or 0 for p in aux)
     if a.stdout:
         out_fh.close()
@@ -290,6 +293,7 @@ def main():
     # large values mean the run was disturbed
     client = res.get("cgroup_cpu_s") or res.get("time_cpu_s") or 0
     res["system_busy_s"] = round(busy1 - busy0, 2)
+    res["steal_s"] = round(steal1 - steal0, 2)
     res["aux_cpu_s"] = round(aux1 - aux0, 2)
     res["other_cpu_s"] = round(busy1 - busy0 - client - res.get("server_cpu_s", 0) - (aux1 - aux0), 2)
     with open(a.out, "w") as fh:

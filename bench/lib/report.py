@@ -133,6 +133,7 @@ def main():
             s["wall_s_all"] = [round(r["wall_s"], 2) for r in rs]
             s["cpu_s_all"] = [r["cpu_s"] for r in rs]
             s["other_cpu_s_all"] = [r.get("other_cpu_s") for r in rs]
+            s["steal_s_all"] = [r.get("raw", {}).get("steal_s") for r in rs]
             s["rss_tree_mb_max"] = max([(r["rss_tree_mb"] or 0) for r in rs] or [None])
             if tool == "rclone+exiftool":
                 s["exiftool_part_s"] = rs[0].get("exiftool_part_s")
@@ -193,9 +194,11 @@ def main():
         for tool in ("sluice", "rclone"):
             s = summ.get(tool)
             if s and s["n"]:
-                P("    %-7s wall per run %s; CPU per run %s; max tree RSS %s MB; other CPU %s" % (
+                steal = ("" if None in s["steal_s_all"] else
+                         " (of it stolen by the host %s)" % s["steal_s_all"])
+                P("    %-7s wall per run %s; CPU per run %s; max tree RSS %s MB; other CPU %s%s" % (
                   tool, s["wall_s_all"], s["cpu_s_all"], fmt(s["rss_tree_mb_max"], 0),
-                  s["other_cpu_s_all"]))
+                  s["other_cpu_s_all"], steal))
         if X and X.get("exiftool_part_s") is not None:
             P("    rclone+exiftool: of which exiftool %.2f s" % X["exiftool_part_s"])
 
