@@ -390,24 +390,9 @@ sluice_key_template_expand (const SluiceKeyTemplate *self,
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (relpath != NULL, NULL);
 
-  if (!g_utf8_validate (relpath, -1, NULL))
-    {
-      g_autofree char *display = g_filename_display_name (relpath);
-      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_KEY,
-                   _("“%s”: the file name is not valid UTF-8 and cannot become an object key"),
-                   display);
-      return NULL;
-    }
-  for (const char *p = relpath; *p != '\0'; p++)
-    {
-      if ((guchar) *p < 0x20 || *p == 0x7f)
-        {
-          g_autofree char *escaped = g_strescape (relpath, NULL);
-          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_KEY,
-                       _("“%s”: the file name contains control characters"), escaped);
-          return NULL;
-        }
-    }
+  nfc = sluice_key_path_nfc (relpath, error);
+  if (nfc == NULL)
+    return NULL;
   if ((self->needs & SLUICE_KEY_NEEDS_SHA256) && (sha256_hex == NULL || *sha256_hex == '\0'))
     {
       g_set_error_literal (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_ARGUMENT,
@@ -416,7 +401,6 @@ sluice_key_template_expand (const SluiceKeyTemplate *self,
       return NULL;
     }
 
-  nfc = g_utf8_normalize (relpath, -1, G_NORMALIZE_NFC);
   base = strrchr (nfc, '/');
   base = base != NULL ? base + 1 : nfc;
   dot = strrchr (base, '.');

@@ -38,6 +38,8 @@ gboolean      sluice_target_parse_uri       (SluiceTarget       *self,
 gboolean      sluice_target_validate        (const SluiceTarget *self,
                                              GError            **error);
 char         *sluice_target_to_uri          (const SluiceTarget *self);
+char         *sluice_key_path_nfc           (const char         *relpath,
+                                             GError            **error);
 char         *sluice_target_object_key      (const SluiceTarget *self,
                                              const char         *relpath,
                                              GError            **error);

@@ -243,6 +243,29 @@ test_object_key_nfc (void)
   g_assert_cmpstr (nfc, ==, nfd);
 }
 
+/* ASCII paths skip the normalizer: a path with one combining mark after a long ASCII run
+ * must still be composed, and a Hangul one (composed algorithmically, not from tables) too */
+static void
+test_key_path_nfc (void)
+{
+  struct { const char *in, *out; } cases[] = {
+    { "DCIM/100CANON/IMG_0001.JPG", "DCIM/100CANON/IMG_0001.JPG" },
+    { "", "" },
+    { "2024/trip/very/long/ascii/run/e\xcc\x81", "2024/trip/very/long/ascii/run/\xc3\xa9" },
+    { "\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab.jpg", "\xed\x95\x9c.jpg" },
+    { "Caf\xc3\xa9.jpg", "Caf\xc3\xa9.jpg" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *nfc = sluice_key_path_nfc (cases[i].in, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (nfc, ==, cases[i].out);
+    }
+}
+
 static void
 test_object_key_invalid (void)
 {
@@ -380,6 +403,7 @@ main (int   argc,
   g_test_add_func ("/engine/target/validate", test_validate);
   g_test_add_func ("/engine/target/object-key", test_object_key);
   g_test_add_func ("/engine/target/object-key-nfc", test_object_key_nfc);
+  g_test_add_func ("/engine/target/key-path-nfc", test_key_path_nfc);
   g_test_add_func ("/engine/target/object-key-invalid", test_object_key_invalid);
   g_test_add_func ("/engine/target/object-key-length", test_object_key_length);
   g_test_add_func ("/engine/target/uri-encode", test_uri_encode);
