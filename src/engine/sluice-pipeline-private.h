@@ -74,6 +74,9 @@ struct _SluicePipeline {
   GMutex                  window_mutex;
   GCond                   window_cond;
   GHashTable             *untaken;        /* ids of intents whose file no worker took yet */
+  guint                   window_wanted;  /* untaken may be at most this for the intenter
+                                           * to go on (window_wait ()); G_MAXUINT: not
+                                           * waiting */
 };
 
 typedef struct {
