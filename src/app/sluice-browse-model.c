@@ -6,7 +6,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
-#include "sluice-browse-model.h"
+#include "sluice-browse-model-private.h"
 #include "sluice-probe-pool.h"
 
 /*
@@ -1255,6 +1255,59 @@ clear_texture (gpointer texture)
     g_object_unref (texture);
 }
 
+/* _sluice_browse_model_hold_thumbnail_jobs (), for the tests: outside them, one uncontended
+ * lock per job of up to THUMBS_PER_TASK thumbnails */
+static GMutex thumb_hold_mutex;
+static GCond  thumb_hold_cond;
+static gboolean thumb_hold;
+static guint  thumb_held, thumb_passes, thumb_arrived;
+
+void
+_sluice_browse_model_hold_thumbnail_jobs (gboolean hold)
+{
+  g_mutex_lock (&thumb_hold_mutex);
+  thumb_hold = hold;
+  thumb_passes = 0;
+  g_cond_broadcast (&thumb_hold_cond);
+  g_mutex_unlock (&thumb_hold_mutex);
+}
+
+void
+_sluice_browse_model_pass_thumbnail_job (void)
+{
+  g_mutex_lock (&thumb_hold_mutex);
+  thumb_passes++;
+  g_cond_broadcast (&thumb_hold_cond);
+  g_mutex_unlock (&thumb_hold_mutex);
+}
+
+guint
+_sluice_browse_model_thumbnail_jobs_held (guint *out_arrived)
+{
+  guint held;
+
+  g_mutex_lock (&thumb_hold_mutex);
+  held = thumb_held;
+  if (out_arrived != NULL)
+    *out_arrived = thumb_arrived;
+  g_mutex_unlock (&thumb_hold_mutex);
+  return held;
+}
+
+static void
+thumb_job_wait_if_held (void)
+{
+  g_mutex_lock (&thumb_hold_mutex);
+  thumb_arrived++;
+  thumb_held++;
+  while (thumb_hold && thumb_passes == 0)
+    g_cond_wait (&thumb_hold_cond, &thumb_hold_mutex);
+  if (thumb_hold)
+    thumb_passes--;
+  thumb_held--;
+  g_mutex_unlock (&thumb_hold_mutex);
+}
+
 /* Worker thread: read the JPEG bytes kept at probe time and decode them here
  * (gdk_texture_new_from_bytes is thread-safe), never on the main thread. */
 static void
@@ -1265,7 +1318,10 @@ thumb_thread (GTask        *task,
 {
   ThumbJob *j = task_data;
   g_autoptr(GError) error = NULL;
-  SluiceCatalog *catalog = shared_acquire (j->shared, &error);
+  SluiceCatalog *catalog;
+
+  thumb_job_wait_if_held ();
+  catalog = shared_acquire (j->shared, &error);
 
   if (catalog == NULL)
     {

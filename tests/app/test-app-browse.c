@@ -17,6 +17,7 @@
 #include "app-test-util.h"
 #include "sluice-application.h"
 #include "sluice-browse-cell.h"
+#include "sluice-browse-model-private.h"
 #include "sluice-browse-sorter.h"
 #include "sluice-browse-view.h"
 #include "sluice-engine.h"
@@ -979,6 +980,114 @@ thumbnail_decoded (gpointer data)
          sluice_browse_model_get_thumbnail (w->model, w->row) != NULL;
 }
 
+typedef struct {
+  guint held;      /* thumbnail jobs stopped on their worker now */
+  guint arrived;   /* jobs that reached that point, in all */
+} JobsHeld;
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Until @want: the jobs stop on a worker thread, which does not wake the main loop, so it
+ * is woken every 10 ms to look. */
+static void
+wait_thumbnail_jobs (const JobsHeld *want,
+                     const char     *what)
+{
+  gint64 end = g_get_monotonic_time () + APP_TEST_TIMEOUT_S * G_USEC_PER_SEC;
+  guint tick = g_timeout_add (10, tick_cb, NULL);
+  guint held, arrived = 0;
+
+  while ((held = _sluice_browse_model_thumbnail_jobs_held (&arrived)) != want->held ||
+         arrived != want->arrived)
+    {
+      if (g_get_monotonic_time () > end)
+        g_error ("waiting for %s: %u thumbnail jobs held of %u arrived, expected %u of %u",
+                 what, held, arrived, want->held, want->arrived);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+}
+
+static gboolean
+row_has_thumbnail (gpointer data)
+{
+  return sluice_browse_row_get_thumbnail (data) != NULL;
+}
+
+/* A thumbnail job still running when the query changes (fd95d25: it took the new query's
+ * waiting entry for its own while that entry's key was still queued, a use-after-free). Its
+ * textures go to the cache only; the rows the new query asked for keep waiting, and get
+ * their thumbnails from the next job. The job is held on its worker to make the race happen
+ * every time. */
+static void
+test_stale_thumbnail_job (void)
+{
+  Gen *gen = gen_new ("stale-thumbs.db");
+  g_autofree char *path = gen_path ("stale-thumbs.db");
+  g_autoptr(SluiceBrowseModel) model = NULL;
+  g_autoptr(SluiceQuery) by_id = sluice_query_new ();
+  g_autoptr(SluiceQuery) by_name = sluice_query_new ();
+  g_autoptr(SluiceBrowseRow) old_row = NULL;
+  g_autoptr(SluiceBrowseRow) new_row = NULL;
+  const guint n = 10;
+  gint64 file_id;
+  JobsHeld first = { 1, 0 }, second = { 1, 0 }, none = { 0, 0 };
+
+  _sluice_browse_model_thumbnail_jobs_held (&first.arrived);
+  first.arrived++;
+  second.arrived = first.arrived + 1;
+  none.arrived = second.arrived;
+  gen_files (gen, n, TRUE);
+  gen_free (gen);
+  sluice_query_set_sort (by_name, SLUICE_QUERY_SORT_NAME, TRUE);
+
+  model = sluice_browse_model_new (path);
+  sluice_browse_model_set_query (model, by_id);
+  wait_count (model);
+  old_row = load_row (model, 0);
+  file_id = sluice_browse_row_get_data (old_row)->file_id;
+  g_assert_true (sluice_browse_row_get_data (old_row)->has_thumbnail);
+
+  /* the job for it stops on its worker before reading anything */
+  _sluice_browse_model_hold_thumbnail_jobs (TRUE);
+  g_assert_null (sluice_browse_model_get_thumbnail (model, old_row));
+  wait_thumbnail_jobs (&first, "the first thumbnail job");
+
+  /* meanwhile another query: the same file, on another row, asks again */
+  sluice_browse_model_set_query (model, by_name);
+  wait_count (model);
+  for (guint i = 0; i < n && new_row == NULL; i++)
+    {
+      g_autoptr(SluiceBrowseRow) row = load_row (model, i);
+
+      if (sluice_browse_row_get_data (row)->file_id == file_id)
+        new_row = g_steal_pointer (&row);
+    }
+  g_assert_nonnull (new_row);
+  g_assert_true (new_row != old_row);
+  g_assert_null (sluice_browse_model_get_thumbnail (model, new_row));
+
+  /* the stale job ends; the next one (the new row's request) starts and is held in turn */
+  _sluice_browse_model_pass_thumbnail_job ();
+  wait_thumbnail_jobs (&second, "the second thumbnail job");
+  /* the stale job set no row's thumbnail, neither the old query's nor the new one's ... */
+  g_assert_null (sluice_browse_row_get_thumbnail (old_row));
+  g_assert_null (sluice_browse_row_get_thumbnail (new_row));
+  /* ... but what it decoded is the file's, and cached */
+  g_assert_nonnull (sluice_browse_model_get_thumbnail (model, new_row));
+
+  /* the new row's own request is still pending, and answered */
+  _sluice_browse_model_hold_thumbnail_jobs (FALSE);
+  app_test_wait_until (row_has_thumbnail, new_row, APP_TEST_TIMEOUT_S,
+                       "the new row's thumbnail");
+  wait_thumbnail_jobs (&none, "no thumbnail job held");
+  g_assert_null (sluice_browse_row_get_thumbnail (old_row));
+}
+
 /* The app's own window, @width × @height, browsing the catalog at @path as the shipped
  * settings have it, its rows counted (open_browser () is the view alone). */
 static SluiceWindow *
@@ -1678,6 +1787,7 @@ main (int   argc,
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
 
   g_test_add_func ("/app/browse/model-paging", test_model_paging);
+  g_test_add_func ("/app/browse/stale-thumbnail-job", test_stale_thumbnail_job);
   g_test_add_func ("/app/browse/sort-mapping", test_sort_mapping);
   g_test_add_func ("/app/browse/header-clicks", test_header_clicks);
   g_test_add_func ("/app/browse/filters", test_filters);
