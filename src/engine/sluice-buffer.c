@@ -316,13 +316,14 @@ slab_take (SluiceBudget *budget,
  * part of them: on 600 camera JPEGs of 1-4 MB, 57 MB in flight needed 89 MB of slabs. Kept
  * within the budget itself, 100 of the run's slabs were dropped and made again, and faulting
  * in and zeroing their fresh pages was 11 % of the client's CPU (issue 5, stop 22). */
-static guint64
-slab_keep_max (SluiceBudget *budget)
+guint64
+sluice_budget_slab_keep_max (SluiceBudget *self)
 {
-  return budget->max + budget->max / 2;
+  return self->max + self->max / 2;
 }
 
-/* Keeps the slab for the next file while all slabs together stay within slab_keep_max(). */
+/* Keeps the slab for the next file while all slabs together stay within
+ * sluice_budget_slab_keep_max (). */
 static void
 slab_give_back (SluiceBudget *budget,
                 SluiceSlab   *slab)
@@ -331,7 +332,7 @@ slab_give_back (SluiceBudget *budget,
     {
       g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&budget->mutex);
 
-      if (budget->slab_bytes <= slab_keep_max (budget))
+      if (budget->slab_bytes <= sluice_budget_slab_keep_max (budget))
         {
           g_ptr_array_add (budget->free_slabs, slab);
           return;
@@ -339,13 +340,6 @@ slab_give_back (SluiceBudget *budget,
       budget->slab_bytes -= slab->capacity;
     }
   slab_destroy (slab);
-}
-
-/* Bytes of slabs the budget keeps for the next files once its buffers are freed. */
-guint64
-sluice_budget_slab_keep_max (SluiceBudget *self)
-{
-  return slab_keep_max (self);
 }
 
 /* Bytes of memory the budget's slabs hold, free or in use (for tests and reports). */
