@@ -1299,12 +1299,17 @@ thumb_job_wait_if_held (void)
 {
   g_mutex_lock (&thumb_hold_mutex);
   thumb_arrived++;
-  thumb_held++;
-  while (thumb_hold && thumb_passes == 0)
-    g_cond_wait (&thumb_hold_cond, &thumb_hold_mutex);
   if (thumb_hold)
-    thumb_passes--;
-  thumb_held--;
+    {
+      thumb_held++;
+      /* a test waiting on the main loop looks again */
+      g_main_context_wakeup (NULL);
+      while (thumb_hold && thumb_passes == 0)
+        g_cond_wait (&thumb_hold_cond, &thumb_hold_mutex);
+      if (thumb_hold)
+        thumb_passes--;
+      thumb_held--;
+    }
   g_mutex_unlock (&thumb_hold_mutex);
 }
 

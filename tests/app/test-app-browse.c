@@ -986,30 +986,13 @@ typedef struct {
 } JobsHeld;
 
 static gboolean
-tick_cb (gpointer data)
+thumbnail_jobs_held (gpointer data)
 {
-  return G_SOURCE_CONTINUE;
-}
+  const JobsHeld *want = data;
+  guint arrived = 0;
+  guint held = _sluice_browse_model_thumbnail_jobs_held (&arrived);
 
-/* Until @want: the jobs stop on a worker thread, which does not wake the main loop, so it
- * is woken every 10 ms to look. */
-static void
-wait_thumbnail_jobs (const JobsHeld *want,
-                     const char     *what)
-{
-  gint64 end = g_get_monotonic_time () + APP_TEST_TIMEOUT_S * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (10, tick_cb, NULL);
-  guint held, arrived = 0;
-
-  while ((held = _sluice_browse_model_thumbnail_jobs_held (&arrived)) != want->held ||
-         arrived != want->arrived)
-    {
-      if (g_get_monotonic_time () > end)
-        g_error ("waiting for %s: %u thumbnail jobs held of %u arrived, expected %u of %u",
-                 what, held, arrived, want->held, want->arrived);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
+  return held == want->held && arrived == want->arrived;
 }
 
 static gboolean
@@ -1055,7 +1038,8 @@ test_stale_thumbnail_job (void)
   /* the job for it stops on its worker before reading anything */
   _sluice_browse_model_hold_thumbnail_jobs (TRUE);
   g_assert_null (sluice_browse_model_get_thumbnail (model, old_row));
-  wait_thumbnail_jobs (&first, "the first thumbnail job");
+  app_test_wait_until (thumbnail_jobs_held, &first, APP_TEST_TIMEOUT_S,
+                       "the first thumbnail job");
 
   /* meanwhile another query: the same file, on another row, asks again */
   sluice_browse_model_set_query (model, by_name);
@@ -1073,7 +1057,8 @@ test_stale_thumbnail_job (void)
 
   /* the stale job ends; the next one (the new row's request) starts and is held in turn */
   _sluice_browse_model_pass_thumbnail_job ();
-  wait_thumbnail_jobs (&second, "the second thumbnail job");
+  app_test_wait_until (thumbnail_jobs_held, &second, APP_TEST_TIMEOUT_S,
+                       "the second thumbnail job");
   /* the stale job set no row's thumbnail, neither the old query's nor the new one's ... */
   g_assert_null (sluice_browse_row_get_thumbnail (old_row));
   g_assert_null (sluice_browse_row_get_thumbnail (new_row));
@@ -1084,7 +1069,8 @@ test_stale_thumbnail_job (void)
   _sluice_browse_model_hold_thumbnail_jobs (FALSE);
   app_test_wait_until (row_has_thumbnail, new_row, APP_TEST_TIMEOUT_S,
                        "the new row's thumbnail");
-  wait_thumbnail_jobs (&none, "no thumbnail job held");
+  app_test_wait_until (thumbnail_jobs_held, &none, APP_TEST_TIMEOUT_S,
+                       "no thumbnail job held");
   g_assert_null (sluice_browse_row_get_thumbnail (old_row));
 }
 
