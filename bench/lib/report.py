@@ -134,6 +134,15 @@ def main():
             s["cpu_s_all"] = [r["cpu_s"] for r in rs]
             s["other_cpu_s_all"] = [r.get("other_cpu_s") for r in rs]
             s["steal_s_all"] = [r.get("raw", {}).get("steal_s") for r in rs]
+            # the least wall time each run's CPU needed on this machine's cores: what the
+            # client, the server and everything else kept busy, over the number of cores
+            if rs and all(r.get("server_cpu_s") is not None and r.get("other_cpu_s") is not None
+                          for r in rs):
+                ncpu = int(meta.get("ncpu") or os.cpu_count() or 1)
+                s["floor_s"] = med([(r["cpu_s"] + r["server_cpu_s"] + r["other_cpu_s"]) / ncpu
+                                    for r in rs])
+                s["floor_without_client_s"] = med([(r["server_cpu_s"] + r["other_cpu_s"]) / ncpu
+                                                   for r in rs])
             s["rss_tree_mb_max"] = max([(r["rss_tree_mb"] or 0) for r in rs] or [None])
             if tool == "rclone+exiftool":
                 s["exiftool_part_s"] = rs[0].get("exiftool_part_s")
@@ -223,6 +232,14 @@ def main():
         if "wall_vs_rclone_exiftool" in r:
             v = r["wall_vs_rclone_exiftool"]
             P("  Sluice/(rclone+exiftool) wall: %.2f%s" % (v, chk(v, 0.4) if cname in "ab" else ""))
+            if cname in "ab" and S.get("floor_s") is not None:
+                # a wall time below the cores' floor is not possible on this machine
+                P("    0.4 of it is %.2f s; the floor of Sluice's runs on %d cores is %.2f s"
+                  " ((client + server + other CPU) / cores), %.2f s without the client's own"
+                  " CPU%s" % (0.4 * X["wall_s"], int(meta.get("ncpu") or os.cpu_count() or 1), S["floor_s"],
+                             S["floor_without_client_s"],
+                             " [target below the floor]" if 0.4 * X["wall_s"] < S["floor_s"]
+                             else ""))
         if S:
             if S.get("src_over_corpus") is not None:
                 cf = S["countfs"]
