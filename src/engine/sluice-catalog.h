@@ -81,6 +81,9 @@ SluiceCatalog *sluice_catalog_open               (const char          *path,
                                                   gboolean             readonly,
                                                   GError             **error);
 void           sluice_catalog_close              (SluiceCatalog       *self);
+void           sluice_catalog_set_cache_limit    (SluiceCatalog       *self,
+                                                  guint                kib);
+gsize          sluice_catalog_get_cache_used     (SluiceCatalog       *self);
 const char    *sluice_catalog_get_path           (SluiceCatalog       *self);
 gboolean       sluice_catalog_path_is_remote     (const char          *path,
                                                   char               **out_fs_name);

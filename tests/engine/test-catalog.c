@@ -411,6 +411,50 @@ test_no_memory_statistics (Fixture       *f,
   g_assert_cmpint (sqlite3_memory_highwater (FALSE), ==, 0);
 }
 
+/* A reader told to keep little page cache keeps little, however many rows it looks up; one
+ * left at its default keeps what it touched (the pipeline's 2 × --jobs lookup readers). */
+static void
+test_cache_limit (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SluiceCatalog) limited = NULL;
+  g_autoptr(SluiceCatalog) plain = NULL;
+  const guint n = 20000, limit_kib = 64;
+
+  g_assert_true (sluice_catalog_begin (f->catalog, &error));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *relpath = g_strdup_printf ("2024/holiday-%03u/IMG_%06u.JPG", i % 97, i);
+      upsert (f, relpath, i + 1, SHA_A);
+    }
+  g_assert_true (sluice_catalog_commit (f->catalog, &error));
+
+  limited = sluice_catalog_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  plain = sluice_catalog_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  sluice_catalog_set_cache_limit (limited, limit_kib);
+
+  for (guint i = 0; i < n; i += 3)
+    {
+      g_autofree char *relpath = g_strdup_printf ("2024/holiday-%03u/IMG_%06u.JPG", i % 97, i);
+      g_auto(SluiceCatalogEntry) a = { 0 };
+      g_auto(SluiceCatalogEntry) b = { 0 };
+
+      g_assert_true (sluice_catalog_lookup (limited, f->source, f->target, relpath, &a, &error));
+      g_assert_true (sluice_catalog_lookup (plain, f->source, f->target, relpath, &b, &error));
+      g_assert_cmpint (a.size, ==, i + 1);
+      g_assert_cmpint (b.size, ==, i + 1);
+    }
+  g_test_message ("page cache after %u lookups: %" G_GSIZE_FORMAT " bytes with a %u KiB limit, %"
+                  G_GSIZE_FORMAT " without", n / 3, sluice_catalog_get_cache_used (limited),
+                  limit_kib, sluice_catalog_get_cache_used (plain));
+  /* a page in the cache costs a little more than the page: twice the limit is room enough */
+  g_assert_cmpuint (sluice_catalog_get_cache_used (limited), <=, 2 * limit_kib * 1024);
+  g_assert_cmpuint (sluice_catalog_get_cache_used (plain), >, 8 * limit_kib * 1024);
+}
+
 static void
 test_default_path (void)
 {
@@ -1590,6 +1634,7 @@ main (int   argc,
   ADD ("intent-finish", test_intent_finish);
   ADD ("intent-new-file", test_intent_new_file);
   ADD ("no-memory-statistics", test_no_memory_statistics);
+  ADD ("cache-limit", test_cache_limit);
   ADD ("intent-key-collision", test_intent_key_collision);
   ADD ("intent-before-read", test_intent_before_read);
   ADD ("intent-recovered", test_intent_recovered);
