@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -528,12 +529,25 @@ read_file (int            dirfd,
       /* direct reads go in whole blocks, to a block-aligned address (the slab's pages) */
       gsize end = direct ? DIRECT_END (size) : size;
       gsize want;
+      gboolean last;
+      char extra;
       ssize_t n;
 
-      if (done >= end)
+      if (direct ? done >= end : done > size)
         break;
       want = MIN (end - done, direct ? READ_CHUNK_DIRECT : READ_CHUNK);
-      n = read (src, map + done, want);
+      /* a cached read that reaches the file's end asks for one byte more, into @extra: a file
+       * that grew shows, and one that did not says so by falling short, with no read of
+       * nothing after it (on a NAS every read is a round trip; issue 5) */
+      last = !direct && done + want == size;
+      if (last)
+        {
+          struct iovec iov[2] = { { map + done, want }, { &extra, 1 } };
+
+          n = readv (src, iov, 2);
+        }
+      else
+        n = read (src, map + done, want);
       if (n < 0 && errno == EINTR)
         continue;
       /* not aligned to what this file system wants: the rest through the cache */
@@ -553,6 +567,9 @@ read_file (int            dirfd,
       if (done < size)
         sluice_sha256_update (ctx, map + done, MIN ((gsize) n, size - done));
       done += n;
+      /* the file's end, where stat said, or a byte past it */
+      if (last && done >= size)
+        break;
       /* a direct read falls short at the end: no read of nothing to confirm it. Short of
        * the end (never seen), the rest goes through the cache, which takes any offset. */
       if (direct && (gsize) n < want)
@@ -568,19 +585,7 @@ read_file (int            dirfd,
         }
     }
 
-  /* one more byte means the file grew under us (a direct read asked for it already) */
-  if (done == (gsize) before.st_size && !direct)
-    {
-      char probe;
-      ssize_t n;
-
-      do
-        n = read (src, &probe, 1);
-      while (n < 0 && errno == EINTR);
-      if (n > 0)
-        done++;
-    }
-
+  /* a byte more than stat said (the last read of either kind asked for it): the file grew */
   if (fstat (src, &after) < 0)
     {
       set_errno_error (error, errno, SLUICE_ERROR_SOURCE_UNREADABLE, "stat", relpath);

@@ -490,6 +490,64 @@ test_direct_longer_than_stat (Fixture       *f,
   g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_SOURCE_CHANGED);
 }
 
+/* The read(2) and readv(2) calls this thread has made (/proc/thread-self/io's syscr), or -1. */
+static gint64
+thread_read_calls (void)
+{
+  char text[512];
+  gsize len = 0;
+  ssize_t n;
+  const char *at;
+  int fd = open ("/proc/thread-self/io", O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return -1;
+  /* the same calls every time: one read that gets it all, one that gets nothing */
+  while ((n = read (fd, text + len, sizeof text - 1 - len)) > 0)
+    len += n;
+  close (fd);
+  text[len] = '\0';
+  at = strstr (text, "syscr: ");
+  return at != NULL ? g_ascii_strtoll (at + 7, NULL, 10) : -1;
+}
+
+/* A cached read that reaches the file's end asks for a byte more than the file holds: the
+ * answer that falls short ends the reading, with no read of nothing after it (a round trip
+ * on a NAS). Reads go 1 MiB at a time. */
+static void
+test_no_read_past_end (Fixture       *f,
+                       gconstpointer  data)
+{
+  const struct { gsize size; gint64 reads; } files[] = {
+    { 10, 1 }, { 100 * 1024, 1 }, { MIB, 1 }, { 2 * MIB + MIB / 2, 3 },
+  };
+  gint64 idle;
+
+  idle = thread_read_calls ();
+  idle = thread_read_calls () - idle;
+  if (idle < 0 || thread_read_calls () < 0)
+    {
+      g_test_skip ("no per-thread I/O accounting (/proc/thread-self/io)");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SluiceBuffer) buf = NULL;
+      g_autofree guint8 *bytes = pattern (files[i].size);
+      g_autofree char *name = g_strdup_printf ("f%u.jpg", i);
+      gint64 before;
+
+      sluice_test_write_file_at (f->dir, name, bytes, files[i].size);
+      before = thread_read_calls ();
+      buf = sluice_buffer_read_file (f->dirfd, name, NULL, NULL, &error);
+      g_assert_cmpint (thread_read_calls () - before - idle, ==, files[i].reads);
+      g_assert_no_error (error);
+      g_assert_cmpuint (buf->len, ==, files[i].size);
+      assert_digest (buf, bytes, files[i].size);
+    }
+}
+
 static void
 test_read_empty (Fixture       *f,
                  gconstpointer  data)
@@ -1231,6 +1289,7 @@ main (int   argc,
   ADD ("longer-than-stat", test_longer_than_stat);
   ADD ("shorter-than-stat", test_shorter_than_stat);
   ADD ("grows-while-read", test_grows_while_read);
+  ADD ("no-read-past-end", test_no_read_past_end);
   ADD ("rewritten-while-read", test_rewritten_while_read);
   ADD ("read-while-forking", test_read_while_forking);
   ADD ("slab-reuse", test_slab_reuse);
