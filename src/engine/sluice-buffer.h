@@ -64,6 +64,9 @@ typedef struct {
   SluiceSlab    *slab;
 } SluiceBuffer;
 
+int           sluice_buffer_open_source       (int            dirfd,
+                                               const char    *relpath,
+                                               int            flags);
 SluiceBuffer *sluice_buffer_read_file         (int            dirfd,
                                                const char    *relpath,
                                                SluiceBudget  *budget,

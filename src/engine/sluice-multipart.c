@@ -849,8 +849,8 @@ _sluice_pipeline_upload_large (Worker             *w,
   l.f = f;
   l.key = g_strdup (key);   /* NULL: made from metadata or content once they are known */
   l.entry = entry;
-  l.fd = openat (sluice_walker_get_root_fd (self->walker), f->relpath,
-                 O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  l.fd = sluice_buffer_open_source (sluice_walker_get_root_fd (self->walker), f->relpath,
+                                    O_RDONLY | O_NOCTTY);
   if (l.fd < 0 || fstat (l.fd, &l.before) < 0)
     {
       g_autofree char *display = g_filename_display_name (f->relpath);
