@@ -59,6 +59,7 @@ def main():
     if "--json" in sys.argv:
         out_json = sys.argv[sys.argv.index("--json") + 1]
     meta = load(os.path.join(rundir, "meta.json")) if os.path.exists(os.path.join(rundir, "meta.json")) else {}
+    ncpu = int(meta.get("ncpu") or os.cpu_count() or 1)
     full = {"meta": meta, "corpora": {}}
     lines = []
     P = lines.append
@@ -138,7 +139,6 @@ def main():
             # client, the server and everything else kept busy, over the number of cores
             if rs and all(r.get("server_cpu_s") is not None and r.get("other_cpu_s") is not None
                           for r in rs):
-                ncpu = int(meta.get("ncpu") or os.cpu_count() or 1)
                 s["floor_s"] = med([(r["cpu_s"] + r["server_cpu_s"] + r["other_cpu_s"]) / ncpu
                                     for r in rs])
                 s["floor_without_client_s"] = med([(r["server_cpu_s"] + r["other_cpu_s"]) / ncpu
@@ -236,8 +236,7 @@ def main():
                 # a wall time below the cores' floor is not possible on this machine
                 P("    0.4 of it is %.2f s; the floor of Sluice's runs on %d cores is %.2f s"
                   " ((client + server + other CPU) / cores), %.2f s without the client's own"
-                  " CPU%s" % (0.4 * X["wall_s"], int(meta.get("ncpu") or os.cpu_count() or 1), S["floor_s"],
-                             S["floor_without_client_s"],
+                  " CPU%s" % (0.4 * X["wall_s"], ncpu, S["floor_s"], S["floor_without_client_s"],
                              " [target below the floor]" if 0.4 * X["wall_s"] < S["floor_s"]
                              else ""))
         if S:

@@ -554,10 +554,8 @@ sluice_catalog_open (const char *path,
    * took 162 µs of CPU per row against 158 µs with 64 MiB, and 27 MB of RSS against 81 MB;
    * an ingest's whole tree must stay under 150 MB (issue 5). A reader's sorts and counts
    * walk whole indexes: the browser's readers get 32 MiB (the pipeline's lookup readers set
-   * their own, sluice_catalog_set_cache_limit ()). */
-  if (!exec (self, readonly ? "PRAGMA cache_size = -32768" : "PRAGMA cache_size = -16384",
-             error))
-    return NULL;
+   * their own). */
+  sluice_catalog_set_cache_limit (self, readonly ? 32768 : 16384);
   if (!exec (self, "PRAGMA foreign_keys = ON", error) ||
       !exec (self, "PRAGMA temp_store = MEMORY", error))
     return NULL;
