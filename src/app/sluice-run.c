@@ -9,20 +9,14 @@
 
 /* The widgets are updated from this timer, never from the engine's threads. */
 #define TICK_MS 100
-/* Throughput over the last seconds: a ring of samples, one per tick. */
-#define RATE_WINDOW 50
+/* Throughput and time left over the last seconds. */
+#define RATE_WINDOW_US (5 * G_USEC_PER_SEC)
 /* Failed files kept for the list (the count goes on past it). */
 #define MAX_FAILED_KEPT 5000
 /* Failed files waiting for the main thread; more are counted, not queued. */
 #define MAX_FAILED_PENDING 1000
 /* Timer lateness histogram: 1 ms buckets up to 10 s. */
 #define LATENESS_BUCKETS 10000
-
-typedef struct {
-  gint64 time_us;
-  gint64 sent;
-  gint64 done;
-} RateSample;
 
 struct _SluiceRun
 {
@@ -44,9 +38,7 @@ struct _SluiceRun
   gint64                     started_us;
   gint64                     last_tick_us;
   SluiceRunProgress          progress;
-  RateSample                 rate[RATE_WINDOW];
-  guint                      rate_len;
-  guint                      rate_head;
+  SluiceProgressMeter       *meter;
 
   guint32                   *lateness;     /* LATENESS_BUCKETS + 1 */
   guint                      lateness_ticks;
@@ -122,6 +114,7 @@ sluice_run_finalize (GObject *object)
   g_clear_pointer (&self->failed_pending, g_ptr_array_unref);
   g_clear_pointer (&self->failed, g_ptr_array_unref);
   g_clear_pointer (&self->lateness, g_free);
+  g_clear_pointer (&self->meter, sluice_progress_meter_free);
   g_clear_error (&self->error);
   g_mutex_clear (&self->failed_mutex);
 
@@ -189,6 +182,7 @@ sluice_run_init (SluiceRun *self)
   self->failed = g_ptr_array_new_with_free_func ((GDestroyNotify) sluice_failed_file_free);
   self->lateness = g_new0 (guint32, LATENESS_BUCKETS + 1);
   self->progress.eta_seconds = -1;
+  self->meter = sluice_progress_meter_new (RATE_WINDOW_US);
 }
 
 static void
@@ -320,36 +314,20 @@ update_rates (SluiceRun *self,
               gint64     now)
 {
   SluiceRunProgress *p = &self->progress;
-  RateSample *oldest;
-  RateSample sample = {
-    now,
-    p->counts.bytes[SLUICE_STAGE_UPLOADED] + p->counts.bytes[SLUICE_STAGE_DEDUPLICATED],
-    p->bytes_done,
-  };
-  double dt;
+  SluiceProgressRates rates;
 
   /* a paused run sends nothing: start the window afresh afterwards */
   if (self->pause_reason != SLUICE_RUN_PAUSED_NONE)
     {
-      self->rate_len = 0;
+      sluice_progress_meter_reset (self->meter);
       p->upload_rate = 0;
       p->eta_seconds = -1;
       return;
     }
-
-  self->rate[self->rate_head] = sample;
-  self->rate_head = (self->rate_head + 1) % RATE_WINDOW;
-  self->rate_len = MIN (self->rate_len + 1, RATE_WINDOW);
-  oldest = &self->rate[(self->rate_head + RATE_WINDOW - self->rate_len) % RATE_WINDOW];
-  dt = (now - oldest->time_us) / (double) G_USEC_PER_SEC;
-  if (dt < 0.5)
+  if (!sluice_progress_meter_update (self->meter, now, &p->counts, p->walk_done, &rates))
     return;
-
-  p->upload_rate = (sample.sent - oldest->sent) / dt;
-  if (p->walk_done && sample.done > oldest->done)
-    p->eta_seconds = (p->bytes_total - p->bytes_done) / ((sample.done - oldest->done) / dt);
-  else
-    p->eta_seconds = -1;
+  p->upload_rate = rates.bytes_per_s;
+  p->eta_seconds = rates.eta_seconds;
 }
 
 /* Main thread: reads the engine's atomics, never waits on anything. Returns whether the
@@ -369,10 +347,8 @@ read_progress (SluiceRun *self)
   p->walk_done = sluice_progress_walk_done (progress);
   p->files_total = s.files[SLUICE_STAGE_FOUND];
   p->bytes_total = s.bytes[SLUICE_STAGE_FOUND];
-  p->files_done = s.files[SLUICE_STAGE_UPLOADED] + s.files[SLUICE_STAGE_SKIPPED] +
-                  s.files[SLUICE_STAGE_FAILED] + s.files[SLUICE_STAGE_DEDUPLICATED];
-  p->bytes_done = s.bytes[SLUICE_STAGE_UPLOADED] + s.bytes[SLUICE_STAGE_SKIPPED] +
-                  s.bytes[SLUICE_STAGE_FAILED] + s.bytes[SLUICE_STAGE_DEDUPLICATED];
+  p->files_done = sluice_progress_files_done (&s);
+  p->bytes_done = sluice_progress_bytes_done (&s);
   p->elapsed_seconds = (g_get_monotonic_time () - self->started_us) / (double) G_USEC_PER_SEC;
   return changed;
 }

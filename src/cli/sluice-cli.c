@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -80,8 +81,10 @@ typedef struct {
   GCancellable          *cancellable;
   SluicePipelineSummary  summary;
   GError                *error;
-  gint64                 started;
   guint                  interrupts;
+  SluiceProgressMeter   *meter;
+  SluiceProgressRates    rates;
+  gboolean               rates_known;
 } IngestRun;
 
 static void
@@ -117,28 +120,91 @@ file_warning (const char   *relpath,
   g_mutex_unlock (&output_mutex);
 }
 
+/* A time left, short: "45 s", "12 min", "2 h 05 min". */
+static char *
+format_time_left (double seconds)
+{
+  guint s = (guint) MIN (seconds + 0.5, 99.0 * 3600);
+
+  if (s < 60)
+    /* TRANSLATORS: seconds left, in the progress line */
+    return g_strdup_printf (_("%u s"), s);
+  if (s < 3600)
+    /* TRANSLATORS: minutes left, in the progress line */
+    return g_strdup_printf (_("%u min"), (s + 30) / 60);
+  /* TRANSLATORS: hours and minutes left, in the progress line */
+  return g_strdup_printf (_("%u h %02u min"), s / 3600, (s % 3600) / 60);
+}
+
+/* The terminal's width, or 0 when it does not say. */
+static guint
+terminal_columns (void)
+{
+  struct winsize ws;
+
+  if (ioctl (STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
+    return ws.ws_col;
+  return 0;
+}
+
+/* The live line, most telling first (a narrow terminal cuts its end): what was found and
+ * uploaded, how fast, how long still, and problems only when there are some. */
 static gboolean
 show_progress (gpointer user_data)
 {
   IngestRun *run = user_data;
+  SluiceProgress *progress = sluice_pipeline_get_progress (run->pipeline);
   SluiceProgressSnapshot s;
+  g_autoptr(GString) line = g_string_new (NULL);
   g_autofree char *sent = NULL;
   g_autofree char *rate = NULL;
-  double secs = (g_get_monotonic_time () - run->started) / (double) G_USEC_PER_SEC;
+  gboolean walk_done = sluice_progress_walk_done (progress);
+  guint columns;
 
-  sluice_progress_snapshot (sluice_pipeline_get_progress (run->pipeline), &s);
+  sluice_progress_snapshot (progress, &s);
+  /* while the engine waits for the server, the standstill is not the run's speed */
+  if (sluice_pipeline_is_paused (run->pipeline))
+    {
+      sluice_progress_meter_reset (run->meter);
+      run->rates_known = FALSE;
+    }
+  else if (sluice_progress_meter_update (run->meter, g_get_monotonic_time (), &s, walk_done,
+                                         &run->rates))
+    run->rates_known = TRUE;
   sent = format_size (s.bytes[SLUICE_STAGE_UPLOADED]);
-  rate = format_size (secs > 0 ? (gint64) (s.bytes[SLUICE_STAGE_UPLOADED] / secs) : 0);
+  rate = format_size (run->rates_known ? (gint64) run->rates.bytes_per_s : 0);
+
+  /* TRANSLATORS: the start of the live progress line; %s is "…" while the folder is still
+   * being listed */
+  g_string_printf (line, _("found %lld%s"), (long long) s.files[SLUICE_STAGE_FOUND],
+                   walk_done ? "" : "…");
+  /* TRANSLATORS: in the progress line: files uploaded (bytes, bytes per second recently) */
+  g_string_append_printf (line, _(" · uploaded %lld (%s, %s/s)"),
+                          (long long) s.files[SLUICE_STAGE_UPLOADED], sent, rate);
+  if (run->rates_known)
+    /* TRANSLATORS: in the progress line: files done per second, recently */
+    g_string_append_printf (line, _(" · %.0f files/s"), run->rates.files_per_s);
+  if (run->rates_known && run->rates.eta_seconds >= 0)
+    {
+      g_autofree char *left = format_time_left (run->rates.eta_seconds);
+
+      /* TRANSLATORS: in the progress line: "· 12 min left" */
+      g_string_append_printf (line, _(" · %s left"), left);
+    }
+  if (s.files[SLUICE_STAGE_SKIPPED] > 0)
+    /* TRANSLATORS: in the progress line: files already in the bucket */
+    g_string_append_printf (line, _(" · skipped %lld"), (long long) s.files[SLUICE_STAGE_SKIPPED]);
+  if (s.files[SLUICE_STAGE_FAILED] > 0)
+    /* TRANSLATORS: in the progress line */
+    g_string_append_printf (line, _(" · failed %lld"), (long long) s.files[SLUICE_STAGE_FAILED]);
+  /* a line wider than the terminal wraps, and "\r" no longer goes back to its start */
+  columns = terminal_columns ();
+  if (columns > 1 && g_utf8_strlen (line->str, -1) > (glong) columns - 1)
+    g_string_truncate (line, g_utf8_offset_to_pointer (line->str, columns - 1) - line->str);
 
   g_mutex_lock (&output_mutex);
   fputs ("\r\033[K", stderr);
-  /* TRANSLATORS: the live progress line; the second %s is "…" while the folder is still
-   * being listed */
-  g_printerr (_("found %lld%s · uploaded %lld (%s, %s/s) · skipped %lld · failed %lld"),
-              (long long) s.files[SLUICE_STAGE_FOUND],
-              sluice_progress_walk_done (sluice_pipeline_get_progress (run->pipeline)) ? "" : "…",
-              (long long) s.files[SLUICE_STAGE_UPLOADED], sent, rate,
-              (long long) s.files[SLUICE_STAGE_SKIPPED], (long long) s.files[SLUICE_STAGE_FAILED]);
+  fputs (line->str, stderr);
   progress_line_shown = TRUE;
   g_mutex_unlock (&output_mutex);
   return G_SOURCE_CONTINUE;
@@ -681,7 +747,7 @@ cmd_ingest (int    argc,
   run.pipeline = pipeline;
   run.loop = loop;
   run.cancellable = cancellable;
-  run.started = g_get_monotonic_time ();
+  run.meter = sluice_progress_meter_new (5 * G_USEC_PER_SEC);
 
   sigint = g_unix_signal_add (SIGINT, on_signal, &run);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
@@ -718,6 +784,7 @@ cmd_ingest (int    argc,
     }
 
   g_clear_error (&run.error);
+  g_clear_pointer (&run.meter, sluice_progress_meter_free);
   sluice_pipeline_summary_clear (&run.summary);
   sluice_pipeline_options_clear (&opts);
   return exit_code;

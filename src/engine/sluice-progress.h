@@ -42,7 +42,32 @@ void            sluice_progress_snapshot  (SluiceProgress         *self,
 void            sluice_progress_set_walk_done (SluiceProgress     *self);
 gboolean        sluice_progress_walk_done (SluiceProgress         *self);
 const char     *sluice_stage_name         (SluiceStage             stage);
+gint64          sluice_progress_files_done (const SluiceProgressSnapshot *s);
+gint64          sluice_progress_bytes_done (const SluiceProgressSnapshot *s);
+
+/*
+ * Rates over the last seconds and the time left, for a display that samples the counters a
+ * few times a second (the CLI's progress line, the app's run page). One display owns a meter;
+ * it is not shared between threads.
+ */
+typedef struct {
+  double bytes_per_s;   /* bytes sent (uploaded, or copied on the server) per second */
+  double files_per_s;   /* files done (uploaded, skipped, failed or copied) per second */
+  double eta_seconds;   /* < 0: not known (the folder is still being listed, or nothing moved) */
+} SluiceProgressRates;
+
+typedef struct _SluiceProgressMeter SluiceProgressMeter;
+
+SluiceProgressMeter *sluice_progress_meter_new    (gint64                        window_us);
+void                 sluice_progress_meter_free   (SluiceProgressMeter          *self);
+void                 sluice_progress_meter_reset  (SluiceProgressMeter          *self);
+gboolean             sluice_progress_meter_update (SluiceProgressMeter          *self,
+                                                   gint64                        now_us,
+                                                   const SluiceProgressSnapshot *counts,
+                                                   gboolean                      walk_done,
+                                                   SluiceProgressRates          *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceProgress, sluice_progress_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceProgressMeter, sluice_progress_meter_free)
 
 G_END_DECLS
