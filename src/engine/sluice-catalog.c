@@ -658,7 +658,11 @@ exec_cached (SluiceCatalog *self,
 
 /* Moves the paths of new files into the full-text index (schema 5): one statement for all of
  * them, so FTS5 writes one segment. Inside the caller's transaction, or one of its own: the
- * insert and the delete go together (a contentless index must never get a row twice). */
+ * insert and the delete go together (a contentless index must never get a row twice).
+ * CROSS JOIN keeps search_pending the outer loop (as the browser's search does): without
+ * statistics the planner scanned every file's path (a covering index) and looked each up in
+ * the pending ones, which at 1,000,000 files took ~200 ms of the writer's time for each
+ * second's paths (issue 5: 3,000 files into that catalog, 2.6 s against 2 ms). */
 gboolean
 sluice_catalog_index_pending (SluiceCatalog *self,
                               GError       **error)
@@ -669,7 +673,8 @@ sluice_catalog_index_pending (SluiceCatalog *self,
   if (!exec_cached (self, "SAVEPOINT index_pending", error))
     return FALSE;
   s = stmt (self, "INSERT INTO catalog_search (rowid, path)"
-                  "  SELECT f.id, f.relpath FROM search_pending p JOIN files f ON f.id = p.file_id",
+                  "  SELECT f.id, f.relpath FROM search_pending p CROSS JOIN files f"
+                  "    ON f.id = p.file_id",
             error);
   ok = s != NULL && step_done (self, s, error);
   if (ok && sqlite3_changes (self->db) > 0)
