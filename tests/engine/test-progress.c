@@ -192,17 +192,27 @@ test_meter_steady (void)
   g_assert_cmpfloat_with_epsilon (r.eta_seconds, 998, 1e-6);
 }
 
+/* The rates of a meter that saw @s0 and, a second later, @s1. */
+static SluiceProgressRates
+rates_over_a_second (SluiceProgressSnapshot s0,
+                     SluiceProgressSnapshot s1,
+                     gboolean               walk_done)
+{
+  g_autoptr(SluiceProgressMeter) m = sluice_progress_meter_new (5 * SECOND);
+  SluiceProgressRates r = { 0 };
+
+  g_assert_false (sluice_progress_meter_update (m, 0, &s0, walk_done, &r));
+  g_assert_true (sluice_progress_meter_update (m, SECOND, &s1, walk_done, &r));
+  return r;
+}
+
 static void
 test_meter_walk_not_done (void)
 {
-  g_autoptr(SluiceProgressMeter) m = sluice_progress_meter_new (5 * SECOND);
-  SluiceProgressSnapshot s0 = counts (1000, 1000 * MB, 0, 0);
-  SluiceProgressSnapshot s1 = counts (2000, 2000 * MB, 100, 100 * MB);
-  SluiceProgressRates r;
-
   /* the totals still grow: rates, but no time left */
-  g_assert_false (sluice_progress_meter_update (m, 0, &s0, FALSE, &r));
-  g_assert_true (sluice_progress_meter_update (m, SECOND, &s1, FALSE, &r));
+  SluiceProgressRates r = rates_over_a_second (counts (1000, 1000 * MB, 0, 0),
+                                               counts (2000, 2000 * MB, 100, 100 * MB), FALSE);
+
   g_assert_cmpfloat_with_epsilon (r.files_per_s, 100, 1e-6);
   g_assert_cmpfloat (r.eta_seconds, <, 0);
 }
@@ -210,15 +220,11 @@ test_meter_walk_not_done (void)
 static void
 test_meter_many_small_files_left (void)
 {
-  g_autoptr(SluiceProgressMeter) m = sluice_progress_meter_new (5 * SECOND);
   /* the big files are done; 10,000 small ones (10 MB) are left, and 500 of them (5 MB) went
    * in the last second */
-  SluiceProgressSnapshot s0 = counts (11000, 1010 * MB, 1000, 1000 * MB);
-  SluiceProgressSnapshot s1 = counts (11000, 1010 * MB, 1500, 1005 * MB);
-  SluiceProgressRates r;
+  SluiceProgressRates r = rates_over_a_second (counts (11000, 1010 * MB, 1000, 1000 * MB),
+                                               counts (11000, 1010 * MB, 1500, 1005 * MB), TRUE);
 
-  sluice_progress_meter_update (m, 0, &s0, TRUE, &r);
-  g_assert_true (sluice_progress_meter_update (m, SECOND, &s1, TRUE, &r));
   /* the 5 MB left would take 1 s at 5 MB/s; the 9,500 files take 19 s at 500 a second */
   g_assert_cmpfloat_with_epsilon (r.files_per_s, 500, 1e-6);
   g_assert_cmpfloat_with_epsilon (r.bytes_per_s, 5 * MB, 1e-3);
@@ -228,15 +234,10 @@ test_meter_many_small_files_left (void)
 static void
 test_meter_parts_of_one_file (void)
 {
-  g_autoptr(SluiceProgressMeter) m = sluice_progress_meter_new (5 * SECOND);
   /* one 1 GB file's parts go; no file finishes in the window, the bytes still tell */
-  SluiceProgressSnapshot s0 = counts (1, 1000 * MB, 0, 0);
-  SluiceProgressSnapshot s1 = counts (1, 1000 * MB, 0, 100 * MB);
-  SluiceProgressRates r;
+  SluiceProgressRates r = rates_over_a_second (counts (1, 1000 * MB, 0, 0),
+                                               counts (1, 1000 * MB, 0, 100 * MB), TRUE);
 
-  s1.files[SLUICE_STAGE_UPLOADED] = 0;
-  sluice_progress_meter_update (m, 0, &s0, TRUE, &r);
-  g_assert_true (sluice_progress_meter_update (m, SECOND, &s1, TRUE, &r));
   g_assert_cmpfloat_with_epsilon (r.files_per_s, 0, 1e-9);
   g_assert_cmpfloat_with_epsilon (r.bytes_per_s, 100 * MB, 1e-3);
   g_assert_cmpfloat_with_epsilon (r.eta_seconds, 9, 1e-6);
