@@ -125,15 +125,16 @@ static char *
 format_time_left (double seconds)
 {
   guint s = (guint) MIN (seconds + 0.5, 99.0 * 3600);
+  guint m = (s + 30) / 60;
 
   if (s < 60)
     /* TRANSLATORS: seconds left, in the progress line */
     return g_strdup_printf (_("%u s"), s);
-  if (s < 3600)
+  if (m < 60)
     /* TRANSLATORS: minutes left, in the progress line */
-    return g_strdup_printf (_("%u min"), (s + 30) / 60);
+    return g_strdup_printf (_("%u min"), m);
   /* TRANSLATORS: hours and minutes left, in the progress line */
-  return g_strdup_printf (_("%u h %02u min"), s / 3600, (s % 3600) / 60);
+  return g_strdup_printf (_("%u h %02u min"), m / 60, m % 60);
 }
 
 /* The terminal's width, or 0 when it does not say. */
