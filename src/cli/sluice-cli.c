@@ -83,8 +83,6 @@ typedef struct {
   GError                *error;
   guint                  interrupts;
   SluiceProgressMeter   *meter;
-  SluiceProgressRates    rates;
-  gboolean               rates_known;
 } IngestRun;
 
 static void
@@ -160,20 +158,19 @@ show_progress (gpointer user_data)
   g_autofree char *sent = NULL;
   g_autofree char *rate = NULL;
   gboolean walk_done = sluice_progress_walk_done (progress);
+  SluiceProgressRates rates;
+  gboolean rates_known = FALSE;
   guint columns;
 
   sluice_progress_snapshot (progress, &s);
   /* while the engine waits for the server, the standstill is not the run's speed */
   if (sluice_pipeline_is_paused (run->pipeline))
-    {
-      sluice_progress_meter_reset (run->meter);
-      run->rates_known = FALSE;
-    }
-  else if (sluice_progress_meter_update (run->meter, g_get_monotonic_time (), &s, walk_done,
-                                         &run->rates))
-    run->rates_known = TRUE;
+    sluice_progress_meter_reset (run->meter);
+  else
+    rates_known = sluice_progress_meter_update (run->meter, g_get_monotonic_time (), &s,
+                                                walk_done, &rates);
   sent = format_size (s.bytes[SLUICE_STAGE_UPLOADED]);
-  rate = format_size (run->rates_known ? (gint64) run->rates.bytes_per_s : 0);
+  rate = format_size (rates_known ? (gint64) rates.bytes_per_s : 0);
 
   /* TRANSLATORS: the start of the live progress line; %s is "…" while the folder is still
    * being listed */
@@ -182,12 +179,12 @@ show_progress (gpointer user_data)
   /* TRANSLATORS: in the progress line: files uploaded (bytes, bytes per second recently) */
   g_string_append_printf (line, _(" · uploaded %lld (%s, %s/s)"),
                           (long long) s.files[SLUICE_STAGE_UPLOADED], sent, rate);
-  if (run->rates_known)
+  if (rates_known)
     /* TRANSLATORS: in the progress line: files done per second, recently */
-    g_string_append_printf (line, _(" · %.0f files/s"), run->rates.files_per_s);
-  if (run->rates_known && run->rates.eta_seconds >= 0)
+    g_string_append_printf (line, _(" · %.0f files/s"), rates.files_per_s);
+  if (rates_known && rates.eta_seconds >= 0)
     {
-      g_autofree char *left = format_time_left (run->rates.eta_seconds);
+      g_autofree char *left = format_time_left (rates.eta_seconds);
 
       /* TRANSLATORS: in the progress line: "· 12 min left" */
       g_string_append_printf (line, _(" · %s left"), left);

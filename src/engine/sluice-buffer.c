@@ -453,8 +453,11 @@ sluice_buffer_open_source (int         dirfd,
                            const char *relpath,
                            int         flags)
 {
+  /* once refused, not asked again for every file */
+  static gint no_openat2;
+
   flags |= O_NOFOLLOW | O_CLOEXEC;
-  if (relpath[0] != '/')
+  if (relpath[0] != '/' && !g_atomic_int_get (&no_openat2))
     {
       struct open_how how = { .flags = (guint64) flags,
                               .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH };
@@ -462,6 +465,7 @@ sluice_buffer_open_source (int         dirfd,
 
       if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
         return fd;
+      g_atomic_int_set (&no_openat2, 1);
     }
   return openat (dirfd, relpath, flags);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sluice-buffer.h"
 #include "sluice-error.h"
 #include "sluice-walker.h"
 
@@ -392,8 +393,10 @@ list_dir (SluiceWalker *self,
   char key[64];
   int fd;
 
-  fd = openat (self->root_fd, relpath[0] ? relpath : ".",
-               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  /* no link anywhere on the way, as for the files (a folder swapped for a link after its
+   * parent was listed is not listed) */
+  fd = sluice_buffer_open_source (self->root_fd, relpath[0] ? relpath : ".",
+                                  O_RDONLY | O_DIRECTORY);
   if (fd < 0)
     {
       report (self, relpath, SLUICE_ERROR_SOURCE_UNREADABLE, _("cannot open folder: %s"),
