@@ -51,6 +51,9 @@
 #   --nice N           run the measured commands, the S3 server's daemons and countfs at this
 #                      nice value (e.g. -5 on a machine that never gets quiet; default 0: as is).
 #                      Both tools get the same treatment; other programs then disturb less.
+#   --tls              both tools talk HTTPS to the server: stunnel in front of radosgw, with a
+#                      throw-away CA that Sluice (--ca-file) and rclone (--ca-cert) are given, as
+#                      a real S3 endpoint would be reached. stunnel's CPU counts as the server's.
 #   --retry-disturbed K  measure a run again (up to K times, default 2) when other programs used
 #                      more than --max-busy cores on average (+1 CPU-s) during it; runs that stay
 #                      disturbed are kept and flagged in the report
@@ -67,7 +70,7 @@ REPO=$(dirname "$HERE")
 PROG=${0##*/}
 
 WORK=/tmp/sluice-bench RUNS=3 RUNS_SET=0 CORPORA=() REV=HEAD SLUICE_CLI="" COUNTFS=1
-KEEP_SERVER=0 DELETE_CORPORA=0 QUICK=0 MAX_WAIT=900 RETRY_DISTURBED=2 MAX_BUSY=0.3 NICE=0 PARTS=timed,peer,countfs
+KEEP_SERVER=0 DELETE_CORPORA=0 QUICK=0 TLS=0 MAX_WAIT=900 RETRY_DISTURBED=2 MAX_BUSY=0.3 NICE=0 PARTS=timed,peer,countfs
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; shift ;;
@@ -86,6 +89,7 @@ while [ $# -gt 0 ]; do
     --max-busy) MAX_BUSY=$2; shift 2 ;;
     --nice) NICE=$2; shift 2 ;;
     --parts) PARTS=$2; shift 2 ;;
+    --tls) TLS=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "$PROG: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -106,6 +110,9 @@ die() { log "ERROR: $*"; exit 1; }
 missing=()
 for tp in rclone:rclone exiftool:libimage-exiftool-perl /usr/bin/convert:imagemagick \
           python3:python3 /usr/bin/time:time meson:meson ninja:ninja-build git:git; do
+  command -v "${tp%%:*}" >/dev/null || missing+=("${tp#*:}")
+done
+[ "$TLS" = 0 ] || for tp in stunnel4:stunnel4 openssl:openssl; do
   command -v "${tp%%:*}" >/dev/null || missing+=("${tp#*:}")
 done
 [ ${#missing[@]} = 0 ] || die "missing tools: apt-get install ${missing[*]}"
@@ -177,9 +184,11 @@ countfs_cleanup() {
     [ -d "$m" ] && mountpoint -q "$m" && umount "$m" 2>/dev/null || true
   done
 }
+STUNNEL_PID=""
 cleanup() {
   set +e
   countfs_cleanup
+  [ -z "$STUNNEL_PID" ] || kill "$STUNNEL_PID" 2>/dev/null
   if [ "$KEEP_SERVER" = 0 ] && [ -d "$S3DIR" ]; then
     log "stopping the S3 server"; bash "$S3SCRIPT" stop "$S3DIR" >/dev/null 2>&1
   fi
@@ -195,6 +204,39 @@ bash "$S3SCRIPT" start "$S3DIR" >"$RUNDIR/s3-start.log" 2>&1 \
 . "$S3DIR/env"
 ENDPOINT=$SLUICE_TEST_S3_ENDPOINT
 SERVER_PIDS=$(cat "$S3DIR"/run/mon.pid "$S3DIR"/run/osd.pid "$S3DIR"/run/rgw.pid | paste -sd,)
+SLUICE_TLS=()
+if [ "$TLS" = 1 ]; then
+  # an HTTPS endpoint as tests/app/with-tls.sh makes one: a CA of this run, a certificate for
+  # 127.0.0.1 signed by it, stunnel forwarding to radosgw
+  tls=$RUNDIR/tls; mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Sluice bench CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server.key" \
+    -out "$tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$tls/san.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 2 -extfile "$tls/san.ext" -out "$tls/server.pem" 2>/dev/null || die "openssl failed"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat >"$tls/stunnel.conf" <<CONF
+foreground = yes
+pid =
+debug = 3
+output = $tls/stunnel.log
+[s3]
+accept = 127.0.0.1:$port
+connect = ${ENDPOINT#http://}
+cert = $tls/server.pem
+key = $tls/server.key
+CONF
+  stunnel4 "$tls/stunnel.conf" &
+  STUNNEL_PID=$!
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  kill -0 "$STUNNEL_PID" 2>/dev/null || die "stunnel did not start: $tls/stunnel.log"
+  ENDPOINT=https://127.0.0.1:$port
+  SERVER_PIDS=$SERVER_PIDS,$STUNNEL_PID
+  SLUICE_TLS=(--ca-file "$tls/ca.pem")
+  export RCLONE_CA_CERT=$tls/ca.pem
+fi
 log "S3 at $ENDPOINT, daemons $SERVER_PIDS"
 renice_tree() {   # every thread of each PID (setpriority works per thread on Linux)
   local p t
@@ -232,7 +274,7 @@ measure_tool() {   # measure_tool KIND TOOL CORPUS RUN SRC BUCKET RES OUT
   case $t in
     sluice)
       "${m[@]}" "$SLUICE_CLI" ingest "$src" "s3://$bucket/$c" --endpoint "$ENDPOINT" \
-        --catalog "$RUNDIR/$c/$kind-$t-$i.db" --json || log "  sluice-cli exited $?" ;;
+        "${SLUICE_TLS[@]}" --catalog "$RUNDIR/$c/$kind-$t-$i.db" --json || log "  sluice-cli exited $?" ;;
     rclone)
       "${m[@]}" "${RCLONE_COPY[@]}" "$src" "benchs3:$bucket/$c" || log "  rclone exited $?" ;;
     rclone+exiftool)
@@ -250,7 +292,7 @@ run_tool() {
   bucket="bench-$t-$c-$kind-$i-$STAMP"; bucket=${bucket//+/-}; bucket=${bucket,,}
   res=$RUNDIR/$c/$kind-$t-$i.json out=$RUNDIR/$c/$kind-$t-$i.out
   while :; do
-    "$SLUICE_CLI" make-bucket "s3://$bucket" --endpoint "$ENDPOINT" >/dev/null \
+    "$SLUICE_CLI" make-bucket "s3://$bucket" --endpoint "$ENDPOINT" "${SLUICE_TLS[@]}" >/dev/null \
       || die "make-bucket $bucket failed"
     if [ "$MAX_WAIT" -gt 0 ]; then
       python3 "$HERE/lib/wait-idle.py" --exclude-pids "$SERVER_PIDS" --timeout "$MAX_WAIT" --max-busy "$MAX_BUSY" \
@@ -371,7 +413,7 @@ def sh(c):
 cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
 json.dump({"stamp": "$STAMP", "sluice_rev": "$REVS", "sluice": "$SLUICE_DESC",
            "sluice_cli": "$SLUICE_CLI", "runs": $RUNS, "max_busy": $MAX_BUSY, "nice": $NICE, "parts": "$PARTS", "corpora": "${CORPORA[*]}".split(),
-           "countfs": $COUNTFS == 1, "host": platform.node(), "kernel": platform.release(),
+           "countfs": $COUNTFS == 1, "tls": $TLS == 1, "host": platform.node(), "kernel": platform.release(),
            "cpu": cpu, "ncpu": os.cpu_count(),
            "rclone": sh("rclone version | head -1"), "exiftool": sh("exiftool -ver"),
            "ceph": sh("ceph --version"), "endpoint": "$ENDPOINT",

@@ -70,6 +70,8 @@ def main():
       % meta.get("runs", "?"))
     if meta.get("parts", "timed,peer,countfs") != "timed,peer,countfs":
         P("measured only: %s" % meta["parts"])
+    if meta.get("tls"):
+        P("over HTTPS: stunnel in front of radosgw (%s), its CPU counted as the server's" % meta.get("endpoint", "?"))
     if meta.get("nice"):
         P("measured commands, S3 daemons and countfs ran at nice %s (a busy shared machine)" % meta["nice"])
     P("CPU = user+sys of the client process tree; RSS = peak of the sum over the tree (50 ms samples);")
@@ -89,6 +91,7 @@ def main():
             kind, tool, n = m.group(1), m.group(2), int(m.group(3))
             r = load(p)
             dv = derive(r, corpus)
+            dv["run"] = n
             st = p[:-5] + ".stats.json"
             if os.path.exists(st):
                 s = load(st)
@@ -172,6 +175,12 @@ def main():
             ratios["mb_s"] = S["mb_s"] / R["mb_s"]
             ratios["server_cpu"] = (S["server_cpu_s"] / R["server_cpu_s"]
                                     if S.get("server_cpu_s") and R.get("server_cpu_s") else None)
+            # run i of each tool ran back to back (the order flips every pair): the ratio of
+            # each pair shows how much of the medians' ratio is the host's hour
+            rc = {r["run"]: r["cpu_s"] for r in runs["timed"]["rclone"]}
+            ratios["cpu_pairs"] = [round(r["cpu_s"] / rc[r["run"]], 2)
+                                   for r in runs["timed"]["sluice"]
+                                   if rc.get(r["run"]) and r["cpu_s"] is not None]
             if S.get("src_over_corpus") and R.get("src_over_corpus"):
                 ratios["src_bytes"] = S["src_over_corpus"] / R["src_over_corpus"]
         if S and X and S["n"]:
@@ -229,6 +238,8 @@ def main():
                 parts.append("server CPU %.2f" % r["server_cpu"])
         if parts:
             P("  Sluice/rclone: " + "; ".join(parts))
+        if len(r.get("cpu_pairs") or []) > 1:
+            P("    CPU of each pair (run i of both tools, back to back): %s" % r["cpu_pairs"])
         if "wall_vs_rclone_exiftool" in r:
             v = r["wall_vs_rclone_exiftool"]
             P("  Sluice/(rclone+exiftool) wall: %.2f%s" % (v, chk(v, 0.4) if cname in "ab" else ""))
