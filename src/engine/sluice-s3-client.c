@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -165,6 +166,39 @@ sockopt_cb (void          *user_data,
   if (purpose == CURLSOCKTYPE_IPCXN)
     self->sock = sock;
   return CURL_SOCKOPT_OK;
+}
+
+/* Whether libcurl speaks TLS through the libssl this program is linked with (Debian's libcurl4
+ * does; a libcurl built on GnuTLS has no SSL_CTX to give). */
+static gboolean
+curl_uses_our_openssl (void)
+{
+  static gsize answer;
+
+  if (g_once_init_enter (&answer))
+    {
+      const curl_version_info_data *info = curl_version_info (CURLVERSION_NOW);
+      g_autofree char *ours = g_strdup_printf ("OpenSSL/%d.", OPENSSL_VERSION_MAJOR);
+
+      g_once_init_leave (&answer, info->ssl_version != NULL &&
+                                  g_str_has_prefix (info->ssl_version, ours) ? 2 : 1);
+    }
+  return answer == 2;
+}
+
+/* Each TLS connection's context, before its handshake. curl asks OpenSSL to free a
+ * connection's record buffers whenever they are empty (SSL_MODE_RELEASE_BUFFERS), so every
+ * request on a kept connection allocated them again: ~17 KB for the request's records and as
+ * much for the answer's, two large malloc ()s and free ()s that set glibc consolidating its
+ * heap, once per small file (issue 5). A client keeps one connection: keeping its buffers is
+ * ~40 KB each, --jobs of them. */
+static CURLcode
+ssl_ctx_cb (CURL *curl,
+            void *ssl_ctx,
+            void *user_data)
+{
+  SSL_CTX_clear_mode ((SSL_CTX *) ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+  return CURLE_OK;
 }
 
 static int
@@ -762,6 +796,8 @@ perform (SluiceS3Client     *self,
   curl_easy_setopt (c, CURLOPT_SOCKOPTDATA, self);
   curl_easy_setopt (c, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
   curl_easy_setopt (c, CURLOPT_CLOSESOCKETDATA, self);
+  if (curl_uses_our_openssl ())
+    curl_easy_setopt (c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
   curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, header_cb);
   curl_easy_setopt (c, CURLOPT_HEADERDATA, resp);
   curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
