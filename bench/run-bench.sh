@@ -228,8 +228,9 @@ connect = ${ENDPOINT#http://}
 cert = $tls/server.pem
 key = $tls/server.key
 CONF
-  stunnel4 "$tls/stunnel.conf" &
+  stunnel4 "$tls/stunnel.conf" 2>>"$tls/stunnel.log" &
   STUNNEL_PID=$!
+  # (the probe's connection closes without a handshake: stunnel logs an "unexpected eof")
   for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   kill -0 "$STUNNEL_PID" 2>/dev/null || die "stunnel did not start: $tls/stunnel.log"
   ENDPOINT=https://127.0.0.1:$port
