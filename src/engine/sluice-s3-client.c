@@ -168,8 +168,15 @@ sockopt_cb (void          *user_data,
   return CURL_SOCKOPT_OK;
 }
 
-/* Whether libcurl speaks TLS through the libssl this program is linked with (Debian's libcurl4
- * does; a libcurl built on GnuTLS has no SSL_CTX to give). */
+#ifdef OPENSSL_VERSION_MAJOR
+#define OUR_OPENSSL "OpenSSL/" G_STRINGIFY (OPENSSL_VERSION_MAJOR) "."
+#else
+#define OUR_OPENSSL "OpenSSL/1.1."   /* 1.1 has no OPENSSL_VERSION_MAJOR */
+#endif
+
+/* Whether libcurl speaks TLS through the libssl major version this program is linked with
+ * (Debian's libcurl4 does; a libcurl on GnuTLS, or with another backend first, has no SSL_CTX
+ * of ours to give). */
 static gboolean
 curl_uses_our_openssl (void)
 {
@@ -178,10 +185,9 @@ curl_uses_our_openssl (void)
   if (g_once_init_enter (&answer))
     {
       const curl_version_info_data *info = curl_version_info (CURLVERSION_NOW);
-      g_autofree char *ours = g_strdup_printf ("OpenSSL/%d.", OPENSSL_VERSION_MAJOR);
 
       g_once_init_leave (&answer, info->ssl_version != NULL &&
-                                  g_str_has_prefix (info->ssl_version, ours) ? 2 : 1);
+                                  g_str_has_prefix (info->ssl_version, OUR_OPENSSL) ? 2 : 1);
     }
   return answer == 2;
 }
