@@ -37,6 +37,7 @@ struct _SluiceBudget {
   guint64    max;
   guint64    used;
   guint64    peak;
+  guint      waiters;         /* threads in g_cond_wait_until (): a release wakes only them */
   GPtrArray *free_slabs;      /* SluiceSlab, ready for the next file */
   guint64    slab_bytes;      /* capacity of every slab alive, free or in use */
   guint64    slabs_made;
@@ -90,8 +91,10 @@ sluice_budget_acquire (SluiceBudget *self,
       if (g_cancellable_is_cancelled (cancellable))
         return FALSE;
       /* wake up now and then to look at the cancellable */
+      self->waiters++;
       g_cond_wait_until (&self->cond, &self->mutex,
                          g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND);
+      self->waiters--;
     }
   if (g_cancellable_is_cancelled (cancellable))
     return FALSE;
@@ -120,9 +123,13 @@ sluice_budget_wait (SluiceBudget *self,
                     guint         timeout_ms)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  gboolean woken;
 
-  return g_cond_wait_until (&self->cond, &self->mutex,
-                            g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND);
+  self->waiters++;
+  woken = g_cond_wait_until (&self->cond, &self->mutex,
+                             g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND);
+  self->waiters--;
+  return woken;
 }
 
 void
@@ -133,7 +140,9 @@ sluice_budget_release (SluiceBudget *self,
 
   g_assert (self->used >= bytes);
   self->used -= bytes;
-  g_cond_broadcast (&self->cond);
+  /* GLib's g_cond_broadcast () is a futex call even with nobody waiting: one per file */
+  if (self->waiters > 0)
+    g_cond_broadcast (&self->cond);
 }
 
 guint64
