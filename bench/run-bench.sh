@@ -206,37 +206,17 @@ ENDPOINT=$SLUICE_TEST_S3_ENDPOINT
 SERVER_PIDS=$(cat "$S3DIR"/run/mon.pid "$S3DIR"/run/osd.pid "$S3DIR"/run/rgw.pid | paste -sd,)
 SLUICE_TLS=()
 if [ "$TLS" = 1 ]; then
-  # an HTTPS endpoint as tests/app/with-tls.sh makes one: a CA of this run, a certificate for
-  # 127.0.0.1 signed by it, stunnel forwarding to radosgw
-  tls=$RUNDIR/tls; mkdir -p "$tls"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Sluice bench CA" \
-    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server.key" \
-    -out "$tls/server.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1\n' >"$tls/san.ext"
-  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
-    -days 2 -extfile "$tls/san.ext" -out "$tls/server.pem" 2>/dev/null || die "openssl failed"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  cat >"$tls/stunnel.conf" <<CONF
-foreground = yes
-pid =
-debug = 3
-output = $tls/stunnel.log
-[s3]
-accept = 127.0.0.1:$port
-connect = ${ENDPOINT#http://}
-cert = $tls/server.pem
-key = $tls/server.key
-CONF
-  stunnel4 "$tls/stunnel.conf" 2>>"$tls/stunnel.log" &
-  STUNNEL_PID=$!
-  # (the probe's connection closes without a handshake: stunnel logs an "unexpected eof")
-  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-  kill -0 "$STUNNEL_PID" 2>/dev/null || die "stunnel did not start: $tls/stunnel.log"
-  ENDPOINT=https://127.0.0.1:$port
+  # tests/s3/https-front.sh, as the app's TLS test uses it: a CA of this run, stunnel
+  # forwarding to radosgw
+  # shellcheck source=../tests/s3/https-front.sh
+  . "$REPO/tests/s3/https-front.sh"
+  mkdir -p "$RUNDIR/tls"
+  https_front_start "$RUNDIR/tls" "$ENDPOINT" || die "no HTTPS endpoint (see above)"
+  STUNNEL_PID=$HTTPS_FRONT_PID
+  ENDPOINT=$HTTPS_FRONT_ENDPOINT
   SERVER_PIDS=$SERVER_PIDS,$STUNNEL_PID
-  SLUICE_TLS=(--ca-file "$tls/ca.pem")
-  export RCLONE_CA_CERT=$tls/ca.pem
+  SLUICE_TLS=(--ca-file "$HTTPS_FRONT_CA")
+  export RCLONE_CA_CERT=$HTTPS_FRONT_CA
 fi
 log "S3 at $ENDPOINT, daemons $SERVER_PIDS"
 renice_tree() {   # every thread of each PID (setpriority works per thread on Linux)
