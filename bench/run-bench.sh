@@ -62,7 +62,7 @@
 # bench/out/bench-STAMP.json; per-run files stay in WORK/runs/STAMP.
 # Needs: root (drop_caches, countfs, cgroup), rclone, exiftool (libimage-exiftool-perl),
 # imagemagick, python3, time (/usr/bin/time), the Ceph packages of tests/s3/sluice-test-s3.sh,
-# meson + ninja + the build dependencies of Sluice.
+# meson + ninja + the build dependencies of Sluice; with --tls, stunnel4 and openssl.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
