@@ -6,9 +6,12 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "sluice-buffer.h"
@@ -192,17 +195,90 @@ curl_uses_our_openssl (void)
   return answer == 2;
 }
 
-/* Each TLS connection's context, before its handshake. curl asks OpenSSL to free a
- * connection's record buffers whenever they are empty (SSL_MODE_RELEASE_BUFFERS), so every
- * request on a kept connection allocated them again: ~17 KB for the request's records and as
- * much for the answer's, two large malloc ()s and free ()s that set glibc consolidating its
- * heap, once per small file (issue 5). A client keeps one connection: keeping its buffers is
- * ~40 KB each, --jobs of them. */
+/* The certificates a TLS connection trusts, read once for the whole process.
+ *
+ * curl reads its CA bundle (Debian: /etc/ssl/certs/ca-certificates.crt, ~145 certificates)
+ * for every new connection, since a CA folder (its default CApath) is not cacheable and its
+ * cache would be per client anyway: ~50 ms of CPU each with OpenSSL 3, 35 times in an
+ * ingest of 3,000 files, 1.75 CPU-s (issue 5). So Sluice builds the store curl would build —
+ * curl's default bundle and folder, and the target's --ca-file on top — once per CA file,
+ * gives curl no CA of its own to read, and hands each connection's context the store
+ * (ssl_ctx_cb ()). The folder is only looked into on demand. NULL when a file cannot be
+ * read: curl then reads it itself and says what is wrong with it. Stores live as long as the
+ * process. */
+static guint cert_stores_read;   /* atomic */
+
+guint
+_sluice_s3_client_cert_stores_read (void)
+{
+  return g_atomic_int_get (&cert_stores_read);
+}
+
+static X509_STORE *
+shared_cert_store (const char *ca_file)
+{
+  static GMutex lock;
+  static GHashTable *stores;   /* CA file and its version, or "" → X509_STORE *, or NULL */
+  g_autofree char *key = NULL;
+  g_autoptr(GMutexLocker) locker = NULL;
+  GStatBuf st;
+  const curl_version_info_data *info;
+  X509_STORE *store;
+  gboolean ok = TRUE;
+
+  /* a CA file replaced while the app runs is read again */
+  if (ca_file == NULL)
+    key = g_strdup ("");
+  else if (g_stat (ca_file, &st) == 0)
+    key = g_strdup_printf ("%s\n%" G_GINT64_FORMAT ".%ld %" G_GINT64_FORMAT, ca_file,
+                           (gint64) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec,
+                           (gint64) st.st_size);
+  else
+    key = g_strdup (ca_file);
+
+  locker = g_mutex_locker_new (&lock);
+  if (stores == NULL)
+    stores = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (g_hash_table_lookup_extended (stores, key, NULL, (gpointer *) &store))
+    return store;
+
+  g_atomic_int_inc (&cert_stores_read);
+  info = curl_version_info (CURLVERSION_NOW);
+  store = X509_STORE_new ();
+  if (info->cainfo == NULL && info->capath == NULL)
+    ok = X509_STORE_set_default_paths (store) == 1;
+  if (ok && info->cainfo != NULL && g_file_test (info->cainfo, G_FILE_TEST_EXISTS))
+    ok = X509_STORE_load_locations (store, info->cainfo, NULL) == 1;
+  if (ok && info->capath != NULL && g_file_test (info->capath, G_FILE_TEST_IS_DIR))
+    ok = X509_STORE_load_locations (store, NULL, info->capath) == 1;
+  if (ok && ca_file != NULL)
+    ok = X509_STORE_load_locations (store, ca_file, NULL) == 1;
+  ERR_clear_error ();
+  if (!ok)
+    g_clear_pointer (&store, X509_STORE_free);
+  g_hash_table_insert (stores, g_steal_pointer (&key), store);
+  return store;
+}
+
+/* Each TLS connection's context, before its handshake.
+ *
+ * The trusted certificates: the process's store (shared_cert_store ()), when perform () gave
+ * one.
+ *
+ * The record buffers: curl asks OpenSSL to free a connection's record buffers whenever they
+ * are empty (SSL_MODE_RELEASE_BUFFERS), so every request on a kept connection allocated them
+ * again: ~17 KB for the request's records and as much for the answer's, two large malloc ()s
+ * and free ()s that set glibc consolidating its heap, once per small file (issue 5). A client
+ * keeps one connection: keeping its buffers is ~40 KB each, --jobs of them. */
 static CURLcode
 ssl_ctx_cb (CURL *curl,
             void *ssl_ctx,
             void *user_data)
 {
+  X509_STORE *store = user_data;
+
+  if (store != NULL && X509_STORE_up_ref (store) == 1)
+    SSL_CTX_set_cert_store ((SSL_CTX *) ssl_ctx, store);
   SSL_CTX_clear_mode ((SSL_CTX *) ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
   return CURLE_OK;
 }
@@ -802,8 +878,6 @@ perform (SluiceS3Client     *self,
   curl_easy_setopt (c, CURLOPT_SOCKOPTDATA, self);
   curl_easy_setopt (c, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
   curl_easy_setopt (c, CURLOPT_CLOSESOCKETDATA, self);
-  if (curl_uses_our_openssl ())
-    curl_easy_setopt (c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
   curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, header_cb);
   curl_easy_setopt (c, CURLOPT_HEADERDATA, resp);
   curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
@@ -818,7 +892,23 @@ perform (SluiceS3Client     *self,
       curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-  if (self->target->ca_file != NULL)
+  if (g_str_has_prefix (url, "https://") && curl_uses_our_openssl ())
+    {
+      X509_STORE *store = self->target->insecure ? NULL
+                                                 : shared_cert_store (self->target->ca_file);
+
+      curl_easy_setopt (c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+      curl_easy_setopt (c, CURLOPT_SSL_CTX_DATA, store);
+      if (store != NULL)
+        {
+          /* nothing for curl to read: the context gets the store */
+          curl_easy_setopt (c, CURLOPT_CAINFO, NULL);
+          curl_easy_setopt (c, CURLOPT_CAPATH, NULL);
+        }
+      else if (self->target->ca_file != NULL)
+        curl_easy_setopt (c, CURLOPT_CAINFO, self->target->ca_file);
+    }
+  else if (self->target->ca_file != NULL)
     curl_easy_setopt (c, CURLOPT_CAINFO, self->target->ca_file);
   if (self->resolve != NULL)
     curl_easy_setopt (c, CURLOPT_RESOLVE, self->resolve);

@@ -153,6 +153,8 @@ void            sluice_s3_client_set_fixed_date     (SluiceS3Client           *s
                                                      const char               *amz_date);
 /* Exposed for tests: acknowledge_now () calls so far (TCP_QUICKACK). */
 guint           _sluice_s3_client_get_acks          (SluiceS3Client           *self);
+/* Exposed for tests: certificate stores read so far by this process (one per CA file). */
+guint           _sluice_s3_client_cert_stores_read  (void);
 char           *sluice_s3_presign                   (const SluiceTarget       *target,
                                                      const SluiceCredentials  *credentials,
                                                      const char               *key,
