@@ -52,8 +52,9 @@
 #                      nice value (e.g. -5 on a machine that never gets quiet; default 0: as is).
 #                      Both tools get the same treatment; other programs then disturb less.
 #   --tls              both tools talk HTTPS to the server: stunnel in front of radosgw, with a
-#                      throw-away CA that Sluice (--ca-file) and rclone (--ca-cert) are given, as
-#                      a real S3 endpoint would be reached. stunnel's CPU counts as the server's.
+#                      throw-away CA that Sluice (--ca-file) and rclone (--ca-cert) are given
+#                      with the system's certificates, as a real S3 endpoint would be reached.
+#                      stunnel's CPU counts as the server's.
 #   --retry-disturbed K  measure a run again (up to K times, default 2) when other programs used
 #                      more than --max-busy cores on average (+1 CPU-s) during it; runs that stay
 #                      disturbed are kept and flagged in the report
@@ -215,8 +216,12 @@ if [ "$TLS" = 1 ]; then
   STUNNEL_PID=$HTTPS_FRONT_PID
   ENDPOINT=$HTTPS_FRONT_ENDPOINT
   SERVER_PIDS=$SERVER_PIDS,$STUNNEL_PID
-  SLUICE_TLS=(--ca-file "$HTTPS_FRONT_CA")
-  export RCLONE_CA_CERT=$HTTPS_FRONT_CA
+  # both tools trust the system's certificates and the run's CA, as a real run reads the
+  # system's bundle: how often a tool reads it is part of its cost (stop 26: per connection)
+  ca=$RUNDIR/tls/trusted.pem
+  cat /etc/ssl/certs/ca-certificates.crt "$HTTPS_FRONT_CA" >"$ca" 2>/dev/null || cp "$HTTPS_FRONT_CA" "$ca"
+  SLUICE_TLS=(--ca-file "$ca")
+  export RCLONE_CA_CERT=$ca
 fi
 log "S3 at $ENDPOINT, daemons $SERVER_PIDS"
 renice_tree() {   # every thread of each PID (setpriority works per thread on Linux)
