@@ -388,11 +388,15 @@ collect_same_key (const char *key,
 
 /*
  * An upload id becomes durable in the catalog only after the server gave it: a crash between
- * the two leaves an upload nobody knows, billed until aborted. Before a new upload of a key,
- * the unfinished uploads of that very key (which this one will replace anyway) are aborted.
+ * the two leaves an upload nobody knows, billed until aborted; so does a CreateMultipartUpload
+ * whose answer was lost, whether Sluice asked again or curl did by itself (it re-sends a
+ * request whose kept connection closed before any answer). Once a new upload of a key is
+ * made, the other unfinished uploads of that very key (which it replaces anyway) are aborted:
+ * all but @keep_id (NULL: all).
  */
 static void
-abort_unrecorded_uploads (Large *l)
+abort_unrecorded_uploads (Large      *l,
+                          const char *keep_id)
 {
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   SameKey sk = { l->key, ids };
@@ -403,6 +407,8 @@ abort_unrecorded_uploads (Large *l)
     {
       g_autoptr(GError) error = NULL;
 
+      if (g_strcmp0 (g_ptr_array_index (ids, i), keep_id) == 0)
+        continue;
       if (!sluice_s3_client_abort_multipart (l->w->s3, l->key, g_ptr_array_index (ids, i),
                                              &error))
         g_debug ("aborting an unrecorded upload of %s: %s", l->key, error->message);
@@ -451,7 +457,6 @@ open_upload (Large                *l,
     }
 
   l->done = g_hash_table_new (NULL, NULL);
-  abort_unrecorded_uploads (l);
   headers = _sluice_pipeline_meta_headers (self, meta);
   {
     SluiceS3PutRequest req = {
@@ -467,10 +472,13 @@ open_upload (Large                *l,
         if (!_sluice_pipeline_should_retry (self, local_error, &attempt))
           {
             g_propagate_error (error, g_steal_pointer (&local_error));
+            /* the server may have made an upload and lost only its answer */
+            abort_unrecorded_uploads (l, NULL);
             return FALSE;
           }
       }
   }
+  abort_unrecorded_uploads (l, upload_id);
 
   /* the upload id is durable before any part goes out: a crash leaves no unknown upload */
   op = _sluice_file_op_new (self, NULL, NULL);

@@ -53,6 +53,9 @@ retrying a bounded number of times gets through whatever the interleaving.
         (a request without a body is cut before it is forwarded).
     {"fault": "stall", "seconds": 3}
         hold the request that long, then forward it.
+    {"fault": "drop-response"}
+        forward the request; when the server's final answer comes, cut the client's
+        connection instead of passing it on (the server did it, the client cannot know).
     {"fault": "down", "for_seconds": 5, "mode": "refuse"}
         the server is gone: every open connection is cut, and for that long new connections
         are refused (mode "refuse": the port stops listening, connect() gets ECONNREFUSED) or
@@ -175,7 +178,7 @@ class Rule:
         self.spec = spec
         self.fault = spec["fault"]
         if self.fault not in ("status", "drop-mid-body", "stall", "down", "kill-client",
-                              "count"):
+                              "count", "drop-response"):
             raise ValueError(f"rule {index}: unknown fault {self.fault!r}")
         methods = spec.get("method")
         self.methods = [methods] if isinstance(methods, str) else methods
@@ -533,6 +536,8 @@ class Proxy:
                 if fault.fault == "stall":
                     self.stats.on_fault("stall", req)
                     await asyncio.sleep(fault.spec.get("seconds", 3))
+                if fault.fault == "drop-response":
+                    req.drop_response = True
             return await self.forward(conn, req)
         finally:
             self.in_flight.remove(req)
@@ -649,6 +654,9 @@ class Proxy:
                 headers[name.strip().lower()] = value.strip()
         self.stats.on_status(req, status, upstream=True)
         self.log(f"#{req.n} <- {status}")
+        if getattr(req, "drop_response", False):
+            self.stats.on_fault("drop-response", req)
+            raise Dropped()
         await self.kill_point(req, "before-response", status)
         conn.writer.write(head)
         keep = not req.close and headers.get("connection", "").lower() != "close"

@@ -1012,6 +1012,33 @@ test_server_down_pause (Fixture       *f,
   g_assert_cmpfloat (paused, >, 0);
 }
 
+/* The answer to CreateMultipartUpload is lost (the server made the upload): the run asks
+ * again, and the upload it never heard of is aborted, not left to be billed. */
+static void
+test_create_answer_lost (Fixture       *f,
+                         gconstpointer  data)
+{
+  Proxy *p = fixture_proxy (f, "{\"rules\": [{\"method\": \"POST\", \"query\": \"uploads\", "
+                               "\"key_contains\": \"video/\", \"times\": 1, "
+                               "\"fault\": \"drop-response\"}]}");
+  Ingest run = { 0 };
+  g_auto(CliResult) r = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_autoptr(JsonObject) st = NULL;
+
+  add_jpegs (f->src, f->files, 10);
+  add_random (f->src, f->files, "video/MVI_0002.MOV", 20 * MiB);
+  ingest (f, p, &run, &r);
+  assert_exit (&r, 0);
+  s = parse_json (r.out);
+  g_assert_cmpint (summary_files (s, "failed"), ==, 0);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, f->files->len);
+  st = proxy_stop (p);
+  g_assert_cmpint (faults_of (st, "drop-response"), ==, 1);
+  /* every object as sent, and no unfinished upload left */
+  assert_server_has (f, f->src, "photos", f->files);
+}
+
 static gboolean
 parts_done_before (JsonObject *before,
                    const char *key)
@@ -1510,6 +1537,7 @@ main (int   argc,
   ADD ("/faults/writes-held", test_writes_held);
   ADD ("/faults/slowdown-aimd", test_slowdown_aimd);
   ADD ("/faults/server-down/pause", test_server_down_pause);
+  ADD ("/faults/create-answer-lost", test_create_answer_lost);
   ADD ("/faults/server-down/too-long", test_server_down_too_long);
   ADD ("/faults/expired-token/refreshed", test_expired_token_refreshed);
   ADD ("/faults/expired-token/forever", test_expired_token_forever);
