@@ -42,6 +42,8 @@ struct _SluiceS3Client {
   char                      *sigv4;        /* CURLOPT_AWS_SIGV4's provider:region:service */
   SluiceCredentialsProvider *credentials;  /* borrowed; outlives the client */
   GCancellable              *cancellable;
+  gboolean                   tls_hook;     /* https, and curl on our OpenSSL: ssl_ctx_cb () */
+  X509_STORE                *cert_store;   /* the process's, borrowed (shared_cert_store ()) */
   curl_socket_t              sock;         /* see sockopt_cb () */
   guint                      acks;         /* acknowledge_now () calls, for the tests */
   char                       errbuf[CURL_ERROR_SIZE];
@@ -226,7 +228,7 @@ shared_cert_store (const char *ca_file)
   X509_STORE *store;
   gboolean ok = TRUE;
 
-  /* a CA file replaced while the app runs is read again */
+  /* a CA file replaced while the app runs is read again, by the next client */
   if (ca_file == NULL)
     key = g_strdup ("");
   else if (g_stat (ca_file, &st) == 0)
@@ -432,6 +434,10 @@ sluice_s3_client_new (const SluiceTarget        *target,
   self->credentials = credentials;
   for (guint i = 0; target->resolve != NULL && target->resolve[i] != NULL; i++)
     self->resolve = curl_slist_append (self->resolve, target->resolve[i]);
+  /* once per client, not per request (the CA file's stat and the stores' lock) */
+  self->tls_hook = g_str_has_prefix (self->bucket_url, "https://") && curl_uses_our_openssl ();
+  if (self->tls_hook && !target->insecure)
+    self->cert_store = shared_cert_store (target->ca_file);
   return self;
 }
 
@@ -892,14 +898,11 @@ perform (SluiceS3Client     *self,
       curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-  if (g_str_has_prefix (url, "https://") && curl_uses_our_openssl ())
+  if (self->tls_hook)
     {
-      X509_STORE *store = self->target->insecure ? NULL
-                                                 : shared_cert_store (self->target->ca_file);
-
       curl_easy_setopt (c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-      curl_easy_setopt (c, CURLOPT_SSL_CTX_DATA, store);
-      if (store != NULL)
+      curl_easy_setopt (c, CURLOPT_SSL_CTX_DATA, self->cert_store);
+      if (self->cert_store != NULL)
         {
           /* nothing for curl to read: the context gets the store */
           curl_easy_setopt (c, CURLOPT_CAINFO, NULL);
