@@ -272,6 +272,14 @@ shared_cert_store (const char *ca_file)
  * again: ~17 KB for the request's records and as much for the answer's, two large malloc ()s
  * and free ()s that set glibc consolidating its heap, once per small file (issue 5). A client
  * keeps one connection: keeping its buffers is ~40 KB each, --jobs of them. */
+static guint tls_buffers_kept;   /* atomic */
+
+guint
+_sluice_s3_client_tls_buffers_kept (void)
+{
+  return g_atomic_int_get (&tls_buffers_kept);
+}
+
 static CURLcode
 ssl_ctx_cb (CURL *curl,
             void *ssl_ctx,
@@ -281,7 +289,9 @@ ssl_ctx_cb (CURL *curl,
 
   if (store != NULL && X509_STORE_up_ref (store) == 1)
     SSL_CTX_set_cert_store ((SSL_CTX *) ssl_ctx, store);
-  SSL_CTX_clear_mode ((SSL_CTX *) ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+  if ((SSL_CTX_clear_mode ((SSL_CTX *) ssl_ctx, SSL_MODE_RELEASE_BUFFERS) &
+       SSL_MODE_RELEASE_BUFFERS) == 0)
+    g_atomic_int_inc (&tls_buffers_kept);
   return CURLE_OK;
 }
 

@@ -155,6 +155,8 @@ void            sluice_s3_client_set_fixed_date     (SluiceS3Client           *s
 guint           _sluice_s3_client_get_acks          (SluiceS3Client           *self);
 /* Exposed for tests: certificate stores read so far by this process (one per CA file). */
 guint           _sluice_s3_client_cert_stores_read  (void);
+/* Exposed for tests: TLS contexts so far whose record buffers stay with their connection. */
+guint           _sluice_s3_client_tls_buffers_kept  (void);
 char           *sluice_s3_presign                   (const SluiceTarget       *target,
                                                      const SluiceCredentials  *credentials,
                                                      const char               *key,
