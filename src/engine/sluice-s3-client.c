@@ -262,6 +262,15 @@ shared_cert_store (const char *ca_file)
   return store;
 }
 
+/* connections whose context ssl_ctx_cb () left keeping its record buffers (tests) */
+static guint tls_buffers_kept;   /* atomic */
+
+guint
+_sluice_s3_client_tls_buffers_kept (void)
+{
+  return g_atomic_int_get (&tls_buffers_kept);
+}
+
 /* Each TLS connection's context, before its handshake.
  *
  * The trusted certificates: the process's store (shared_cert_store ()), when perform () gave
@@ -272,14 +281,6 @@ shared_cert_store (const char *ca_file)
  * again: ~17 KB for the request's records and as much for the answer's, two large malloc ()s
  * and free ()s that set glibc consolidating its heap, once per small file (issue 5). A client
  * keeps one connection: keeping its buffers is ~40 KB each, --jobs of them. */
-static guint tls_buffers_kept;   /* atomic */
-
-guint
-_sluice_s3_client_tls_buffers_kept (void)
-{
-  return g_atomic_int_get (&tls_buffers_kept);
-}
-
 static CURLcode
 ssl_ctx_cb (CURL *curl,
             void *ssl_ctx,
