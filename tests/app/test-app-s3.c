@@ -430,15 +430,14 @@ test_tls (void)
   {
     g_autoptr(SluiceTarget) t = plain_target ("");
     g_autoptr(SluiceCredentialsProvider) creds = sluice_credentials_provider_new (NULL);
+    gboolean on_openssl =
+      g_str_has_prefix (curl_version_info (CURLVERSION_NOW)->ssl_version, "OpenSSL/");
+    guint kept_before = _sluice_s3_client_tls_buffers_kept ();
     guint before;
 
     g_free (t->endpoint);
     t->endpoint = g_strdup (tls_endpoint);
     t->ca_file = g_strdup (ca);
-    guint kept_before = _sluice_s3_client_tls_buffers_kept ();
-    gboolean on_openssl =
-      g_str_has_prefix (curl_version_info (CURLVERSION_NOW)->ssl_version, "OpenSSL/");
-
     before = _sluice_s3_client_cert_stores_read ();
     /* with curl on OpenSSL (Debian's), the editor's tests read stores: else this proves nothing */
     if (on_openssl)
