@@ -187,6 +187,21 @@ summary_files (JsonObject *summary,
   return json_object_get_int_member (json_object_get_object_member (summary, "files"), stage);
 }
 
+/* A run that ended well: exit 0, all of @files uploaded, none failed. Returns its --json
+ * summary. */
+static JsonObject *
+assert_all_uploaded (const CliResult *r,
+                     GPtrArray       *files)
+{
+  JsonObject *s;
+
+  assert_exit (r, 0);
+  s = parse_json (r->out);
+  g_assert_cmpint (summary_files (s, "failed"), ==, 0);
+  g_assert_cmpint (summary_files (s, "uploaded"), ==, files->len);
+  return s;
+}
+
 static gboolean
 contains_ci (const char *haystack,
              const char *needle)
@@ -998,10 +1013,7 @@ test_server_down_pause (Fixture       *f,
   add_jpegs (f->src, f->files, 150);
   add_random (f->src, f->files, "video/MVI_0001.MOV", 20 * MiB);
   ingest (f, p, &run, &r);
-  assert_exit (&r, 0);
-  s = parse_json (r.out);
-  g_assert_cmpint (summary_files (s, "failed"), ==, 0);
-  g_assert_cmpint (summary_files (s, "uploaded"), ==, f->files->len);
+  s = assert_all_uploaded (&r, f->files);
   assert_server_has (f, f->src, "photos", f->files);
 
   st = proxy_stop (p);
@@ -1029,10 +1041,7 @@ test_create_answer_lost (Fixture       *f,
   add_jpegs (f->src, f->files, 10);
   add_random (f->src, f->files, "video/MVI_0002.MOV", 20 * MiB);
   ingest (f, p, &run, &r);
-  assert_exit (&r, 0);
-  s = parse_json (r.out);
-  g_assert_cmpint (summary_files (s, "failed"), ==, 0);
-  g_assert_cmpint (summary_files (s, "uploaded"), ==, f->files->len);
+  s = assert_all_uploaded (&r, f->files);
   st = proxy_stop (p);
   g_assert_cmpint (faults_of (st, "drop-response"), ==, 1);
   /* every object as sent, and no unfinished upload left */
@@ -1265,11 +1274,8 @@ test_expired_token_refreshed (Fixture       *f,
   write_credentials (creds_file, "sluice-session-1");
   add_jpegs (f->src, f->files, 80);
   ingest (f, p, &run, &r);
-  assert_exit (&r, 0);
+  s = assert_all_uploaded (&r, f->files);
   g_assert_true (rot.rotated);
-  s = parse_json (r.out);
-  g_assert_cmpint (summary_files (s, "failed"), ==, 0);
-  g_assert_cmpint (summary_files (s, "uploaded"), ==, f->files->len);
   assert_server_has (f, f->src, "photos", f->files);
 
   st = proxy_stop (p);
