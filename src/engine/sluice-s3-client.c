@@ -203,11 +203,11 @@ curl_uses_our_openssl (void)
  * for every new connection, since a CA folder (its default CApath) is not cacheable and its
  * cache would be per client anyway: ~50 ms of CPU each with OpenSSL 3, 35 times in an
  * ingest of 3,000 files, 1.75 CPU-s (issue 5). So Sluice builds the store curl would build —
- * curl's default bundle and folder, and the target's --ca-file on top — once per CA file,
- * gives curl no CA of its own to read, and hands each connection's context the store
- * (ssl_ctx_cb ()). The folder is only looked into on demand. NULL when a file cannot be
+ * curl's default bundle and folder, and the target's --ca-file on top — once per version of
+ * those files, gives curl no CA of its own to read, and hands each connection's context
+ * the store (ssl_ctx_cb ()). The folder is only looked into on demand. NULL when a file cannot be
  * read: curl then reads it itself and says what is wrong with it. Stores live as long as the
- * process. */
+ * process; a new version of a file gets a new one. */
 static guint cert_stores_read;   /* atomic */
 
 guint
@@ -216,36 +216,45 @@ _sluice_s3_client_cert_stores_read (void)
   return g_atomic_int_get (&cert_stores_read);
 }
 
+/* @path, and its version (modification time and size) when it can be looked at */
+static void
+append_file_version (GString    *key,
+                     const char *path)
+{
+  GStatBuf st;
+
+  g_string_append (key, path);
+  if (g_stat (path, &st) == 0)
+    g_string_append_printf (key, " %" G_GINT64_FORMAT ".%ld %" G_GINT64_FORMAT,
+                            (gint64) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec,
+                            (gint64) st.st_size);
+  g_string_append_c (key, '\n');
+}
+
 static X509_STORE *
 shared_cert_store (const char *ca_file)
 {
   static GMutex lock;
-  static GHashTable *stores;   /* CA file and its version, or "" → X509_STORE *, or NULL */
-  g_autofree char *key = NULL;
+  static GHashTable *stores;   /* the files read and their versions → X509_STORE *, or NULL */
+  const curl_version_info_data *info = curl_version_info (CURLVERSION_NOW);
+  g_autoptr(GString) key = g_string_new (NULL);
   g_autoptr(GMutexLocker) locker = NULL;
-  GStatBuf st;
-  const curl_version_info_data *info;
   X509_STORE *store;
   gboolean ok = TRUE;
 
-  /* a CA file replaced while the app runs is read again, by the next client */
-  if (ca_file == NULL)
-    key = g_strdup ("");
-  else if (g_stat (ca_file, &st) == 0)
-    key = g_strdup_printf ("%s\n%" G_GINT64_FORMAT ".%ld %" G_GINT64_FORMAT, ca_file,
-                           (gint64) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec,
-                           (gint64) st.st_size);
-  else
-    key = g_strdup (ca_file);
+  /* a bundle updated (the system's) or replaced (--ca-file) while the app runs is read
+   * again, by the next client */
+  append_file_version (key, info->cainfo != NULL ? info->cainfo : X509_get_default_cert_file ());
+  if (ca_file != NULL)
+    append_file_version (key, ca_file);
 
   locker = g_mutex_locker_new (&lock);
   if (stores == NULL)
     stores = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (g_hash_table_lookup_extended (stores, key, NULL, (gpointer *) &store))
+  if (g_hash_table_lookup_extended (stores, key->str, NULL, (gpointer *) &store))
     return store;
 
   g_atomic_int_inc (&cert_stores_read);
-  info = curl_version_info (CURLVERSION_NOW);
   store = X509_STORE_new ();
   if (info->cainfo == NULL && info->capath == NULL)
     ok = X509_STORE_set_default_paths (store) == 1;
@@ -258,7 +267,7 @@ shared_cert_store (const char *ca_file)
   ERR_clear_error ();
   if (!ok)
     g_clear_pointer (&store, X509_STORE_free);
-  g_hash_table_insert (stores, g_steal_pointer (&key), store);
+  g_hash_table_insert (stores, g_string_free (g_steal_pointer (&key), FALSE), store);
   return store;
 }
 
@@ -913,14 +922,12 @@ perform (SluiceS3Client     *self,
     {
       curl_easy_setopt (c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
       curl_easy_setopt (c, CURLOPT_SSL_CTX_DATA, self->cert_store);
-      if (self->cert_store != NULL)
-        {
-          /* nothing for curl to read: the context gets the store */
-          curl_easy_setopt (c, CURLOPT_CAINFO, NULL);
-          curl_easy_setopt (c, CURLOPT_CAPATH, NULL);
-        }
-      else if (self->target->ca_file != NULL)
-        curl_easy_setopt (c, CURLOPT_CAINFO, self->target->ca_file);
+    }
+  if (self->cert_store != NULL)
+    {
+      /* nothing for curl to read: the context gets the store */
+      curl_easy_setopt (c, CURLOPT_CAINFO, NULL);
+      curl_easy_setopt (c, CURLOPT_CAPATH, NULL);
     }
   else if (self->target->ca_file != NULL)
     curl_easy_setopt (c, CURLOPT_CAINFO, self->target->ca_file);

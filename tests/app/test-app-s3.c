@@ -458,6 +458,48 @@ test_tls (void)
     if (on_openssl)
       g_assert_cmpuint (_sluice_s3_client_tls_buffers_kept (), >=, kept_before + 3);
   }
+
+  /* a CA file rewritten while the app runs (or the system's bundle updated) is read again by
+   * the next client, and only once */
+  if (g_str_has_prefix (curl_version_info (CURLVERSION_NOW)->ssl_version, "OpenSSL/"))
+    {
+      g_autoptr(SluiceTarget) t = plain_target ("");
+      g_autoptr(SluiceCredentialsProvider) creds = sluice_credentials_provider_new (NULL);
+      g_autofree char *copy = g_build_filename (tmp_dir, "tls-ca-copy.pem", NULL);
+      g_autofree char *pem = NULL;
+      g_autoptr(GError) error = NULL;
+      guint reads[4];
+
+      g_file_get_contents (ca, &pem, NULL, &error);
+      g_assert_no_error (error);
+      g_file_set_contents (copy, pem, -1, &error);
+      g_assert_no_error (error);
+      g_free (t->endpoint);
+      t->endpoint = g_strdup (tls_endpoint);
+      t->ca_file = g_strdup (copy);
+      for (guint i = 0; i < G_N_ELEMENTS (reads); i++)
+        {
+          g_autoptr(SluiceS3Client) s3 = NULL;
+
+          if (i == 2)
+            {
+              /* the same certificate and a comment: another size */
+              g_autofree char *edited = g_strconcat ("# rewritten\n", pem, NULL);
+
+              g_file_set_contents (copy, edited, -1, &error);
+              g_assert_no_error (error);
+            }
+          reads[i] = _sluice_s3_client_cert_stores_read ();
+          s3 = sluice_s3_client_new (t, creds);
+          g_assert_true (sluice_s3_client_check_bucket (s3, &error));
+          g_assert_no_error (error);
+        }
+      /* read for the first client and again after the rewrite, not for the others */
+      g_assert_cmpuint (reads[1] - reads[0], ==, 1);
+      g_assert_cmpuint (reads[2] - reads[1], ==, 0);
+      g_assert_cmpuint (reads[3] - reads[2], ==, 1);
+      g_assert_cmpuint (_sluice_s3_client_cert_stores_read () - reads[3], ==, 0);
+    }
 }
 
 static void
