@@ -153,6 +153,7 @@ class Request:
         self.body_seen = 0
         self.close = (self.headers.get("connection", "").lower() == "close"
                       or self.version == "HTTP/1.0")
+        self.drop_response = False   # the "drop-response" fault: cut before the answer
 
     @property
     def kind(self):
@@ -654,7 +655,7 @@ class Proxy:
                 headers[name.strip().lower()] = value.strip()
         self.stats.on_status(req, status, upstream=True)
         self.log(f"#{req.n} <- {status}")
-        if getattr(req, "drop_response", False):
+        if req.drop_response:
             self.stats.on_fault("drop-response", req)
             raise Dropped()
         await self.kill_point(req, "before-response", status)
